@@ -1,0 +1,111 @@
+"""What a rule reports: `Rule` metadata, `Location` and `Finding`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+DOCS_BASE = "https://github.com/npm-guard/npm-guard/blob/main/docs/rules.md"
+
+
+class Severity(str, Enum):
+    """How bad a finding is; `--fail-on` compares against this order."""
+
+    NOTE = "note"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.NOTE: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+
+class Confidence(str, Enum):
+    """How sure the rule is that the finding is real."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's metadata, declared once in its module and registered in `npm_guard.rules`."""
+
+    id: str
+    summary: str
+    severity: Severity
+    confidence: Confidence
+    tip: str
+    target: str  # "npmrc", "workflow", "policy", "online" or "any": what the rule reads
+    online: bool = False
+
+    @property
+    def docs_url(self) -> str:
+        return f"{DOCS_BASE}#{self.id}"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A 1-based position in a file; `path` is relative to the scan root where possible."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by one rule at one location.
+
+    `key` identifies what the finding is about without its position (for example
+    `//registry.npmjs.org/:_authToken` or `job publish / env NODE_AUTH_TOKEN`), so the
+    fingerprint survives edits above the finding. It must never hold a secret.
+    """
+
+    rule: Rule
+    location: Location
+    message: str
+    key: str
+    tip: str = ""
+    severity: Severity | None = None
+    confidence: Confidence | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    @property
+    def effective_severity(self) -> Severity:
+        return self.severity if self.severity is not None else self.rule.severity
+
+    @property
+    def effective_confidence(self) -> Confidence:
+        return self.confidence if self.confidence is not None else self.rule.confidence
+
+    @property
+    def effective_tip(self) -> str:
+        return self.tip or self.rule.tip
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable hash of rule, path and key: line numbers are left out on purpose."""
+        raw = "\0".join((self.rule.id, self.location.path, self.key))
+        return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+    def with_severity(self, severity: Severity) -> Finding:
+        return replace(self, severity=severity)
+
+
+def sort_key(finding: Finding) -> tuple[str, int, int, str]:
+    """Order findings by file, then position, then rule id."""
+    loc = finding.location
+    return (loc.path, loc.line, loc.column, finding.rule.id)

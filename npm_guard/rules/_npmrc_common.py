@@ -1,0 +1,50 @@
+"""What the `.npmrc` rules share: which registry an entry concerns, the auth keys."""
+
+from __future__ import annotations
+
+from npm_guard.findings import Location
+from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key
+
+NPMJS = "//registry.npmjs.org/"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def registry_label(entry: NpmrcEntry) -> str:
+    """The registry a key applies to, in words: `https://host/path/`, or all registries."""
+    scope = split_scoped_key(entry.key).scope
+    if scope is None:
+        return "every registry (the key has no //host/ prefix)"
+    return "https:" + scope if not scope.startswith("//localhost") else "http:" + scope
+
+
+def setting_name(entry: NpmrcEntry) -> str:
+    return split_scoped_key(entry.key).name
+
+
+def same_scope(npmrc: NpmrcFile, entry: NpmrcEntry, name: str) -> NpmrcEntry | None:
+    """Another top-level entry with the same registry scope and setting `name`."""
+    scope = split_scoped_key(entry.key).scope
+    for other in npmrc.top_level():
+        other_key = split_scoped_key(other.key)
+        if other_key.scope == scope and other_key.name == name:
+            return other
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    host = host.lower().split(":")[0] if not host.startswith("[") else host.lower()
+    return (
+        host in LOOPBACK_HOSTS
+        or host.startswith("127.")
+        or host.startswith("[::1]")
+        or host.endswith(".localhost")
+    )
+
+
+def value_location(npmrc: NpmrcFile, entry: NpmrcEntry, fragment: str = "") -> Location:
+    """Where `fragment` of the entry's value starts (the value's start if not found raw)."""
+    column = entry.value_column or entry.key_column
+    offset = (entry.value_text or "").find(fragment) if fragment else 0
+    start = column + max(offset, 0)
+    end = start + len(fragment) if fragment and offset >= 0 else None
+    return Location(npmrc.path, entry.line, start, entry.line if end else None, end)

@@ -1,0 +1,70 @@
+"""npmrc-insecure-registry: registries over plain http, and `strict-ssl=false`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.npmrc import NpmrcFile, nerf_dart, split_scoped_key
+from npm_guard.rules._npmrc_common import is_loopback, value_location
+
+RULE = Rule(
+    id="npmrc-insecure-registry",
+    summary="A registry reached over plain http, or TLS verification turned off",
+    severity=Severity.ERROR,
+    confidence=Confidence.HIGH,
+    tip="Use an https:// registry URL and keep strict-ssl on; for a private CA set "
+    "cafile=/path/to/ca.pem instead of strict-ssl=false.",
+    target="npmrc",
+)
+
+_CREDENTIAL_NAMES = ("_authToken", "_auth", "_password", "username")
+
+
+def check(npmrc: NpmrcFile) -> Iterator[Finding]:
+    entries = list(npmrc.top_level())
+    credential_scopes = {
+        scoped.scope
+        for scoped in (split_scoped_key(e.key) for e in entries)
+        if scoped.scope is not None and scoped.name in _CREDENTIAL_NAMES
+    }
+    for entry in entries:
+        value = entry.string_value
+        if entry.key == "strict-ssl" and (entry.value is False or value == "false"):
+            yield Finding(
+                rule=RULE,
+                location=value_location(npmrc, entry),
+                message="strict-ssl=false turns off TLS certificate checks for every registry: "
+                "anyone on the network path can serve packages and read tokens",
+                key="strict-ssl",
+                severity=Severity.WARNING,
+            )
+            continue
+        if value is None or not (entry.key == "registry" or entry.key.endswith(":registry")):
+            continue
+        parts = urlsplit(value.strip())
+        if parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
+            continue
+        scope = nerf_dart(value.strip())
+        sends_credentials = any(scope.startswith(c) or c.startswith(scope) for c in credential_scopes)
+        if sends_credentials:
+            message = (
+                f"{entry.key} is plain http ({value.strip()}) and this file has credentials "
+                f"for it: the token crosses the network unencrypted"
+            )
+            severity = Severity.ERROR
+        else:
+            message = (
+                f"{entry.key} is plain http ({value.strip()}): packages can be tampered with "
+                f"in transit, and any credential configured later is sent unencrypted"
+            )
+            severity = Severity.WARNING
+        yield Finding(
+            rule=RULE,
+            location=value_location(npmrc, entry),
+            message=message,
+            key=entry.key,
+            severity=severity,
+            properties={"registry": value.strip()},
+        )

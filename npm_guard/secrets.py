@@ -1,0 +1,195 @@
+"""Recognising credentials offline, and showing them without leaking them.
+
+Everything that turns a secret into text for a human goes through `redact()`:
+npm tokens the way npm's own token list shows them (`npm_aBcD…7890`), every other
+secret by kind, length and a short hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+# npm_ + 30 random base62 + 6 base62 CRC32 checksum. Lower-case-only bodies are
+# still matched (gitleaks is case-insensitive too); the checksum decides confidence.
+NPM_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])")
+# gh[pousr]_ + 30 + 6 checksum (GitHub's 2021 format); github_pat_ fine-grained tokens.
+GITHUB_TOKEN_RE = re.compile(
+    r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})"
+    r"(?![A-Za-z0-9_])"
+)
+UUID_RE = re.compile(
+    r"(?<![A-Za-z0-9-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+    r"(?![A-Za-z0-9-])"
+)
+# Anything that looks like a reference or an example rather than a value.
+_PLACEHOLDER_RE = re.compile(
+    r"""^(?:
+        <[^<>]*>                                  # <YOUR_TOKEN>
+      | \[[^\[\]]*\]                              # [token]
+      | \{[^{}]*\}                                # {token}
+      | (?:your|my|the|insert|put|enter|add|replace)[-_ ]?\S*   # your-token-here
+      | \S*(?:here|placeholder|changeme|redacted|example|dummy|sample)\S*
+      | ([xX*._#-])\1{3,}                         # xxxx, ****, ....
+      | npm_[xX*._-]+ | npm_(?:[xX]{4,}|\*{4,})\S*
+      | (?:token|secret|password|value|null|none|undefined|todo|tbd|fixme|string)
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+class CredentialKind(str, Enum):
+    """What a credential-looking value is, in the words the messages use."""
+
+    NPM_TOKEN = "npm token"
+    NPM_TOKEN_BAD_CHECKSUM = "npm-shaped token whose checksum fails"
+    LEGACY_UUID_TOKEN = "legacy UUID npm token"
+    GITHUB_TOKEN = "GitHub token"
+    GITHUB_TOKEN_BAD_CHECKSUM = "GitHub-shaped token whose checksum fails"
+    BASIC_AUTH = "basic auth (_auth)"
+    PASSWORD = "password (_password)"
+    OPAQUE_TOKEN = "token"
+
+
+LOW_CONFIDENCE_KINDS = frozenset(
+    {CredentialKind.NPM_TOKEN_BAD_CHECKSUM, CredentialKind.GITHUB_TOKEN_BAD_CHECKSUM}
+)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential found in text; `start`/`end` index the text it was found in."""
+
+    kind: CredentialKind
+    value: str
+    start: int
+    end: int
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.value, self.kind)
+
+    @property
+    def description(self) -> str:
+        """How messages name it: kind plus redacted form, never the value."""
+        return f"{self.kind.value} {self.redacted}"
+
+
+def base62(number: int, width: int = 6) -> str:
+    """`number` in npm's and GitHub's base62 alphabet, left-padded with `0`."""
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = BASE62[rest] + digits
+    return digits.rjust(width, "0")
+
+
+def checksum_ok(token: str) -> bool:
+    """True when the last 6 chars are base62(CRC32) of the 30 random chars before them.
+
+    Works for `npm_…` and `gh?_…` tokens: both use the 2021 GitHub token scheme, and the
+    prefix is not part of the checksummed body.
+    """
+    _, _, rest = token.partition("_")
+    if len(rest) != 36:
+        return False
+    body, check = rest[:30], rest[30:]
+    return base62(zlib.crc32(body.encode("ascii")) & 0xFFFFFFFF) == check
+
+
+def is_placeholder(value: str) -> bool:
+    """Example values people put in docs: `<YOUR_TOKEN>`, `xxxxxxxx`, `npm_XXXX…`."""
+    stripped = value.strip().strip("\"'")
+    if not stripped:
+        return True
+    return _PLACEHOLDER_RE.match(stripped) is not None
+
+
+def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
+    """Every npm or GitHub token in `text` (and legacy UUID tokens if asked), by position.
+
+    UUIDs are everywhere in ordinary files, so callers ask for them only where a value
+    is known to be an npm credential.
+    """
+    found: list[Credential] = []
+    for match in NPM_TOKEN_RE.finditer(text):
+        value = match.group()
+        kind = CredentialKind.NPM_TOKEN if checksum_ok(value) else CredentialKind.NPM_TOKEN_BAD_CHECKSUM
+        if kind is CredentialKind.NPM_TOKEN_BAD_CHECKSUM and is_placeholder(value):
+            continue
+        found.append(Credential(kind, value, match.start(), match.end()))
+    for match in GITHUB_TOKEN_RE.finditer(text):
+        value = match.group()
+        if value.startswith("github_pat_") or checksum_ok(value):
+            kind = CredentialKind.GITHUB_TOKEN
+        else:
+            kind = CredentialKind.GITHUB_TOKEN_BAD_CHECKSUM
+        found.append(Credential(kind, value, match.start(), match.end()))
+    for match in UUID_RE.finditer(text) if uuids else ():
+        found.append(Credential(CredentialKind.LEGACY_UUID_TOKEN, match.group(), match.start(), match.end()))
+    found.sort(key=lambda c: c.start)
+    yield from found
+
+
+def classify_token_value(value: str) -> CredentialKind | None:
+    """The kind of a whole `_authToken` value, or None for a placeholder / empty value."""
+    value = value.strip()
+    if not value or is_placeholder(value):
+        return None
+    whole = [c for c in find_tokens(value, uuids=True) if c.start == 0 and c.end == len(value)]
+    if whole:
+        return whole[0].kind
+    return CredentialKind.OPAQUE_TOKEN
+
+
+@dataclass(frozen=True)
+class BasicAuth:
+    """A decoded `_auth` value: the user is safe to show, the password never is."""
+
+    username: str | None
+    has_password: bool
+    decodable: bool
+
+
+def decode_basic_auth(value: str) -> BasicAuth:
+    """Decode base64 `user:password`; the password is checked for presence, then dropped."""
+    try:
+        raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return BasicAuth(None, False, False)
+    user, sep, password = raw.partition(":")
+    return BasicAuth(user if sep else None, bool(password), True)
+
+
+def short_hash(value: str) -> str:
+    """First 8 hex digits of SHA-256: enough to tell two secrets apart, useless to attack."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def redact(value: str, kind: CredentialKind | None = None) -> str:
+    """A credential shown safely: `npm_aBcD…7890` for npm tokens, else kind/length/hash."""
+    if kind in (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM) and len(value) == 40:
+        return f"{value[:8]}…{value[-4:]}"
+    return f"<redacted, {len(value)} chars, sha256:{short_hash(value)}>"
+
+
+def scrub(text: str, secrets: Iterator[str] | list[str] | tuple[str, ...] = ()) -> str:
+    """Replace every token-shaped string and every given secret in `text` by its redaction.
+
+    The last line of defence for anything printed that might echo user input.
+    """
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, redact(secret))
+    spans = list(find_tokens(text))
+    for cred in reversed(spans):
+        text = text[: cred.start] + cred.redacted + text[cred.end :]
+    return text

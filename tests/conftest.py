@@ -1,0 +1,37 @@
+"""Test-wide guards: no network, and no environment leaking in from CI or the shell."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+_SCRUBBED_PREFIXES = ("GITHUB_", "RUNNER_", "NPM_GUARD_", "GHA_NPM_GUARD_")
+_SCRUBBED_NAMES = ("CI", "NO_COLOR", "NPM_TOKEN", "NODE_AUTH_TOKEN")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def _scrub_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(_SCRUBBED_PREFIXES) or name in _SCRUBBED_NAMES:
+            monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _block_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Only loopback connections: the tests' own registries and servers."""
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host in _LOOPBACK or host.startswith("127.")):
+            return real_connect(self, address)  # type: ignore[arg-type]
+        if self.family == socket.AF_UNIX:
+            return real_connect(self, address)  # type: ignore[arg-type]
+        raise OSError(f"network access blocked in tests: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    yield
