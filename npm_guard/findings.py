@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -98,6 +97,8 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """A stable hash of rule, path and key: line numbers are left out on purpose."""
+        import hashlib
+
         raw = "\0".join((self.rule.id, self.location.path, self.key))
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 

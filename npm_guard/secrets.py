@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import zlib
 from collections.abc import Iterator
@@ -171,6 +170,8 @@ def decode_basic_auth(value: str) -> BasicAuth:
 
 def short_hash(value: str) -> str:
     """First 8 hex digits of SHA-256: enough to tell two secrets apart, useless to attack."""
+    import hashlib
+
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 

@@ -6,7 +6,14 @@ import re
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
-from npm_guard.npmrc import NpmrcEntry, NpmrcFile, env_references, unexpanded_variables
+from npm_guard.fix import variable_for_scope
+from npm_guard.npmrc import (
+    NpmrcEntry,
+    NpmrcFile,
+    env_references,
+    split_scoped_key,
+    unexpanded_variables,
+)
 from npm_guard.rules._npmrc_common import registry_label, same_scope, setting_name, value_location
 from npm_guard.secrets import (
     LOW_CONFIDENCE_KINDS,
@@ -104,8 +111,12 @@ def _auth_value_finding(npmrc: NpmrcFile, entry: NpmrcEntry) -> Finding | None:
         elif kind is CredentialKind.OPAQUE_TOKEN:
             confidence = Confidence.MEDIUM
         if kind in (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM):
-            scope = entry.key.rpartition(":")[0] or "//registry.npmjs.org/"
-            tip = _REVOKE_NPM.format(shown=shown, scope=scope, variable="NPM_TOKEN")
+            scoped = split_scoped_key(entry.key)
+            tip = _REVOKE_NPM.format(
+                shown=shown,
+                scope=entry.key.rpartition(":")[0] or "//registry.npmjs.org/",
+                variable=variable_for_scope(scoped.scope),
+            )
         properties["credential_kind"] = kind.value
     elif name == "_auth":
         auth = decode_basic_auth(value)

@@ -1,0 +1,233 @@
+"""The `npm-guard` command line: thin glue between arguments, the engine and reporters.
+
+Exit codes: 0 clean, 1 findings at or above the failure threshold (or files fixed),
+2 usage or policy error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from npm_guard import __version__
+from npm_guard.errors import NpmGuardError
+from npm_guard.findings import Finding, Severity, sort_key
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+SEVERITY_CHOICES = tuple(s.value for s in Severity)
+
+
+@dataclass
+class ScanOptions:
+    """What every scan front end (CLI, hooks) decides before the engine runs."""
+
+    fmt: str = "text"
+    fail_on: Severity | None = None  # None: error, but SARIF output then exits 0
+    no_ignores: bool = False
+    fix: bool = False
+    fix_variable: str | None = None
+    output: str | None = None
+
+
+def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
+    """The options the `scan` command and the hooks share."""
+    parser.add_argument("--format", dest="fmt", choices=formats, default="text")
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITY_CHOICES,
+        default=None,
+        help="lowest severity that makes the exit code 1 (default: error; with "
+        "--format sarif the default is to exit 0 once the report is written)",
+    )
+    parser.add_argument(
+        "--no-ignores",
+        action="store_true",
+        help="report findings that inline npm-guard: ignore comments would silence",
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="replace literal _authToken values in .npmrc files by ${VAR} references",
+    )
+    parser.add_argument(
+        "--fix-variable",
+        metavar="NAME",
+        help="variable name for --fix (default: NPM_TOKEN for npmjs, derived from the host otherwise)",
+    )
+    parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+
+
+def options_from(args: argparse.Namespace) -> ScanOptions:
+    if args.fix_variable is not None and not _is_env_name(args.fix_variable):
+        raise NpmGuardError(
+            f"--fix-variable: {args.fix_variable!r} is not an environment variable name "
+            f"(letters, digits and _, not starting with a digit)"
+        )
+    return ScanOptions(
+        fmt=args.fmt,
+        fail_on=Severity(args.fail_on) if args.fail_on else None,
+        no_ignores=args.no_ignores,
+        fix=args.fix,
+        fix_variable=args.fix_variable,
+        output=args.output,
+    )
+
+
+def _is_env_name(name: str) -> bool:
+    return bool(name) and not name[0].isdigit() and all(c.isalnum() or c == "_" for c in name)
+
+
+def exit_code(findings: Sequence[Finding], fail_on: Severity | None, fmt: str = "text") -> int:
+    """1 when a finding reaches the threshold; SARIF without --fail-on always exits 0."""
+    if fail_on is None:
+        if fmt == "sarif":
+            return EXIT_CLEAN
+        fail_on = Severity.ERROR
+    failing = any(f.effective_severity.rank >= fail_on.rank for f in findings)
+    return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = None) -> int:
+    """Scan, optionally fix, report; returns the exit code.
+
+    `kind` forces every path to be read as that kind (hooks get exactly the files
+    pre-commit matched); without it directories are walked and files classified.
+    """
+    from npm_guard.report import render
+    from npm_guard.scan import ScanResult, Target, display_path, scan_paths, scan_target
+
+    root = os.getcwd()
+    fixed_any = False
+    if options.fix:
+        fixed_any = _fix_paths(paths, options, root, kind)
+    if kind is None:
+        result = scan_paths(paths, root=root, no_ignores=options.no_ignores)
+    else:
+        result = ScanResult()
+        for path in paths:
+            target = Target(path, display_path(path, root), kind)
+            result.files_scanned += 1
+            result.findings.extend(scan_target(target, root=root, no_ignores=options.no_ignores))
+    result.findings.sort(key=sort_key)
+    for notice in result.notices:
+        print(f"npm-guard: {notice}", file=sys.stderr)
+    report = render(options.fmt, result.findings, files_scanned=result.files_scanned)
+    _emit(report, options.output)
+    code = exit_code(result.findings, options.fail_on, options.fmt)
+    return EXIT_FINDINGS if fixed_any else code
+
+
+def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str | None) -> bool:
+    from npm_guard.fix import describe, fix_npmrc
+    from npm_guard.scan import NPMRC, discover
+
+    notices: list[str] = []
+    if kind is None:
+        targets = [(t.path, t.display) for t in discover(paths, root, notices) if t.kind == NPMRC]
+    elif kind == NPMRC:
+        from npm_guard.scan import display_path
+
+        targets = [(p, display_path(p, root)) for p in paths]
+    else:
+        targets = []
+    changed = False
+    for path, display in targets:
+        result = fix_npmrc(path, display, options.fix_variable)
+        if result.problem:
+            print(f"npm-guard: {display}: {result.problem}", file=sys.stderr)
+        for line in describe(result):
+            print(f"npm-guard: {line}", file=sys.stderr)
+        changed = changed or bool(result.replacements)
+    return changed
+
+
+def _emit(report: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(report)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    except OSError as error:
+        raise NpmGuardError(f"cannot write {output}: {error.strerror}") from error
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    return run_scan(args.paths or ["."], options_from(args))
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from npm_guard.rules import all_rules
+
+    for rule in all_rules().values():
+        print(f"{rule.id:45} {rule.severity.value:8} {rule.summary}")
+    return EXIT_CLEAN
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="npm-guard",
+        description="Keep npm credentials out of repositories and npm publishing safe.",
+    )
+    parser.add_argument("--version", action="version", version=f"npm-guard {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan",
+        help="offline scan of .npmrc and GitHub Actions workflow files",
+        description="Scan files and directories (default: the current directory). A "
+        "directory in a git work tree contributes the files git tracks plus untracked "
+        "files it does not ignore; elsewhere every file. node_modules and .git are skipped.",
+    )
+    add_scan_options(scan, formats=("text", "json", "sarif"))
+    scan.add_argument("paths", nargs="*", metavar="PATH")
+    scan.set_defaults(handler=_cmd_scan)
+
+    rules = commands.add_parser("rules", help="list every rule with its default severity")
+    rules.set_defaults(handler=_cmd_rules)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Command | None = getattr(args, "handler", None)
+    if handler is None:
+        # `npm-guard` alone does the embedded default: an offline scan of this directory.
+        args = parser.parse_args(["scan", *(argv or [])])
+        handler = args.handler
+    return guarded(lambda: handler(args), debug=args.debug)
+
+
+def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
+    """Turn expected errors into exit 2 and anything else into exit 3, never leaking secrets."""
+    from npm_guard.secrets import scrub
+
+    try:
+        return run()
+    except NpmGuardError as error:
+        print(f"npm-guard: error: {scrub(str(error))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("npm-guard: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the last line of defence: exit 3, with a hint
+        if debug:
+            import traceback
+
+            print(scrub(traceback.format_exc()), file=sys.stderr)
+        print(
+            f"npm-guard: internal error ({type(error).__name__}); rerun with --debug for details",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

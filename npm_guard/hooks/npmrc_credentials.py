@@ -1,0 +1,24 @@
+"""pre-commit hook `npmrc-credentials`: npm credentials and unsafe auth in `.npmrc` files."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from npm_guard.cli import add_scan_options, guarded, options_from, run_scan
+from npm_guard.scan import NPMRC
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="npmrc-credentials",
+        description="Find npm credentials and unsafe auth settings in .npmrc files.",
+    )
+    add_scan_options(parser, formats=("text", "json", "sarif"))
+    parser.add_argument("filenames", nargs="*", help=".npmrc files to check")
+    args = parser.parse_args(argv)
+    return guarded(lambda: run_scan(args.filenames, options_from(args), kind=NPMRC))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""SARIF 2.1.0 for code scanning: every registered rule, results with stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from npm_guard import __version__
+from npm_guard.findings import Confidence, Finding, Rule, Severity
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_NAME = "npmGuardFingerprint/v1"
+INFORMATION_URI = "https://github.com/npm-guard/npm-guard"
+
+_PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.LOW: "low"}
+# GitHub code scanning reads `security-severity` (0.0-10.0) to rank security alerts.
+_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.NOTE: "2.0"}
+
+
+def _rule_name(rule_id: str) -> str:
+    return "".join(part.capitalize() for part in rule_id.split("-"))
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": _rule_name(rule.id),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": f"{rule.summary}."},
+        "help": {
+            "text": f"{rule.tip} See {rule.docs_url}",
+            "markdown": f"{rule.tip}\n\n[Documentation]({rule.docs_url})",
+        },
+        "helpUri": rule.docs_url,
+        "defaultConfiguration": {"level": rule.severity.value},
+        "properties": {
+            "tags": ["security", "npm", rule.target],
+            "precision": _PRECISION[rule.confidence],
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+        },
+    }
+
+
+def _artifact_location(path: str) -> dict[str, Any]:
+    if path.startswith("/"):
+        return {"uri": "file://" + quote(path, safe="/")}
+    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+
+
+def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
+    loc = finding.location
+    region: dict[str, Any] = {"startLine": loc.line, "startColumn": loc.column}
+    if loc.end_line is not None and loc.end_column is not None:
+        region["endLine"] = loc.end_line
+        region["endColumn"] = loc.end_column
+    properties: dict[str, Any] = {"confidence": finding.effective_confidence.value}
+    properties.update(finding.properties)
+    return {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index,
+        "level": finding.effective_severity.value,
+        "message": {"text": f"{finding.message}. Fix: {finding.effective_tip}"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": _artifact_location(loc.path),
+                    "region": region,
+                }
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_NAME: finding.fingerprint},
+        "properties": properties,
+    }
+
+
+def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
+    from npm_guard.rules import all_rules
+
+    rules = dict(all_rules())
+    for finding in findings:  # findings of rules registered elsewhere still get a descriptor
+        rules.setdefault(finding.rule.id, finding.rule)
+    index = {rule_id: i for i, rule_id in enumerate(rules)}
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "npm-guard",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [rule_descriptor(rule) for rule in rules.values()],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "originalUriBaseIds": {
+                    SRCROOT: {"description": {"text": "The root of the scanned repository."}}
+                },
+                "results": [result_object(f, index[f.rule.id]) for f in findings],
+            }
+        ],
+    }
+
+
+def render_sarif(findings: Sequence[Finding]) -> str:
+    return json.dumps(sarif_log(findings), indent=2) + "\n"

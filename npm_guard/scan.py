@@ -1,0 +1,275 @@
+"""The offline scan: which files to read, how to read them safely, which rules to run.
+
+One broken file never stops the others: every problem reading or parsing a file
+becomes a `parse-error` finding for that file, and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from npm_guard.errors import NpmGuardError
+from npm_guard.findings import Finding, Location, sort_key
+from npm_guard.rules import parse_error
+
+# Real .npmrc and workflow files are a few KB; past this they are not parsed, only
+# searched for tokens in bounded chunks (so a 100 MB file costs time, not memory).
+MAX_PARSE_BYTES = 2 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024
+CHUNK_OVERLAP = 256
+SKIPPED_DIRS = frozenset({"node_modules", ".git"})
+NPMRC = "npmrc"
+WORKFLOW = "workflow"
+
+
+def is_npmrc_path(path: str) -> bool:
+    """`.npmrc` at any depth (npm's per-project and per-user config file name)."""
+    return os.path.basename(path) == ".npmrc"
+
+
+def classify(path: str) -> str | None:
+    """The kind of file a path is, by its name and place, or None if not ours."""
+    if is_npmrc_path(path):
+        return NPMRC
+    from npm_guard.workflow import is_workflow_path
+
+    if is_workflow_path(path):
+        return WORKFLOW
+    return None
+
+
+def classify_named(path: str) -> str | None:
+    """The kind of a file named on the command line: by name, whatever its directory."""
+    kind = classify(path)
+    if kind is None and path.endswith((".yml", ".yaml")):
+        return WORKFLOW
+    if kind is None and os.path.basename(path).endswith(".npmrc"):
+        return NPMRC
+    return kind
+
+
+@dataclass(frozen=True)
+class Target:
+    """A file to scan: where it is on disk, how to show it, and what kind it is."""
+
+    path: str
+    display: str
+    kind: str
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    files_scanned: int = 0
+    notices: list[str] = field(default_factory=list)  # things skipped, said on stderr
+
+
+def display_path(path: str, root: str) -> str:
+    """`path` relative to `root` with forward slashes, or absolute when outside it."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, root)
+    except ValueError:
+        return absolute.replace(os.sep, "/")
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return absolute.replace(os.sep, "/")
+    return relative.replace(os.sep, "/")
+
+
+def discover(paths: Sequence[str], root: str, notices: list[str]) -> Iterator[Target]:
+    """Targets for the given paths: directories walked, files taken by their kind."""
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given) and not os.path.islink(given):
+            candidates: Iterable[str] = _walk(given, notices)
+            named = False
+        elif os.path.lexists(given):
+            candidates = [given]
+            named = True
+        else:
+            raise NpmGuardError(f"{given}: no such file or directory")
+        for candidate in candidates:
+            kind = classify_named(candidate) if named else classify(candidate)
+            if kind is None:
+                if named:
+                    notices.append(f"{candidate}: not an .npmrc or workflow file; skipped")
+                continue
+            real = os.path.realpath(candidate)
+            if real in seen:
+                continue
+            seen.add(real)
+            if not named and os.path.islink(candidate) and not _inside(real, given):
+                notices.append(f"{candidate}: symbolic link out of the scanned tree; not followed")
+                continue
+            yield Target(candidate, display_path(candidate, root), kind)
+
+
+def _inside(path: str, directory: str) -> bool:
+    directory = os.path.realpath(directory)
+    return os.path.commonpath([path, directory]) == directory
+
+
+def _walk(directory: str, notices: list[str]) -> Iterator[str]:
+    tracked = _git_files(directory)
+    if tracked is not None:
+        yield from tracked
+        return
+
+    def on_error(error: OSError) -> None:
+        notices.append(f"{error.filename}: cannot list directory ({error.strerror})")
+
+    for current, dirs, files in os.walk(directory, onerror=on_error):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
+        for name in sorted(files):
+            yield os.path.join(current, name)
+
+
+def _git_files(directory: str) -> list[str] | None:
+    """Files git tracks under `directory`, plus untracked ones it does not ignore.
+
+    None when `directory` is not inside a git work tree (or git is not installed).
+    """
+    import subprocess
+
+    try:
+        proc = subprocess.run(
+            ["git", "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=False,
+            timeout=120,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    out = []
+    for raw in proc.stdout.split(b"\0"):
+        if not raw:
+            continue
+        relative = os.fsdecode(raw)
+        parts = relative.split("/")
+        if any(part in SKIPPED_DIRS for part in parts[:-1]):
+            continue
+        out.append(os.path.join(directory, relative) if directory != "." else relative)
+    return sorted(set(out))
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A file's text as npm would read it, or the reason it cannot be parsed."""
+
+    text: str | None
+    problem: str | None = None
+
+
+def read_text(path: str) -> FileText:
+    """Read a small regular file as UTF-8, refusing what is not a text config file.
+
+    Never blocks on FIFOs or devices; opens without following a final symlink into
+    a special file.
+    """
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        return FileText(None, f"cannot read ({error.strerror or error})")
+    if stat.S_ISDIR(info.st_mode):
+        return FileText(None, "it is a directory, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        return FileText(None, "not a regular file (FIFO, socket or device); not read")
+    if info.st_size > MAX_PARSE_BYTES:
+        return FileText(
+            None,
+            f"file too large to parse ({info.st_size / 1048576:.1f} MiB; limit "
+            f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
+        )
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_PARSE_BYTES + 1)
+    except OSError as error:
+        return FileText(None, f"cannot read ({error.strerror or error})")
+    if b"\0" in data[:8192]:
+        return FileText(None, "binary file (contains NUL bytes)")
+    try:
+        return FileText(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        # npm itself reads the file with replacement characters: scan what it would see.
+        return FileText(
+            data.decode("utf-8", errors="replace"),
+            f"not valid UTF-8 (first bad byte at offset {error.start})",
+        )
+
+
+def _chunked_token_scan(target: Target) -> Iterator[Finding]:
+    """Tokens in a file too large to parse, read in bounded chunks."""
+    from npm_guard.rules import npmrc_plaintext_credential as plaintext
+    from npm_guard.secrets import find_tokens, short_hash
+
+    try:
+        handle = open(target.path, "rb")  # noqa: SIM115 - closed below
+    except OSError:
+        return
+    seen: set[str] = set()
+    with handle:
+        line = 1
+        carry = b""
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            if not block:
+                break
+            data = carry + block
+            text = data.decode("utf-8", errors="replace")
+            for credential in find_tokens(text):
+                if credential.value in seen:
+                    continue
+                seen.add(credential.value)
+                at_line = line + text.count("\n", 0, credential.start)
+                yield Finding(
+                    rule=plaintext.RULE,
+                    location=Location(target.display, at_line, 1),
+                    message=f"{credential.description} is written in this file",
+                    key=f"text:{short_hash(credential.value)}",
+                    properties={"credential_kind": credential.kind.value},
+                )
+            keep = data[-CHUNK_OVERLAP:]
+            line += data[: len(data) - len(keep)].count(b"\n")
+            carry = keep
+
+
+def scan_target(target: Target, *, root: str, no_ignores: bool = False) -> list[Finding]:
+    """Every finding for one file; problems reading it are findings too."""
+    content = read_text(target.path)
+    findings: list[Finding] = []
+    if content.problem is not None:
+        findings.append(parse_error.finding(target.display, content.problem))
+        if content.text is None:
+            if content.problem.startswith("file too large"):
+                findings.extend(_chunked_token_scan(target))
+            return findings
+    assert content.text is not None
+    if target.kind == NPMRC:
+        from npm_guard.npmrc_scan import scan_npmrc
+
+        findings.extend(scan_npmrc(target.display, content.text, no_ignores=no_ignores))
+    else:
+        from npm_guard.workflow import scan_workflow
+
+        findings.extend(
+            scan_workflow(target.display, content.text, repo_root=root, no_ignores=no_ignores)
+        )
+    return findings
+
+
+def scan_paths(
+    paths: Sequence[str], *, root: str | None = None, no_ignores: bool = False
+) -> ScanResult:
+    """Scan files and directories; the findings come back sorted by place."""
+    root = os.path.abspath(root or os.getcwd())
+    result = ScanResult()
+    for target in discover(paths, root, result.notices):
+        result.files_scanned += 1
+        result.findings.extend(scan_target(target, root=root, no_ignores=no_ignores))
+    result.findings.sort(key=sort_key)
+    return result
