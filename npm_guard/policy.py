@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+import datetime
 
 from npm_guard.findings import Severity
 
@@ -73,11 +73,11 @@ class Attestation:
 
     maintainer: str
     mode: str  # "auth-and-writes" | "auth-only"
-    date: date
-    expires: date
+    date: datetime.date
+    expires: datetime.date
     line: int = 0
 
-    def valid_on(self, today: date) -> bool:
+    def valid_on(self, today: datetime.date) -> bool:
         return self.date <= today < self.expires
 
 
@@ -100,7 +100,7 @@ class Policy:
                 return entry
         return None
 
-    def attestation_for(self, maintainer: str, today: date) -> Attestation | None:
+    def attestation_for(self, maintainer: str, today: datetime.date) -> Attestation | None:
         """The newest attestation of `maintainer` still valid on `today`."""
         valid = [a for a in self.attestations if a.maintainer == maintainer and a.valid_on(today)]
         return max(valid, key=lambda a: a.date) if valid else None
