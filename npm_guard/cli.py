@@ -58,7 +58,8 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     parser.add_argument(
         "--fix-variable",
         metavar="NAME",
-        help="variable name for --fix (default: NPM_TOKEN for npmjs, derived from the host otherwise)",
+        help="variable name for --fix (default: NPM_TOKEN for npmjs, "
+        "derived from the host otherwise)",
     )
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
 

@@ -14,7 +14,9 @@ def npmrc_suppressions(npmrc: NpmrcFile) -> list[Suppression]:
     for comment in npmrc.comments:
         match = NEXT_LINE_RE.match(comment.text)
         if match:
-            found.append(Suppression(comment.line + 1, parse_rule_list(match.group(1)), match.group(2)))
+            found.append(
+                Suppression(comment.line + 1, parse_rule_list(match.group(1)), match.group(2))
+            )
     return found
 
 

@@ -136,7 +136,16 @@ def _git_files(directory: str) -> list[str] | None:
 
     try:
         proc = subprocess.run(
-            ["git", "-C", directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            [
+                "git",
+                "-C",
+                directory,
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
             capture_output=True,
             check=False,
             timeout=120,

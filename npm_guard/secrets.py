@@ -121,7 +121,11 @@ def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
     found: list[Credential] = []
     for match in NPM_TOKEN_RE.finditer(text):
         value = match.group()
-        kind = CredentialKind.NPM_TOKEN if checksum_ok(value) else CredentialKind.NPM_TOKEN_BAD_CHECKSUM
+        kind = (
+            CredentialKind.NPM_TOKEN
+            if checksum_ok(value)
+            else CredentialKind.NPM_TOKEN_BAD_CHECKSUM
+        )
         if kind is CredentialKind.NPM_TOKEN_BAD_CHECKSUM and is_placeholder(value):
             continue
         found.append(Credential(kind, value, match.start(), match.end()))
@@ -133,7 +137,9 @@ def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
             kind = CredentialKind.GITHUB_TOKEN_BAD_CHECKSUM
         found.append(Credential(kind, value, match.start(), match.end()))
     for match in UUID_RE.finditer(text) if uuids else ():
-        found.append(Credential(CredentialKind.LEGACY_UUID_TOKEN, match.group(), match.start(), match.end()))
+        found.append(
+            Credential(CredentialKind.LEGACY_UUID_TOKEN, match.group(), match.start(), match.end())
+        )
     found.sort(key=lambda c: c.start)
     yield from found
 
@@ -177,7 +183,10 @@ def short_hash(value: str) -> str:
 
 def redact(value: str, kind: CredentialKind | None = None) -> str:
     """A credential shown safely: `npm_aBcD…7890` for npm tokens, else kind/length/hash."""
-    if kind in (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM) and len(value) == 40:
+    if (
+        kind in (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM)
+        and len(value) == 40
+    ):
         return f"{value[:8]}…{value[-4:]}"
     return f"<redacted, {len(value)} chars, sha256:{short_hash(value)}>"
 

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from npm_guard.findings import Finding
 
 # `# npm-guard: ignore-next-line[rule-id, other-id] reason` (npmrc, `#` or `;`)
-NEXT_LINE_RE = re.compile(
-    r"^[#;]\s*npm-guard:\s*ignore-next-line\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$"
-)
+NEXT_LINE_RE = re.compile(r"^[#;]\s*npm-guard:\s*ignore-next-line\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 # `# npm-guard: ignore[rule-id] reason` at the end of a YAML line
 TRAILING_RE = re.compile(r"npm-guard:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 

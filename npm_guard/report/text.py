@@ -30,7 +30,9 @@ def summary_line(findings: Sequence[Finding], files_scanned: int) -> str:
         for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
         if counts[s]
     )
-    return f"npm-guard: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({parts}; {files})"
+    return (
+        f"npm-guard: {len(findings)} finding{'s' if len(findings) != 1 else ''} ({parts}; {files})"
+    )
 
 
 def render_text(findings: Sequence[Finding], *, files_scanned: int = 0) -> str:

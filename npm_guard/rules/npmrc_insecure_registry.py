@@ -47,7 +47,9 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         if parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
             continue
         scope = nerf_dart(value.strip())
-        sends_credentials = any(scope.startswith(c) or c.startswith(scope) for c in credential_scopes)
+        sends_credentials = any(
+            scope.startswith(c) or c.startswith(scope) for c in credential_scopes
+        )
         if sends_credentials:
             message = (
                 f"{entry.key} is plain http ({value.strip()}) and this file has credentials "

@@ -103,8 +103,7 @@ def _auth_value_finding(npmrc: NpmrcFile, entry: NpmrcEntry) -> Finding | None:
             return None
         shown = redact(value, kind)
         message = (
-            f"{kind.value} {shown} is stored in plain text for {registry} "
-            f"({_KIND_NOTES[kind]})"
+            f"{kind.value} {shown} is stored in plain text for {registry} ({_KIND_NOTES[kind]})"
         )
         if kind in LOW_CONFIDENCE_KINDS:
             confidence = Confidence.LOW
