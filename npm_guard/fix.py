@@ -55,14 +55,16 @@ def _token_span(entry: NpmrcEntry, value: str) -> tuple[int, int] | None:
 
 def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult:
     """Rewrite literal `_authToken` values of one file in place; say what was replaced."""
+    from npm_guard.scan import read_text
+
     result = FixResult(display)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        result.problem = f"not fixed: cannot read it as UTF-8 text ({type(error).__name__})"
+    # The scan's own reader: a FIFO named .npmrc must not block, a directory or a huge
+    # file is not rewritten. Invalid UTF-8 is not rewritten either (it would not round-trip).
+    content = read_text(path)
+    if content.problem is not None or content.text is None:
+        result.problem = f"not fixed: {content.problem}"
         return result
+    text = content.text
     edits: list[tuple[int, int, str]] = []
     for entry in parse_npmrc(text, display).entries:
         scoped = split_scoped_key(entry.key)
@@ -82,7 +84,8 @@ def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult
         return result
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
-    _write_preserving_mode(path, text.encode("utf-8"))
+    # Through a symlink, rewrite the file it points to rather than replace the link.
+    _write_preserving_mode(os.path.realpath(path), text.encode("utf-8"))
     return result
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from npm_guard.errors import NpmGuardError
-from npm_guard.findings import Finding, Location, sort_key
+from npm_guard.findings import Confidence, Finding, Location, sort_key
 from npm_guard.rules import parse_error
 
 # Real .npmrc and workflow files are a few KB; past this they are not parsed, only
@@ -83,7 +83,9 @@ def discover(paths: Sequence[str], root: str, notices: list[str]) -> Iterator[Ta
     """Targets for the given paths: directories walked, files taken by their kind."""
     seen: set[str] = set()
     for given in paths:
-        if os.path.isdir(given) and not os.path.islink(given):
+        # A directory named .npmrc on the command line is a broken config file to
+        # report (parse-error), not a tree to walk.
+        if os.path.isdir(given) and not os.path.islink(given) and not is_npmrc_path(given):
             candidates: Iterable[str] = _walk(given, notices)
             named = False
         elif os.path.lexists(given):
@@ -214,7 +216,7 @@ def read_text(path: str) -> FileText:
 def _chunked_token_scan(target: Target) -> Iterator[Finding]:
     """Tokens in a file too large to parse, read in bounded chunks."""
     from npm_guard.rules import npmrc_plaintext_credential as plaintext
-    from npm_guard.secrets import find_tokens, short_hash
+    from npm_guard.secrets import LOW_CONFIDENCE_KINDS, find_tokens, short_hash
 
     try:
         handle = open(target.path, "rb")  # noqa: SIM115 - closed below
@@ -235,11 +237,16 @@ def _chunked_token_scan(target: Target) -> Iterator[Finding]:
                     continue
                 seen.add(credential.value)
                 at_line = line + text.count("\n", 0, credential.start)
+                line_start = text.rfind("\n", 0, credential.start) + 1
+                # The column is known when its line starts inside this chunk (or the file).
+                known = line_start > 0 or carry == b""
+                column = credential.start - line_start + 1 if known else 1
                 yield Finding(
                     rule=plaintext.RULE,
-                    location=Location(target.display, at_line, 1),
+                    location=Location(target.display, at_line, column),
                     message=f"{credential.description} is written in this file",
                     key=f"text:{short_hash(credential.value)}",
+                    confidence=Confidence.LOW if credential.kind in LOW_CONFIDENCE_KINDS else None,
                     properties={"credential_kind": credential.kind.value},
                 )
             keep = data[-CHUNK_OVERLAP:]

@@ -35,10 +35,10 @@ _PLACEHOLDER_RE = re.compile(
         <[^<>]*>                                  # <YOUR_TOKEN>
       | \[[^\[\]]*\]                              # [token]
       | \{[^{}]*\}                                # {token}
-      | (?:your|my|the|insert|put|enter|add|replace)[-_ ]?\S*   # your-token-here
+      | (?:your|my|the|insert|put|enter|add|replace)(?:[-_ ]\S*|[A-Za-z]*)  # your-token-here
       | \S*(?:here|placeholder|changeme|redacted|example|dummy|sample)\S*
       | ([xX*._#-])\1{3,}                         # xxxx, ****, ....
-      | npm_[xX*._-]+ | npm_(?:[xX]{4,}|\*{4,})\S*
+      | (?:npm|gh[pousr])_[xX*._-]+ | (?:npm|gh[pousr])_(?:[xX]{4,}|\*{4,})\S*
       | (?:token|secret|password|value|null|none|undefined|todo|tbd|fixme|string)
     )$""",
     re.IGNORECASE | re.VERBOSE,
@@ -109,7 +109,20 @@ def is_placeholder(value: str) -> bool:
     stripped = value.strip().strip("\"'")
     if not stripped:
         return True
+    if _is_real_credential_shape(stripped):
+        return False
     return _PLACEHOLDER_RE.match(stripped) is not None
+
+
+def _is_real_credential_shape(value: str) -> bool:
+    """A checksum-valid npm/GitHub token or a UUID: never an example, whatever it spells.
+
+    Without this a legacy UUID token starting `add…` or a token containing `Here`
+    would read as a placeholder and be missed.
+    """
+    if NPM_TOKEN_RE.fullmatch(value) or GITHUB_TOKEN_RE.fullmatch(value):
+        return value.startswith("github_pat_") or checksum_ok(value)
+    return UUID_RE.fullmatch(value) is not None
 
 
 def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
@@ -135,6 +148,8 @@ def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
             kind = CredentialKind.GITHUB_TOKEN
         else:
             kind = CredentialKind.GITHUB_TOKEN_BAD_CHECKSUM
+            if is_placeholder(value):
+                continue
         found.append(Credential(kind, value, match.start(), match.end()))
     for match in UUID_RE.finditer(text) if uuids else ():
         found.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from npm_guard.findings import Location
 from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key
 
@@ -32,13 +34,21 @@ def same_scope(npmrc: NpmrcFile, entry: NpmrcEntry, name: str) -> NpmrcEntry | N
 
 
 def is_loopback(host: str) -> bool:
-    host = host.lower().split(":")[0] if not host.startswith("[") else host.lower()
+    """`localhost`, `127.x.y.z`, `::1` (with or without brackets or a port)."""
+    host = host.lower()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:  # host:port; a bare IPv6 address has several colons
+        host = host.partition(":")[0]
+    # 127.0.0.1.evil.example is a DNS name, not loopback: only a dotted quad counts.
     return (
         host in LOOPBACK_HOSTS
-        or host.startswith("127.")
-        or host.startswith("[::1]")
+        or _IPV4_LOOPBACK_RE.fullmatch(host) is not None
         or host.endswith(".localhost")
     )
+
+
+_IPV4_LOOPBACK_RE = re.compile(r"127(?:\.\d{1,3}){3}")
 
 
 def value_location(npmrc: NpmrcFile, entry: NpmrcEntry, fragment: str = "") -> Location:
