@@ -1,0 +1,295 @@
+"""Bad input never crashes the scan and never hides a finding in another file.
+
+Every case scans the bad file together with a good `.npmrc` and a bad one (a token),
+and checks that the bad file gets one clear `parse-error` (or none, where nothing is
+wrong) while the other two files are reported as usual.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from npmrc_samples import NPM_TOKEN, NPM_TOKEN_2, Runner, make_runner, redacted, write
+
+from npm_guard import cli
+from npm_guard.hooks import npmrc_credentials
+from npm_guard.scan import MAX_PARSE_BYTES
+
+TOKEN_LINE = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A good and a bad `.npmrc` next to whatever the test adds under `odd/`."""
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "good" / ".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")
+    write(
+        tmp_path / "bad" / ".npmrc", f"# leaked\n//registry.npmjs.org/:_authToken={NPM_TOKEN_2}\n"
+    )
+    (tmp_path / "odd").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Runner:
+    return make_runner(cli.main, capsys)
+
+
+@pytest.fixture
+def hook(capsys: pytest.CaptureFixture[str]) -> Runner:
+    return make_runner(npmrc_credentials.main, capsys)
+
+
+def findings_of(run: Runner, *paths: str) -> tuple[int, list[dict[str, Any]], str]:
+    code, out, err = run("scan", "--format", "json", *paths)
+    return code, json.loads(out)["findings"], err
+
+
+def by_path(findings: list[dict[str, Any]], path: str) -> list[tuple[str, int, int, str]]:
+    return [
+        (f["rule"], f["location"]["line"], f["location"]["column"], f["message"])
+        for f in findings
+        if f["location"]["path"] == path
+    ]
+
+
+def assert_others_still_reported(findings: list[dict[str, Any]]) -> None:
+    assert by_path(findings, "good/.npmrc") == []
+    ((rule, line, column, _),) = by_path(findings, "bad/.npmrc")
+    assert (rule, line, column) == ("npmrc-plaintext-credential", 2, 34)
+
+
+ALL = ("good/.npmrc", "bad/.npmrc", "odd/.npmrc")
+
+
+def test_binary_file(run: Runner, project: Path) -> None:
+    write(project / "odd" / ".npmrc", b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)) * 4)
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    assert by_path(findings, "odd/.npmrc") == [
+        ("parse-error", 1, 1, "cannot scan this file: binary file (contains NUL bytes)")
+    ]
+    assert_others_still_reported(findings)
+
+
+def test_invalid_utf8_is_reported_and_still_searched(run: Runner, project: Path) -> None:
+    write(
+        project / "odd" / ".npmrc",
+        b"# \xff\xfe latin-1 caf\xe9\n" + TOKEN_LINE.encode() + b"email=\xc3\x28@x\n",
+    )
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    odd = by_path(findings, "odd/.npmrc")
+    assert odd[0] == (
+        "parse-error",
+        1,
+        1,
+        "cannot scan this file: not valid UTF-8 (first bad byte at offset 2)",
+    )
+    assert [(r, line, col) for r, line, col, _ in odd[1:]] == [
+        ("npmrc-plaintext-credential", 2, 34)
+    ]
+    assert redacted(NPM_TOKEN) in odd[1][3]
+    assert_others_still_reported(findings)
+
+
+def test_ten_megabyte_file_is_reported_too_large_and_still_searched(
+    run: Runner, project: Path
+) -> None:
+    padding = "# " + "x" * 1021 + "\n"  # 1 KiB lines
+    lines = 10 * 1024
+    text = padding * (lines // 2) + "  " + TOKEN_LINE + padding * (lines // 2)
+    text += f"# and another one at the end {NPM_TOKEN_2}"
+    write(project / "odd" / ".npmrc", text)
+    assert os.path.getsize(project / "odd" / ".npmrc") > 10 * 1024 * 1024
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    odd = by_path(findings, "odd/.npmrc")
+    assert odd[0][:3] == ("parse-error", 1, 1)
+    assert "file too large to parse (10.0 MiB; limit 2 MiB); searched for tokens only" in odd[0][3]
+    assert [(r, line, col) for r, line, col, _ in odd[1:]] == [
+        ("npmrc-plaintext-credential", lines // 2 + 1, 36),
+        ("npmrc-plaintext-credential", lines + 2, 30),
+    ]
+    assert_others_still_reported(findings)
+
+
+def test_token_across_a_chunk_boundary_is_found(run: Runner, project: Path) -> None:
+    """Large files are read in 1 MiB chunks that overlap: a token split by a boundary counts."""
+    from npm_guard.scan import CHUNK_BYTES
+
+    head = "#" * (CHUNK_BYTES - 20) + "\n"
+    write(project / "odd" / ".npmrc", head + "t=" + NPM_TOKEN + "\n" + "#\n" * (MAX_PARSE_BYTES))
+    code, findings, _ = findings_of(run, "odd/.npmrc")
+    assert code == 1
+    assert [(r, line, col) for r, line, col, _ in by_path(findings, "odd/.npmrc")] == [
+        ("parse-error", 1, 1),
+        ("npmrc-plaintext-credential", 2, 3),
+    ]
+
+
+def test_just_under_the_parse_limit_is_parsed(run: Runner, project: Path) -> None:
+    text = TOKEN_LINE + "#" * (MAX_PARSE_BYTES - len(TOKEN_LINE) - 1) + "\n"
+    write(project / "odd" / ".npmrc", text)
+    assert os.path.getsize(project / "odd" / ".npmrc") == MAX_PARSE_BYTES
+    code, findings, _ = findings_of(run, "odd/.npmrc")
+    assert code == 1
+    assert [(r, line, col) for r, line, col, _ in by_path(findings, "odd/.npmrc")] == [
+        ("npmrc-plaintext-credential", 1, 34)
+    ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\xef\xbb\xbf", b"\n\n\r\n", b"   \t\n"])
+def test_empty_files_have_no_findings(run: Runner, project: Path, content: bytes) -> None:
+    write(project / "odd" / ".npmrc", content)
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1  # because of bad/.npmrc
+    assert by_path(findings, "odd/.npmrc") == []
+    assert_others_still_reported(findings)
+
+
+def test_directory_named_npmrc(run: Runner, hook: Runner, project: Path) -> None:
+    (project / "odd" / ".npmrc").mkdir()
+    write(project / "odd" / ".npmrc" / "inside", TOKEN_LINE)
+    expected = [("parse-error", 1, 1, "cannot scan this file: it is a directory, not a file")]
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    assert by_path(findings, "odd/.npmrc") == expected
+    assert_others_still_reported(findings)
+    code, out, _ = hook("--format", "json", *ALL)
+    assert code == 1
+    assert by_path(json.loads(out)["findings"], "odd/.npmrc") == expected
+
+
+def test_unreadable_file(run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A permission error while reading.
+
+    The suite runs as root in CI, and root reads a mode-000 file anyway, so the error
+    is injected at `open()` for that one path: the same OSError the kernel gives a user.
+    `test_unreadable_file_for_real` does it with chmod when not running as root.
+    """
+    unreadable = write(project / "odd" / ".npmrc", TOKEN_LINE)
+    real_open = builtins.open
+
+    def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)) and os.path.abspath(file) == str(unreadable):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    assert by_path(findings, "odd/.npmrc") == [
+        ("parse-error", 1, 1, "cannot scan this file: cannot read (Permission denied)")
+    ]
+    assert_others_still_reported(findings)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can read a mode-000 file"
+)
+def test_unreadable_file_for_real(run: Runner, project: Path) -> None:
+    unreadable = write(project / "odd" / ".npmrc", TOKEN_LINE)
+    unreadable.chmod(0)
+    try:
+        code, findings, _ = findings_of(run, *ALL)
+    finally:
+        unreadable.chmod(0o600)
+    assert code == 1
+    assert by_path(findings, "odd/.npmrc") == [
+        ("parse-error", 1, 1, "cannot scan this file: cannot read (Permission denied)")
+    ]
+    assert_others_still_reported(findings)
+
+
+def test_fifo_named_npmrc_does_not_block(project: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: the scan must not open it.
+
+    Run in a subprocess with a timeout, so a regression fails instead of hanging the suite;
+    the directory walk meets the FIFO as well as the command line.
+    """
+    os.mkfifo(project / "odd" / ".npmrc")
+    for argv in (list(ALL), ["."]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "npm_guard", "scan", "--format", "json", *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert proc.returncode == 1, proc.stderr
+        findings = json.loads(proc.stdout)["findings"]
+        assert by_path(findings, "odd/.npmrc") == [
+            (
+                "parse-error",
+                1,
+                1,
+                "cannot scan this file: not a regular file (FIFO, socket or device); not read",
+            )
+        ]
+        assert_others_still_reported(findings)
+
+
+def test_symlink_to_outside_the_tree_is_not_followed(
+    run: Runner, project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = write(tmp_path_factory.mktemp("home") / ".npmrc", TOKEN_LINE)
+    os.symlink(outside, project / "odd" / ".npmrc")
+    code, findings, err = findings_of(run, ".")
+    assert code == 1
+    assert by_path(findings, "odd/.npmrc") == []
+    assert "odd/.npmrc: symbolic link out of the scanned tree; not followed" in err
+    assert_others_still_reported(findings)
+
+
+def test_dangling_symlink_named_on_the_command_line(run: Runner, project: Path) -> None:
+    os.symlink(project / "nowhere", project / "odd" / ".npmrc")
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    ((rule, line, column, message),) = by_path(findings, "odd/.npmrc")
+    assert (rule, line, column) == ("parse-error", 1, 1)
+    assert message == "cannot scan this file: cannot read (No such file or directory)"
+    assert_others_still_reported(findings)
+
+
+def test_hook_reports_each_bad_file_and_goes_on(hook: Runner, project: Path) -> None:
+    write(project / "odd" / ".npmrc", b"\x00binary")
+    write(project / "odd2" / ".npmrc", b"# \xff\n" + TOKEN_LINE.encode())
+    code, out, _ = hook("good/.npmrc", "odd/.npmrc", "bad/.npmrc", "odd2/.npmrc")
+    assert code == 1
+    assert "odd/.npmrc:1:1: error [parse-error] cannot scan this file: binary file" in out
+    assert "odd2/.npmrc:1:1: error [parse-error] cannot scan this file: not valid UTF-8" in out
+    assert "odd2/.npmrc:2:34: error [npmrc-plaintext-credential]" in out
+    assert "bad/.npmrc:2:34: error [npmrc-plaintext-credential]" in out
+    assert "good/.npmrc" not in out
+    assert out.endswith("(4 errors; 4 files scanned)\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 10_000 + "\n",
+        "=" * 10_000 + "\n",
+        "a=" + '"' * 10_000 + "\n",
+        "\\" * 10_000 + "\n",
+        "${" * 5_000 + "\n",
+        "//" + "/" * 10_000 + ":_authToken=x\n",
+        "\r" * 10_000,
+        "\u2028" * 1000 + TOKEN_LINE,
+    ],
+    ids=["brackets", "equals", "quotes", "backslashes", "refs", "slashes", "cr", "ls"],
+)
+def test_pathological_text_parses(run: Runner, project: Path, text: str) -> None:
+    write(project / "odd" / ".npmrc", text)
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    assert not [f for f in by_path(findings, "odd/.npmrc") if f[0] == "parse-error"]
+    assert_others_still_reported(findings)

@@ -1,0 +1,364 @@
+"""`npm-guard scan`: exit codes, options, output, and which files a scan reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from npmrc_samples import NPM_TOKEN, Runner, git, make_runner, redacted, write
+
+from npm_guard import cli, scan
+
+BAD = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+GOOD = "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"
+WARNING_ONLY = "strict-ssl=false\n"
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Runner:
+    return make_runner(cli.main, capsys)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty directory, outside any git work tree, as the current directory."""
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return root
+
+
+# Exit codes ---------------------------------------------------------------------------
+
+
+def test_exit_0_when_clean(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", GOOD)
+    code, out, err = run("scan", ".npmrc")
+    assert code == 0
+    assert out == "npm-guard: no findings (1 file scanned)\n"
+    assert err == ""
+
+
+def test_exit_1_on_findings_and_the_line_is_named(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", "# comment\n" + BAD)
+    code, out, _ = run("scan", ".npmrc")
+    assert code == 1
+    assert out.startswith(".npmrc:2:34: error [npmrc-plaintext-credential] npm token ")
+    assert redacted(NPM_TOKEN) in out
+    assert "\n    tip: " in out and "docs: https://" in out
+    assert out.endswith("npm-guard: 1 finding (1 error; 1 file scanned)\n")
+
+
+def test_exit_2_for_a_path_that_does_not_exist(run: Runner, project: Path) -> None:
+    code, out, err = run("scan", "missing/.npmrc")
+    assert code == 2
+    assert out == ""
+    assert err == "npm-guard: error: missing/.npmrc: no such file or directory\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("scan", "--format", "xml", "."),
+        ("scan", "--fail-on", "critical", "."),
+        ("scan", "--no-such-option"),
+        ("no-such-command",),
+    ],
+)
+def test_exit_2_for_usage_errors(run: Runner, project: Path, argv: tuple[str, ...]) -> None:
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert "usage:" in err
+
+
+def test_exit_2_for_an_invalid_fix_variable(run: Runner, project: Path) -> None:
+    npmrc = write(project / ".npmrc", BAD)
+    code, _, err = run("scan", "--fix", "--fix-variable", "1-BAD NAME", ".npmrc")
+    assert code == 2
+    assert "--fix-variable" in err and "not an environment variable name" in err
+    assert npmrc.read_text() == BAD  # nothing was rewritten
+
+
+def test_exit_2_for_an_unwritable_output(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", GOOD)
+    (project / "out-dir").mkdir()
+    code, _, err = run("scan", "--output", "out-dir", ".npmrc")
+    assert code == 2
+    assert err.startswith("npm-guard: error: cannot write out-dir")
+
+
+def _explode(*args: object, **kwargs: object) -> object:
+    raise RuntimeError(f"parser choked on //registry.npmjs.org/:_authToken={NPM_TOKEN}")
+
+
+def test_exit_3_on_an_internal_error_without_traceback(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project / ".npmrc", BAD)
+    monkeypatch.setattr(scan, "scan_target", _explode)
+    code, out, err = run("scan", ".npmrc")
+    assert code == 3
+    assert out == ""
+    assert err == "npm-guard: internal error (RuntimeError); rerun with --debug for details\n"
+    assert "Traceback" not in err and NPM_TOKEN not in err
+
+
+def test_exit_3_with_debug_shows_a_scrubbed_traceback(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project / ".npmrc", BAD)
+    monkeypatch.setattr(scan, "scan_target", _explode)
+    code, out, err = run("--debug", "scan", ".npmrc")
+    assert code == 3
+    assert "Traceback (most recent call last)" in err
+    assert "RuntimeError: parser choked on" in err
+    assert NPM_TOKEN not in err + out
+    assert redacted(NPM_TOKEN) in err
+    assert err.rstrip().endswith("rerun with --debug for details")
+
+
+# --fail-on, formats, --output ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fail_on", "expected"),
+    [
+        (WARNING_ONLY, None, 0),
+        (WARNING_ONLY, "error", 0),
+        (WARNING_ONLY, "warning", 1),
+        (WARNING_ONLY, "note", 1),
+        (BAD, None, 1),
+        (BAD, "error", 1),
+        (BAD, "warning", 1),
+        (GOOD, "note", 0),
+    ],
+)
+def test_fail_on(run: Runner, project: Path, text: str, fail_on: str | None, expected: int) -> None:
+    write(project / ".npmrc", text)
+    argv = ["scan", ".npmrc"] + (["--fail-on", fail_on] if fail_on else [])
+    code, out, _ = run(*argv)
+    assert code == expected
+    if text == WARNING_ONLY:
+        assert ": warning [npmrc-insecure-registry] " in out
+
+
+def test_sarif_exits_0_without_fail_on(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", BAD)
+    code, out, _ = run("scan", "--format", "sarif", ".npmrc")
+    assert code == 0
+    (result,) = json.loads(out)["runs"][0]["results"]
+    assert result["ruleId"] == "npmrc-plaintext-credential"
+    code, _, _ = run("scan", "--format", "sarif", "--fail-on", "error", ".npmrc")
+    assert code == 1
+
+
+def test_json_exits_1_like_text(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", BAD)
+    code, out, _ = run("scan", "--format", "json", ".npmrc")
+    assert code == 1
+    report = json.loads(out)
+    assert report["version"] == 1
+    assert report["summary"] == {
+        "filesScanned": 1,
+        "findings": 1,
+        "bySeverity": {"error": 1, "warning": 0, "note": 0},
+    }
+    (finding,) = report["findings"]
+    assert finding["location"] == {"path": ".npmrc", "line": 1, "column": 34}
+    assert finding["properties"]["registry"] == "https://registry.npmjs.org/"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_output_writes_the_report_to_a_file(run: Runner, project: Path, fmt: str) -> None:
+    write(project / ".npmrc", BAD)
+    code, out, _ = run("scan", "--format", fmt, "-o", "report.out", ".npmrc")
+    assert out == ""
+    assert code == (0 if fmt == "sarif" else 1)
+    report = (project / "report.out").read_text(encoding="utf-8")
+    assert "npmrc-plaintext-credential" in report
+    code, out, _ = run("scan", "--format", fmt, ".npmrc")
+    assert out == report
+
+
+def test_no_ignores_shows_suppressed_findings(run: Runner, project: Path) -> None:
+    write(
+        project / ".npmrc",
+        "# npm-guard: ignore-next-line[npmrc-plaintext-credential] test registry token\n" + BAD,
+    )
+    assert run("scan", ".npmrc")[0] == 0
+    code, out, _ = run("scan", "--no-ignores", ".npmrc")
+    assert code == 1
+    assert ".npmrc:2:34: error [npmrc-plaintext-credential]" in out
+
+
+def test_rules_command_lists_every_rule(run: Runner) -> None:
+    from npm_guard.rules import all_rules
+
+    code, out, _ = run("rules")
+    assert code == 0
+    for rule in all_rules().values():
+        assert rule.id in out
+
+
+def test_version(run: Runner) -> None:
+    from npm_guard import __version__
+
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.strip() == f"npm-guard {__version__}"
+
+
+# Which files a scan reads -------------------------------------------------------------
+
+
+def test_default_path_is_the_current_directory(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", BAD)
+    write(project / "packages" / "app" / ".npmrc", BAD)
+    for argv in (("scan",), ()):
+        code, out, _ = run(*argv)
+        assert code == 1
+        assert ".npmrc:1:34:" in out
+        assert "packages/app/.npmrc:1:34:" in out
+        assert "(2 errors; 2 files scanned)" in out
+
+
+def test_walk_outside_git_reads_every_npmrc_and_skips_node_modules(
+    run: Runner, project: Path
+) -> None:
+    write(project / ".npmrc", BAD)
+    write(project / "a" / "b" / ".npmrc", BAD)
+    write(project / "node_modules" / "dep" / ".npmrc", BAD)
+    write(project / "a" / "node_modules" / "dep" / ".npmrc", BAD)
+    write(project / ".git" / ".npmrc", BAD)  # not a repository, but still never walked
+    write(project / "README.md", f"token {NPM_TOKEN}\n")  # not a file the scan reads
+    write(project / "ci.npmrc", BAD)  # only exactly `.npmrc` is found by walking
+    code, out, _ = run("scan", ".")
+    assert code == 1
+    paths = sorted({line.split(":")[0] for line in out.splitlines() if ":1:34:" in line})
+    assert paths == [".npmrc", "a/b/.npmrc"]
+    assert "2 files scanned" in out
+
+
+def test_walk_of_a_subdirectory_shows_paths_from_the_current_directory(
+    run: Runner, project: Path
+) -> None:
+    write(project / "sub" / "dir" / ".npmrc", BAD)
+    code, out, _ = run("scan", "sub")
+    assert code == 1
+    assert out.startswith("sub/dir/.npmrc:1:34: ")
+
+
+def test_a_file_named_on_the_command_line_is_scanned_by_its_kind(
+    run: Runner, project: Path
+) -> None:
+    write(project / "some" / "dir" / "ci.npmrc", "# ci config\n" + BAD)
+    code, out, _ = run("scan", "some/dir/ci.npmrc")
+    assert code == 1
+    assert out.startswith("some/dir/ci.npmrc:2:34: error [npmrc-plaintext-credential]")
+
+
+def test_a_named_file_of_another_kind_is_skipped_with_a_notice(run: Runner, project: Path) -> None:
+    write(project / "notes.txt", BAD)
+    code, out, err = run("scan", "notes.txt")
+    assert code == 0
+    assert "notes.txt: not an .npmrc or workflow file; skipped" in err
+    assert "0 files scanned" in out
+
+
+def test_the_same_file_twice_is_scanned_once(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", BAD)
+    code, out, _ = run("scan", ".npmrc", ".", "./.npmrc")
+    assert code == 1
+    assert "1 file scanned" in out
+
+
+def test_a_path_outside_the_current_directory_is_shown_absolute(
+    run: Runner, project: Path, tmp_path: Path
+) -> None:
+    outside = write(tmp_path / "elsewhere" / ".npmrc", BAD)
+    code, out, _ = run("scan", str(outside))
+    assert code == 1
+    assert out.startswith(f"{outside.as_posix()}:1:34: ")
+
+
+def _git_repo(root: Path) -> None:
+    git(root, "init", "-q")
+
+
+def test_git_work_tree_tracked_and_untracked_but_not_ignored(run: Runner, project: Path) -> None:
+    _git_repo(project)
+    write(project / ".gitignore", "personal/\n")
+    write(project / ".npmrc", BAD)
+    write(project / "personal" / ".npmrc", BAD)  # ignored: the user's own, never committed
+    write(project / "new" / ".npmrc", BAD)  # untracked, not ignored: caught before `git add`
+    write(project / "node_modules" / "dep" / ".npmrc", BAD)
+    git(project, "add", ".gitignore", ".npmrc")
+    git(project, "add", "-f", "node_modules/dep/.npmrc")  # tracked, but still skipped
+    git(project, "commit", "-q", "-m", "init")
+    code, out, _ = run("scan")
+    assert code == 1
+    paths = sorted({line.split(":")[0] for line in out.splitlines() if ":1:34:" in line})
+    assert paths == [".npmrc", "new/.npmrc"]
+
+
+def test_git_ignored_file_is_scanned_when_named(run: Runner, project: Path) -> None:
+    _git_repo(project)
+    write(project / ".gitignore", ".npmrc\n")
+    write(project / ".npmrc", BAD)
+    code, out, _ = run("scan")
+    assert code == 0
+    assert "no findings" in out
+    code, out, _ = run("scan", ".npmrc")
+    assert code == 1
+
+
+def test_git_subdirectory_scan(run: Runner, project: Path) -> None:
+    _git_repo(project)
+    write(project / "pkg" / ".npmrc", BAD)
+    write(project / "other" / ".npmrc", BAD)
+    code, out, _ = run("scan", "pkg")
+    assert code == 1
+    assert out.startswith("pkg/.npmrc:1:34: ")
+    assert "other/.npmrc" not in out
+
+
+def test_symlink_out_of_the_tree_is_not_followed(
+    run: Runner, project: Path, tmp_path: Path
+) -> None:
+    secret = write(tmp_path / "home" / ".npmrc", BAD)
+    (project / "linked").mkdir()
+    os.symlink(secret, project / "linked" / ".npmrc")
+    write(project / ".npmrc", BAD)
+    code, out, err = run("scan", ".")
+    assert code == 1
+    assert "linked/.npmrc" not in out
+    assert "linked/.npmrc: symbolic link out of the scanned tree; not followed" in err
+    assert out.startswith(".npmrc:1:34: ")
+
+
+def test_symlink_inside_the_tree_is_scanned_once(run: Runner, project: Path) -> None:
+    write(project / "real" / ".npmrc", BAD)
+    (project / "alias").mkdir()
+    os.symlink(project / "real" / ".npmrc", project / "alias" / ".npmrc")
+    code, out, _ = run("scan", ".")
+    assert code == 1
+    assert "1 file scanned" in out
+
+
+def test_console_script_runs(project: Path) -> None:
+    """The installed entry point, as a user runs it."""
+    write(project / ".npmrc", BAD)
+    proc = subprocess.run(
+        [sys.executable, "-m", "npm_guard", "scan", ".npmrc"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert ".npmrc:1:34: error [npmrc-plaintext-credential]" in proc.stdout
+    assert NPM_TOKEN not in proc.stdout + proc.stderr

@@ -1,0 +1,249 @@
+"""`--fix`: literal `_authToken` values become `${VAR}` references, nothing else changes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from npmrc_samples import (
+    AUTH_VALUE,
+    GITHUB_TOKEN,
+    NPM_TOKEN,
+    NPM_TOKEN_2,
+    NPM_TOKEN_BAD_CHECKSUM,
+    PASSWORD_VALUE,
+    UUID_TOKEN,
+    Runner,
+    make_runner,
+    redacted,
+    write,
+)
+
+from npm_guard import cli
+from npm_guard.fix import fix_npmrc, variable_for_scope
+from npm_guard.hooks import npmrc_credentials
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Runner:
+    return make_runner(cli.main, capsys)
+
+
+@pytest.fixture
+def hook(capsys: pytest.CaptureFixture[str]) -> Runner:
+    return make_runner(npmrc_credentials.main, capsys)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("scope", "variable"),
+    [
+        (None, "NPM_TOKEN"),
+        ("//registry.npmjs.org/", "NPM_TOKEN"),
+        ("//registry.npmjs.org/some/path/", "NPM_TOKEN"),
+        ("//npm.pkg.github.com/", "GITHUB_TOKEN"),
+        ("//npm.pkg.github.com/my-org/", "GITHUB_TOKEN"),
+        ("//npm.corp.example/", "NPM_TOKEN_NPM_CORP_EXAMPLE"),
+        ("//r.corp.example:8443/api/npm/", "NPM_TOKEN_R_CORP_EXAMPLE_8443"),
+        ("//my-registry.example.com/", "NPM_TOKEN_MY_REGISTRY_EXAMPLE_COM"),
+    ],
+)
+def test_variable_for_scope(scope: str | None, variable: str) -> None:
+    assert variable_for_scope(scope) == variable
+
+
+def test_fix_preserves_every_other_byte(run: Runner, project: Path) -> None:
+    original = (
+        "\ufeff# shared config\r\n"
+        "; keep this comment\r\n"
+        f'//registry.npmjs.org/:_authToken="{NPM_TOKEN}"\r\n'
+        f"//npm.pkg.github.com/:_authToken = {GITHUB_TOKEN} ; note after the token\r"
+        "save-exact=true\n"
+        f"//npm.corp.example:8443/npm/:_authToken='{NPM_TOKEN_2}'\n"
+        "\n"
+        f"  //legacy.example.com/:_authToken={UUID_TOKEN}\t\n"
+        "//refs.example.com/:_authToken=${ALREADY_A_REFERENCE}\n"
+        "//placeholder.example.com/:_authToken=<YOUR_TOKEN>\n"
+        f"//basic.example.com/:_auth={AUTH_VALUE}\n"
+        f"//pw.example.com/:_password={PASSWORD_VALUE}\n"
+        "# end, no newline at the end of the file"
+    ).encode()
+    npmrc = write(project / ".npmrc", original)
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    expected = (
+        original.replace(NPM_TOKEN.encode(), b"${NPM_TOKEN}")
+        .replace(GITHUB_TOKEN.encode(), b"${GITHUB_TOKEN}")
+        .replace(NPM_TOKEN_2.encode(), b"${NPM_TOKEN_NPM_CORP_EXAMPLE_8443}")
+        .replace(UUID_TOKEN.encode(), b"${NPM_TOKEN_LEGACY_EXAMPLE_COM}")
+    )
+    assert npmrc.read_bytes() == expected
+    # _auth and _password are not rewritten: the user has to decide how to replace them.
+    assert AUTH_VALUE in npmrc.read_text(encoding="utf-8")
+    assert "replaced the npm token" in err
+
+
+def test_fix_exit_code_message_and_redaction(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    code, out, err = run("scan", "--fix", ".npmrc")
+    assert code == 1  # a fixer fails the commit so the change is reviewed
+    assert out == "npm-guard: no findings (1 file scanned)\n"  # the report is after the fix
+    assert err == (
+        f"npm-guard: .npmrc:1: replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}. "
+        "The token is still valid and still in git history: `npm token list` shows it as "
+        f"{redacted(NPM_TOKEN)}; revoke it with `npm token revoke <id>` or at "
+        "https://www.npmjs.com/settings/~/tokens; then set NPM_TOKEN in the environment "
+        "where npm runs.\n"
+    )
+    assert NPM_TOKEN not in out + err
+
+
+def test_fix_of_other_token_kinds_says_to_revoke_without_showing_them(
+    run: Runner, project: Path
+) -> None:
+    write(project / ".npmrc", f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert "replaced the GitHub token <redacted, 40 chars, sha256:" in err
+    assert "revoke it where it was issued" in err
+    assert GITHUB_TOKEN not in err
+
+
+def test_fix_is_idempotent(run: Runner, project: Path) -> None:
+    npmrc = write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    assert run("scan", "--fix", ".npmrc")[0] == 1
+    fixed = npmrc.read_bytes()
+    code, out, err = run("scan", "--fix", ".npmrc")
+    assert code == 0
+    assert err == ""
+    assert "no findings" in out
+    assert npmrc.read_bytes() == fixed == b"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"
+
+
+def test_fix_variable_override(run: Runner, project: Path) -> None:
+    npmrc = write(
+        project / ".npmrc",
+        f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+        f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n",
+    )
+    code, _, err = run("scan", "--fix", "--fix-variable", "CI_PUBLISH_TOKEN", ".npmrc")
+    assert code == 1
+    assert npmrc.read_text() == (
+        "//registry.npmjs.org/:_authToken=${CI_PUBLISH_TOKEN}\n"
+        "//npm.pkg.github.com/:_authToken=${CI_PUBLISH_TOKEN}\n"
+    )
+    assert "set CI_PUBLISH_TOKEN in the environment" in err
+
+
+@pytest.mark.parametrize("name", ["1TOKEN", "MY-TOKEN", "MY TOKEN", "", "${X}"])
+def test_fix_variable_invalid_names(run: Runner, project: Path, name: str) -> None:
+    content = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+    npmrc = write(project / ".npmrc", content)
+    code, _, err = run("scan", "--fix", "--fix-variable", name, ".npmrc")
+    assert code == 2
+    assert "--fix-variable" in err
+    assert npmrc.read_text() == content
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o644, 0o755])
+def test_fix_keeps_the_file_mode(run: Runner, project: Path, mode: int) -> None:
+    npmrc = write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    npmrc.chmod(mode)
+    assert run("scan", "--fix", ".npmrc")[0] == 1
+    assert stat.S_IMODE(npmrc.stat().st_mode) == mode
+    assert "${NPM_TOKEN}" in npmrc.read_text()
+    assert not list(project.glob(".npm-guard-fix-*"))  # no temporary file left behind
+
+
+def test_fix_leaves_what_it_cannot_fix_and_still_reports_it(run: Runner, project: Path) -> None:
+    content = (
+        "//a.example/:_authToken=$NPM_TOKEN\n"
+        f"//b.example/:_auth={AUTH_VALUE}\n"
+        "//c.example/:_authToken=${NPM_TOKEN}\n"
+        "//d.example/:_authToken=<YOUR_TOKEN>\n"
+        f"//e.example/:_authToken=prefix-{NPM_TOKEN_BAD_CHECKSUM}$SUFFIX\n"
+    )
+    npmrc = write(project / ".npmrc", content)
+    code, out, err = run("scan", "--fix", ".npmrc")
+    assert code == 1  # findings remain
+    assert npmrc.read_text() == content
+    assert err == ""
+    assert ".npmrc:1:25: error [npmrc-unexpanded-variable]" in out
+    assert ".npmrc:2:20: error [npmrc-plaintext-credential]" in out
+
+
+def test_fix_walks_directories_like_the_scan(run: Runner, project: Path) -> None:
+    first = write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    second = write(project / "pkg" / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN_2}\n")
+    ignored = write(project / "node_modules" / "x" / ".npmrc", f"_authToken={NPM_TOKEN}\n")
+    code, _, err = run("scan", "--fix")
+    assert code == 1
+    assert "${NPM_TOKEN}" in first.read_text() and "${NPM_TOKEN}" in second.read_text()
+    assert NPM_TOKEN in ignored.read_text()
+    assert ".npmrc:1: replaced" in err and "pkg/.npmrc:1: replaced" in err
+
+
+def test_fix_through_a_symlink_rewrites_the_target(run: Runner, project: Path) -> None:
+    real = write(
+        project / "configs" / "npmrc.real", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+    )
+    os.symlink("configs/npmrc.real", project / ".npmrc")
+    assert run("scan", "--fix", ".npmrc")[0] == 1
+    assert (project / ".npmrc").is_symlink()
+    assert real.read_text() == "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"
+
+
+def test_fix_refuses_invalid_utf8(run: Runner, project: Path) -> None:
+    content = b"# caf\xe9\n" + f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n".encode()
+    npmrc = write(project / ".npmrc", content)
+    code, out, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert npmrc.read_bytes() == content
+    assert "not fixed: not valid UTF-8" in err
+    assert "[npmrc-plaintext-credential]" in out  # still reported
+
+
+def test_fix_does_not_block_on_a_fifo(tmp_path: Path) -> None:
+    """A FIFO named .npmrc: reading it would wait for a writer forever."""
+    os.mkfifo(tmp_path / ".npmrc")
+    proc = subprocess.run(
+        [sys.executable, "-m", "npm_guard", "scan", "--fix", ".npmrc"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "not fixed: not a regular file" in proc.stderr
+    assert "[parse-error]" in proc.stdout
+
+
+def test_fix_npmrc_reports_what_it_replaced(tmp_path: Path) -> None:
+    npmrc = write(tmp_path / ".npmrc", f"x=1\n//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    result = fix_npmrc(str(npmrc), ".npmrc")
+    assert result.problem is None
+    (replacement,) = result.replacements
+    assert (replacement.line, replacement.variable, replacement.shown) == (
+        2,
+        "NPM_TOKEN",
+        redacted(NPM_TOKEN),
+    )
+
+
+def test_hook_fix(hook: Runner, project: Path) -> None:
+    npmrc = write(project / "app" / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    code, _, err = hook("--fix", "app/.npmrc")
+    assert code == 1
+    assert npmrc.read_text() == "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"
+    assert "app/.npmrc:1: replaced the npm token" in err
+    assert hook("--fix", "app/.npmrc")[0] == 0

@@ -1,0 +1,57 @@
+"""The hook starts fast because it imports only what it uses.
+
+Not a timing test: `python -X importtime` lists every module imported, and the heavy
+dependencies of other features (PyYAML, requests, jsonschema) must not be among them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FORBIDDEN = ("yaml", "_yaml", "requests", "urllib3", "jsonschema")
+
+
+def imported_modules(code: str, cwd: Path) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+    )
+    modules = set()
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":
+                modules.add(name)
+    assert "npm_guard" in modules, proc.stderr[-2000:]
+    return modules
+
+
+def _top_level(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
+
+
+def test_importing_the_hook(tmp_path: Path) -> None:
+    modules = imported_modules("import npm_guard.hooks.npmrc_credentials", tmp_path)
+    assert "npm_guard.hooks.npmrc_credentials" in modules
+    assert not _top_level(modules) & set(FORBIDDEN)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_running_the_hook(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / ".npmrc").write_text("_authToken=$NPM_TOKEN\nstrict-ssl=false\n")
+    code = (
+        "from npm_guard.hooks.npmrc_credentials import main\n"
+        f"assert main(['--format', '{fmt}', '.npmrc']) == 1"
+    )
+    modules = imported_modules(code, tmp_path)
+    assert "npm_guard.rules.npmrc_plaintext_credential" in modules
+    assert not _top_level(modules) & set(FORBIDDEN)
+    # Nor the parts of npm-guard that only other features need.
+    assert not {m for m in modules if m.startswith(("npm_guard.workflow", "npm_guard.audit"))}
