@@ -217,4 +217,18 @@ def scrub(text: str, secrets: Iterator[str] | list[str] | tuple[str, ...] = ()) 
     spans = list(find_tokens(text))
     for cred in reversed(spans):
         text = text[: cred.start] + cred.redacted + text[cred.end :]
-    return text
+    return _ESCAPED_TOKEN_RE.sub(_redact_match, text)
+
+
+# A token right after an escape sequence (`%20` in a SARIF URI or a link, `\n` or
+# `\u00e9` in JSON) has a letter or digit before it, so find_tokens() does not see it.
+_ESCAPED_TOKEN_RE = re.compile(
+    r"(?:(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\[nrtbf]))"
+    r"(?:npm_[A-Za-z0-9]{36}|gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})"
+    r"(?![A-Za-z0-9_])"
+)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    value = match.group()
+    return redact(value, CredentialKind.NPM_TOKEN if value.startswith("npm_") else None)
