@@ -1,0 +1,1 @@
+"""Robustness: properties on generated input, hostile trees, fuzzing regressions."""
