@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
-from npm_guard.npmrc import SECRET_AUTH_KEYS, NpmrcFile, unexpanded_variables
+from npm_guard.npmrc import (
+    SECRET_AUTH_KEYS,
+    NpmrcEntry,
+    NpmrcFile,
+    env_references,
+    unexpanded_variables,
+)
 from npm_guard.rules._npmrc_common import registry_label, setting_name, value_location
+from npm_guard.secrets import short_hash
 
 RULE = Rule(
     id="npmrc-unexpanded-variable",
@@ -24,14 +32,13 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         value = entry.string_value
         if value is None:
             continue
+        what = (
+            f"the credential for {registry_label(entry)}"
+            if setting_name(entry) in SECRET_AUTH_KEYS
+            else f"the value of {entry.key}"
+        )
         # Judged on the value npm sees (after ini's unescaping), located in the raw text.
         for variable in unexpanded_variables(value):
-            name = setting_name(entry)
-            what = (
-                f"the credential for {registry_label(entry)}"
-                if name in SECRET_AUTH_KEYS
-                else f"the value of {entry.key}"
-            )
             fragment = variable.text.lstrip("\\") if variable.form == "\\${VAR}" else variable.text
             yield Finding(
                 rule=RULE,
@@ -42,3 +49,32 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
                 ),
                 key=f"{entry.key}:{variable.text}",
             )
+        yield from _not_a_variable_name(npmrc, entry, value, what)
+
+
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SHELL_OPERATOR_RE = re.compile(r"[:=+-]")
+
+
+def _not_a_variable_name(
+    npmrc: NpmrcFile, entry: NpmrcEntry, value: str, what: str
+) -> Iterator[Finding]:
+    """`${NPM_TOKEN:-default}`: npm has no shell operators, it looks up a variable literally
+    named `NPM_TOKEN:-default`, finds none, and sends the text as it is."""
+    for reference in env_references(value):
+        if _ENV_NAME_RE.fullmatch(reference.name):
+            continue
+        text = value[reference.start : reference.end]
+        # What follows a shell operator may be a default value, that is a secret: not shown.
+        head = _SHELL_OPERATOR_RE.split(reference.name, maxsplit=1)[0].strip()
+        shown = "${" + head + ("…}" if head != reference.name else "}")
+        yield Finding(
+            rule=RULE,
+            location=value_location(npmrc, entry, text),
+            message=(
+                f"{shown} is not expanded by npm: the name between ${{ and }} is not a "
+                f"variable name (npm has no ${{VAR:-default}} syntax), so {what} is sent as "
+                f"that literal text"
+            ),
+            key=f"{entry.key}:{short_hash(text)}",
+        )
