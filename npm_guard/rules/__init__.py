@@ -7,16 +7,32 @@ A rule lives in its own module named after its id (`npmrc-plaintext-credential` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from npm_guard.findings import Finding, Rule
 from npm_guard.npmrc import NpmrcFile
 from npm_guard.rules import (
+    audit_incomplete,
+    maintainer_2fa_auth_only,
+    maintainer_2fa_disabled,
+    maintainer_2fa_unverified,
+    maintainer_not_allowed,
     npmrc_insecure_registry,
     npmrc_plaintext_credential,
     npmrc_unexpanded_variable,
     npmrc_unscoped_credential,
     parse_error,
+    publish_provenance_missing,
+    publish_trust_downgrade,
+    publisher_unexpected,
+    token_bypasses_2fa,
+    token_expiry_too_long,
+    token_not_read_only,
+    token_without_cidr,
 )
+
+if TYPE_CHECKING:
+    from npm_guard.audit.facts import AuditFacts
 
 NpmrcCheck = Callable[[NpmrcFile], Iterable[Finding]]
 
@@ -27,6 +43,25 @@ NPMRC_RULES: tuple[tuple[Rule, NpmrcCheck], ...] = (
     (npmrc_insecure_registry.RULE, npmrc_insecure_registry.check),
 )
 
+# The online audit's rules (`npm-guard audit`): they read facts the audit gathered,
+# never the network. Not run by the offline scan or the hooks.
+OnlineCheck = Callable[["AuditFacts"], Iterable[Finding]]
+
+ONLINE_RULES: tuple[tuple[Rule, OnlineCheck], ...] = (
+    (maintainer_2fa_disabled.RULE, maintainer_2fa_disabled.check),
+    (maintainer_2fa_auth_only.RULE, maintainer_2fa_auth_only.check),
+    (maintainer_2fa_unverified.RULE, maintainer_2fa_unverified.check),
+    (maintainer_not_allowed.RULE, maintainer_not_allowed.check),
+    (publisher_unexpected.RULE, publisher_unexpected.check),
+    (publish_provenance_missing.RULE, publish_provenance_missing.check),
+    (publish_trust_downgrade.RULE, publish_trust_downgrade.check),
+    (token_not_read_only.RULE, token_not_read_only.check),
+    (token_without_cidr.RULE, token_without_cidr.check),
+    (token_bypasses_2fa.RULE, token_bypasses_2fa.check),
+    (token_expiry_too_long.RULE, token_expiry_too_long.check),
+    (audit_incomplete.RULE, audit_incomplete.check),
+)
+
 # Rules without a check of their own: findings built by the engine.
 ENGINE_RULES: tuple[Rule, ...] = (parse_error.RULE,)
 
@@ -35,4 +70,5 @@ def all_rules() -> dict[str, Rule]:
     """Every registered rule by id, in catalogue order."""
     rules = [rule for rule, _ in NPMRC_RULES]
     rules.extend(ENGINE_RULES)
+    rules.extend(rule for rule, _ in ONLINE_RULES)
     return {rule.id: rule for rule in rules}

@@ -1,0 +1,393 @@
+"""The registry client: the only module of npm-guard that touches the network.
+
+One `requests.Session` for the whole audit. Every GET has a connect and a read
+timeout, is retried with exponential back-off on 429, 5xx, timeouts and dropped
+connections (honouring `Retry-After` up to a bound), and is never retried on any other
+4xx. Redirects are followed by hand so that the token goes only to the registry it
+belongs to, over HTTPS (plain HTTP only on loopback). Every body is parsed and checked
+against its schema before anyone sees it; anything that goes wrong comes back as a
+`FetchFailure` with a reason a human can act on, never as an exception and never as
+data. Each URL is fetched at most once per client, however many threads ask for it.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Union
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import requests.adapters
+
+from npm_guard import __version__
+from npm_guard.audit.registry_schemas import schema_problem
+from npm_guard.errors import NpmGuardError
+from npm_guard.secrets import scrub
+
+NPMJS_REGISTRY = "https://registry.npmjs.org/"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
+_MAX_BODY = 64 * 1024 * 1024  # the largest packuments on npmjs are tens of MB
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A response that parsed as JSON and matched its schema."""
+
+    endpoint: str
+    data: Any
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """Why a resource could not be used; `reason` is safe to print (no credential)."""
+
+    endpoint: str
+    reason: str
+    status: int | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The registry answered, and said no (401, 403 or 404)."""
+        return self.status in (401, 403, 404)
+
+
+FetchResult = Union[Fetched, FetchFailure]
+
+
+def escape_name(name: str) -> str:
+    """npm's `escapedName`: only the first `/` becomes `%2f`, the `@` stays.
+
+    urllib3 sends percent-escapes with upper-case hex (`%2F`, RFC 3986 section 2.1
+    makes the two equivalent); npmjs and Verdaccio answer both alike.
+    """
+    return name.replace("/", "%2f", 1)
+
+
+def normalise_registry(url: str) -> str:
+    """A registry URL with exactly one trailing slash; raises NpmGuardError if unusable."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NpmGuardError(f"registry {url!r} is not an http(s) URL")
+    return url.strip().rstrip("/") + "/"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class RegistryClient:
+    """GETs JSON from npm registries, validated, retried, cached, token-safe."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        token_registry: str = NPMJS_REGISTRY,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 20.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_wait: float = 30.0,
+        pool_size: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        trace: Callable[[str], None] | None = None,
+    ) -> None:
+        self.token_registry = normalise_registry(token_registry)
+        scheme, host, _ = _origin(self.token_registry)
+        if token and scheme != "https" and not is_loopback(host):
+            raise NpmGuardError(
+                f"refusing to send the token to {self.token_registry} over plain http: "
+                f"use an https:// registry (plain http is allowed on loopback only)"
+            )
+        self._token = token or None
+        self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._clock = clock
+        self._trace = trace
+        self.session = requests.Session()
+        # No ~/.netrc, no environment CA/auth surprises; proxies are read per request.
+        self.session.trust_env = False
+        self.session.headers.update(
+            {"User-Agent": f"npm-guard/{__version__}", "Accept": "application/json"}
+        )
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._cache: dict[str, FetchResult] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.sent: list[str] = []  # every request that went out, in order (for tests)
+
+    @property
+    def has_token(self) -> bool:
+        return self._token is not None
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def authenticates(self, url: str) -> bool:
+        """True when a request to `url` carries the token: same origin as its registry."""
+        if self._token is None:
+            return False
+        scheme, host, port = _origin(url)
+        if scheme != "https" and not (scheme == "http" and is_loopback(host)):
+            return False
+        return (scheme, host, port) == _origin(self.token_registry)
+
+    def get_json(self, url: str, kind: str) -> FetchResult:
+        """GET `url`, parse JSON, validate against schema `kind`; cached per URL."""
+        with self._guard:
+            lock = self._locks.setdefault(url, threading.Lock())
+        with lock:
+            cached = self._cache.get(url)
+            if cached is None:
+                cached = self._fetch(url, kind)
+                self._cache[url] = cached
+            return cached
+
+    # The rest is one request's life: retries, redirects, body, JSON, schema.
+
+    def _endpoint(self, url: str) -> str:
+        parts = urlsplit(url)
+        query = f"?{parts.query}" if parts.query else ""
+        return f"GET {parts.scheme}://{parts.netloc}{parts.path}{query}"
+
+    def _log(self, line: str) -> None:
+        if self._trace is not None:
+            secrets = [self._token] if self._token else []
+            self._trace(scrub(line, secrets))
+
+    def _fetch(self, url: str, kind: str) -> FetchResult:
+        endpoint = self._endpoint(url)
+        response = self._get_following_redirects(url, endpoint)
+        if isinstance(response, FetchFailure):
+            return response
+        try:
+            body = self._read_body(response)
+        except (requests.RequestException, OSError) as error:
+            return FetchFailure(
+                endpoint, f"the connection failed while reading the body ({_kind_of(error)})"
+            )
+        finally:
+            response.close()
+        if body is None:
+            return FetchFailure(endpoint, f"the response is larger than {_MAX_BODY // 2**20} MB")
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return FetchFailure(endpoint, "the response is not valid JSON", response.status_code)
+        problem = schema_problem(kind, data)
+        if problem is not None:
+            return FetchFailure(
+                endpoint,
+                f"the response does not match schema registry-{kind}: {problem}",
+                response.status_code,
+            )
+        return Fetched(endpoint, data)
+
+    def _read_body(self, response: requests.Response) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=256 * 1024):
+            size += len(chunk)
+            if size > _MAX_BODY:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _get_following_redirects(self, url: str, endpoint: str) -> requests.Response | FetchFailure:
+        current = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            response = self._get_with_retries(current, endpoint)
+            if isinstance(response, FetchFailure):
+                return response
+            if response.status_code not in _REDIRECTS:
+                return response
+            location = response.headers.get("Location")
+            response.close()
+            if not location:
+                return FetchFailure(endpoint, "a redirect without a Location", response.status_code)
+            target = urljoin(current, location)
+            if urlsplit(target).scheme not in ("http", "https"):
+                return FetchFailure(endpoint, "a redirect to a non-http URL", response.status_code)
+            if self.authenticates(current) and not self.authenticates(target):
+                self._log(f"redirect from {current} to another origin: the token is withheld")
+            current = target
+        return FetchFailure(endpoint, f"more than {_MAX_REDIRECTS} redirects")
+
+    def _get_with_retries(self, url: str, endpoint: str) -> requests.Response | FetchFailure:
+        attempt = 0
+        while True:
+            outcome = self._get_once(url, endpoint)
+            if isinstance(outcome, requests.Response):
+                status = outcome.status_code
+                if status < 400:
+                    return outcome
+                failure = self._status_failure(outcome, endpoint)
+                wait_header = outcome.headers.get("Retry-After")
+                outcome.close()
+                if status != 429 and status < 500:
+                    return failure  # other 4xx: asking again gives the same answer
+            else:
+                failure, wait_header = outcome, None
+            if attempt >= self.retries:
+                tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                return FetchFailure(failure.endpoint, f"{failure.reason} ({tries})", failure.status)
+            wait = _retry_after(wait_header, self._clock())
+            if wait is None:
+                wait = self.backoff * (2**attempt)
+            elif wait > self.max_wait:
+                return FetchFailure(
+                    endpoint,
+                    f"{failure.reason}; the registry asked to retry after {wait:.0f} s, "
+                    f"longer than the {self.max_wait:.0f} s this audit waits",
+                    failure.status,
+                )
+            self._log(f"retrying {url} in {wait:.1f} s after: {failure.reason}")
+            self._sleep(wait)
+            attempt += 1
+
+    def _get_once(self, url: str, endpoint: str) -> requests.Response | FetchFailure:
+        headers: dict[str, str] = {}
+        if self.authenticates(url) and self._token is not None:
+            headers["Authorization"] = f"Bearer {self._token}"
+        proxies = requests.utils.get_environ_proxies(url)
+        started = time.monotonic()
+        with self._guard:
+            self.sent.append(url)
+        try:
+            response = self.session.get(
+                url,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+                proxies=proxies,
+            )
+        except requests.Timeout:
+            self._log(f"GET {url}: timed out")
+            return FetchFailure(endpoint, f"timed out (limit {self.timeout[1]:g} s)")
+        except (requests.RequestException, OSError) as error:
+            self._log(f"GET {url}: {_kind_of(error)}")
+            return FetchFailure(endpoint, f"the connection failed ({_kind_of(error)})")
+        elapsed = (time.monotonic() - started) * 1000
+        auth = "with token" if headers else "anonymous"
+        self._log(f"GET {url} ({auth}) -> {response.status_code} in {elapsed:.0f} ms")
+        return response
+
+    def _status_failure(self, response: requests.Response, endpoint: str) -> FetchFailure:
+        status = response.status_code
+        if status == 401:
+            challenge = response.headers.get("WWW-Authenticate", "").lower()
+            if "ipaddress" in challenge:
+                reason = "refused (HTTP 401): the token's CIDR allow-list excludes this machine"
+            elif "otp" in challenge:
+                reason = "refused (HTTP 401): the registry wants a one-time password (2FA)"
+            else:
+                reason = "refused (HTTP 401): not authenticated, or the token is not accepted here"
+        elif status == 403:
+            reason = "refused (HTTP 403): forbidden for this token"
+        elif status == 404:
+            reason = "not found (HTTP 404), or not visible to this token"
+        elif status == 429:
+            reason = "rate limited (HTTP 429)"
+        elif status >= 500:
+            reason = f"registry error (HTTP {status})"
+        else:
+            reason = f"unexpected HTTP {status}"
+        message = _error_message(response) if status < 500 else None
+        if message:
+            reason += f": {message}"
+        return FetchFailure(endpoint, reason, status)
+
+
+def _error_message(response: requests.Response) -> str | None:
+    """The registry's own `error`/`message` text, short and scrubbed, if it sent one."""
+    try:
+        raw = response.raw.read(4096, decode_content=True) if response.raw else b""
+        body = json.loads(raw.decode("utf-8", "replace"))
+    except (ValueError, OSError, requests.RequestException):
+        return None
+    if not isinstance(body, dict):
+        return None
+    text = body.get("error") or body.get("message")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    text = " ".join(text.split())
+    return scrub(text[:160] + ("…" if len(text) > 160 else ""))
+
+
+def _kind_of(error: BaseException) -> str:
+    """A short, credential-free description of a connection error."""
+    text = str(error).lower()
+    if "reset" in text:
+        return "connection reset by peer"
+    if "refused" in text:
+        return "connection refused"
+    if "name or service" in text or "nodename" in text or "resolve" in text:
+        return "host name not found"
+    if "ssl" in text or "certificate" in text:
+        return "TLS error"
+    if "remotedisconnected" in text or "aborted" in text or "closed" in text:
+        return "connection closed by the registry"
+    return type(error).__name__
+
+
+def package_url(registry: str, name: str) -> str:
+    return normalise_registry(registry) + escape_name(name)
+
+
+def collaborators_url(registry: str, name: str) -> str:
+    return f"{normalise_registry(registry)}-/package/{escape_name(name)}/collaborators"
+
+
+def profile_url(registry: str) -> str:
+    return normalise_registry(registry) + "-/npm/v1/user"
+
+
+def tokens_url(registry: str) -> str:
+    """The first page of the token list, as npm's CLI asks for it (its own page size)."""
+    return normalise_registry(registry) + "-/npm/v1/tokens"

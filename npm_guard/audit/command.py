@@ -1,0 +1,349 @@
+"""`npm-guard audit` and `npm-guard attest`: the edges of the online audit.
+
+This module reads the environment (the token), prints, and picks the registry; the
+work happens in `run` (audit) and `attest`. `audit_repository()` is the entry point
+for other front ends (the GitHub Action). Importing this module is cheap: requests and
+jsonschema are only imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from npm_guard.errors import NpmGuardError
+
+if TYPE_CHECKING:
+    from npm_guard.audit.run import AuditResult
+    from npm_guard.audit.workspace import PackageTarget
+    from npm_guard.policy import Policy
+
+DEFAULT_TOKEN_ENV = "NPM_TOKEN"
+AUDIT_FORMATS = ("text", "json", "sarif", "github")
+PROGRESS_THRESHOLD = 5  # more packages than this, on a terminal: show progress
+
+
+def add_audit_commands(commands: Any) -> None:
+    """Add `audit` and `attest` to the CLI's sub-command parsers."""
+    from npm_guard.findings import Severity
+
+    audit = commands.add_parser(
+        "audit",
+        help="online audit: who can publish each package, their 2FA, publishers, the token",
+        description="Audit the repository's non-private packages (the root package.json "
+        "and its workspaces), or the PACKAGEs named, against the npm registry: the "
+        "publishing maintainers and the evidence for their 2FA, who published recent "
+        "versions and how, and what the audit's own token may do. See docs/audit.md.",
+    )
+    audit.add_argument("packages", nargs="*", metavar="PACKAGE")
+    audit.add_argument(
+        "--registry",
+        metavar="URL",
+        help="registry for every package (default: publishConfig.registry, the .npmrc "
+        "@scope:registry or registry, else https://registry.npmjs.org/)",
+    )
+    audit.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file (default: .npm-guard.yml in the current directory, if present)",
+    )
+    audit.add_argument("--format", dest="fmt", choices=AUDIT_FORMATS, default="text")
+    audit.add_argument(
+        "--token-env",
+        metavar="NAME",
+        default=DEFAULT_TOKEN_ENV,
+        help="environment variable holding the npm token (default: NPM_TOKEN); optional "
+        "for public data, sent only to the audited registry over https",
+    )
+    audit.add_argument(
+        "--fail-on",
+        choices=tuple(s.value for s in Severity),
+        default=None,
+        help="lowest severity that makes the exit code 1 (default: error; with "
+        "--format sarif the default is to exit 0 once the report is written)",
+    )
+    audit.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    audit.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="also write a Markdown job summary with the verdict tables to FILE (with "
+        "--format github it is appended to $GITHUB_STEP_SUMMARY when that is set)",
+    )
+    audit.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="registry requests in flight at once (default: 8)",
+    )
+    audit.set_defaults(handler=_cmd_audit)
+
+    attest = commands.add_parser(
+        "attest",
+        help="attest your own 2FA mode for the policy file, from your npm login",
+        description="Read your own npm profile with your npm login (or the token in "
+        "--token-env) and print the attestation entry for the policy file's "
+        "attestations:, or add it with --write. Refuses when 2FA is off, pending, or "
+        "auth-only under an auth-and-writes policy.",
+    )
+    attest.add_argument("--registry", metavar="URL", help="default: the .npmrc registry or npm's")
+    attest.add_argument("--policy", metavar="FILE", help="default: .npm-guard.yml if present")
+    attest.add_argument(
+        "--token-env",
+        metavar="NAME",
+        default=None,
+        help="read the token from this variable instead of your npm user config",
+    )
+    attest.add_argument(
+        "--days",
+        type=int,
+        default=90,
+        metavar="N",
+        help="how long the attestation counts (default: 90, at most 365)",
+    )
+    attest.add_argument(
+        "--write",
+        action="store_true",
+        help="add the entry to the policy file instead of printing it",
+    )
+    attest.set_defaults(handler=_cmd_attest)
+
+
+def _env_name(name: str) -> str:
+    if not name or name[0].isdigit() or not all(c.isalnum() or c == "_" for c in name):
+        raise NpmGuardError(f"--token-env: {name!r} is not an environment variable name")
+    return name
+
+
+def token_registry_for(
+    targets: Sequence[PackageTarget], root: str, env: Mapping[str, str], override: str | None
+) -> str:
+    """The registry the token belongs to: --registry, the packages' one registry, or the default."""
+    from npm_guard.audit.workspace import NPMJS_REGISTRY, npmrc_registries
+
+    if override:
+        return override
+    registries = {t.registry for t in targets}
+    if len(registries) == 1:
+        return registries.pop()
+    return npmrc_registries(root, env).get("") or NPMJS_REGISTRY
+
+
+def audit_repository(
+    root: str,
+    policy: Policy,
+    env: Mapping[str, str],
+    *,
+    packages: Sequence[str] = (),
+    registry: str | None = None,
+    token_env: str = DEFAULT_TOKEN_ENV,
+    concurrency: int = 8,
+    trace: Callable[[str], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> AuditResult:
+    """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`."""
+    from npm_guard.audit.client import RegistryClient, normalise_registry
+    from npm_guard.audit.run import AuditRequest, run_audit
+    from npm_guard.audit.workspace import named_packages, repository_packages
+
+    if concurrency < 1 or concurrency > 64:
+        raise NpmGuardError("--concurrency must be between 1 and 64")
+    override = normalise_registry(registry) if registry else None
+    if packages:
+        targets = named_packages(packages, root, override=override, env=env)
+    else:
+        targets = repository_packages(root, override=override, env=env)
+    targets = [type(t)(t.name, normalise_registry(t.registry), t.manifest, t.line) for t in targets]
+    token = env.get(token_env) or None
+    token_registry = normalise_registry(token_registry_for(targets, root, env, override))
+    moment = now or datetime.datetime.now(datetime.timezone.utc)
+    request = AuditRequest(
+        targets=targets,
+        policy=policy,
+        token_env=token_env,
+        token_registry=token_registry,
+        root=root,
+        today=today or moment.date(),
+        now=moment,
+        concurrency=concurrency,
+    )
+    options = dict(client_options or {})
+    with RegistryClient(
+        token=token,
+        token_registry=token_registry,
+        pool_size=concurrency,
+        trace=trace,
+        **options,
+    ) as client:
+        return run_audit(request, client, token=token, progress=progress)
+
+
+def _load_policy(path: str | None, root: str) -> Policy:
+    from npm_guard.policy_load import load_policy
+
+    return load_policy(path, root)
+
+
+def _progress_printer() -> Callable[[int, int], None]:
+    """Progress on stderr, only on a terminal and for more than a handful of packages."""
+    interactive = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if not interactive or total <= PROGRESS_THRESHOLD:
+            return
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\rnpm-guard: audited {done}/{total} packages{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _trace_printer(debug: bool) -> Callable[[str], None] | None:
+    if not debug:
+        return None
+
+    import threading
+
+    lock = threading.Lock()
+
+    def trace(line: str) -> None:  # the client scrubs every line before it gets here
+        with lock:
+            sys.stderr.write(f"npm-guard: debug: {line}\n")
+            sys.stderr.flush()
+
+    return trace
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from npm_guard.cli import EXIT_FINDINGS, exit_code
+    from npm_guard.findings import Severity
+
+    root = os.getcwd()
+    token_env = _env_name(args.token_env)
+    policy = _load_policy(args.policy, root)
+    result = audit_repository(
+        root,
+        policy,
+        os.environ,
+        packages=args.packages,
+        registry=args.registry,
+        token_env=token_env,
+        concurrency=args.concurrency,
+        trace=_trace_printer(bool(getattr(args, "debug", False))),
+        progress=_progress_printer(),
+    )
+    token = os.environ.get(token_env) or None
+    secrets = [token] if token else []
+    for notice in result.notices:
+        print(f"npm-guard: {notice}", file=sys.stderr)
+    report = render_audit(args.fmt, result)
+    _emit(_scrub(report, secrets), args.output)
+    fail_on = Severity(args.fail_on) if args.fail_on else None
+    code = exit_code(result.findings, fail_on, args.fmt)
+    _write_summary(result, args, fail_on, code == EXIT_FINDINGS, secrets)
+    return code
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    from npm_guard.secrets import scrub
+
+    return scrub(text, list(secrets))
+
+
+def render_audit(fmt: str, result: AuditResult) -> str:
+    """The audit report: verdict tables then findings (text), or a findings-only format."""
+    if fmt == "text":
+        from npm_guard.audit.table import render_text_tables
+        from npm_guard.report.text import format_finding
+
+        parts = [render_text_tables(result.facts)]
+        parts.extend(format_finding(f) + "\n" for f in result.findings)
+        parts.append(audit_summary_line(result) + "\n")
+        return "".join(parts)
+    from npm_guard.report import render
+
+    return render(fmt, result.findings)
+
+
+def audit_summary_line(result: AuditResult) -> str:
+    from npm_guard.findings import Severity
+
+    count = len(result.facts.packages)
+    packages = f"{count} package{'s' if count != 1 else ''} audited"
+    if not result.findings:
+        return f"npm-guard: no findings ({packages})"
+    by = {s: sum(1 for f in result.findings if f.effective_severity is s) for s in Severity}
+    parts = ", ".join(
+        f"{by[s]} {s.value}{'s' if by[s] != 1 else ''}"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
+        if by[s]
+    )
+    total = len(result.findings)
+    return f"npm-guard: {total} finding{'s' if total != 1 else ''} ({parts}; {packages})"
+
+
+def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any) -> str:
+    """The job summary: the shared verdict and findings, with the verdict tables added."""
+    from npm_guard.audit.table import render_markdown_tables
+    from npm_guard.report.summary import Verdict, render_summary
+
+    return render_summary(
+        result.findings,
+        verdict=Verdict(failed=failed, threshold=threshold),
+        extra_sections=[render_markdown_tables(result.facts)],
+        title="npm-guard audit",
+    )
+
+
+def _write_summary(
+    result: AuditResult, args: argparse.Namespace, fail_on: Any, failed: bool, secrets: list[str]
+) -> None:
+    from npm_guard.findings import Severity
+
+    path, append = args.summary, False
+    if path is None and args.fmt == "github":
+        path, append = os.environ.get("GITHUB_STEP_SUMMARY") or None, True
+    if path is None:
+        return
+    threshold = fail_on if fail_on is not None or args.fmt == "sarif" else Severity.ERROR
+    text = audit_summary_markdown(result, failed=failed, threshold=threshold)
+    try:
+        with open(path, "a" if append else "w", encoding="utf-8") as handle:
+            handle.write(_scrub(text, secrets))
+    except OSError as error:
+        raise NpmGuardError(f"cannot write the summary {path}: {error.strerror}") from error
+
+
+def _emit(report: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(report)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    except OSError as error:
+        raise NpmGuardError(f"cannot write {output}: {error.strerror}") from error
+
+
+def _cmd_attest(args: argparse.Namespace) -> int:
+    from npm_guard.audit.attest import attest
+
+    return attest(
+        root=os.getcwd(),
+        env=os.environ,
+        registry=args.registry,
+        policy_path=args.policy,
+        token_env=_env_name(args.token_env) if args.token_env else None,
+        days=args.days,
+        write=args.write,
+        trace=_trace_printer(bool(getattr(args, "debug", False))),
+        out=sys.stdout,
+        err=sys.stderr,
+    )

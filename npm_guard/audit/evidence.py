@@ -1,0 +1,493 @@
+"""Turning validated registry responses into facts (`npm_guard.audit.facts`).
+
+No network here: the callers hand in what `RegistryClient` returned (data that matched
+its schema, or a `FetchFailure`). Each piece of 2FA evidence says where it comes from;
+what could not be established becomes a `Gap`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from npm_guard.audit.client import FetchFailure, FetchResult
+from npm_guard.audit.facts import (
+    NO_EVIDENCE,
+    Account,
+    Evidence,
+    EvidenceKind,
+    Gap,
+    PackageFacts,
+    TokenFacts,
+    TwoFactorMode,
+    VersionFacts,
+)
+from npm_guard.audit.workspace import PackageTarget
+from npm_guard.findings import Location, Severity
+from npm_guard.policy import Policy, TokenSpec
+from npm_guard.secrets import NPM_TOKEN_RE, CredentialKind, redact
+
+
+@dataclass(frozen=True)
+class OwnerProfile:
+    """The token owner's own profile: the only first-hand 2FA evidence there is."""
+
+    name: str | None
+    evidence: Evidence | None  # None when the profile is unusable as 2FA evidence
+    gap: Gap | None = None
+
+
+def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> OwnerProfile:
+    """2FA evidence from `GET /-/npm/v1/user` read with the audit's token.
+
+    `tfa.pending == false` with a `mode` is verified 2FA; `false`, missing or pending is
+    verified "not enabled" — except through a bypass-2FA token, which npm is known to
+    answer with `tfa: false` whatever the account has, so that answer proves nothing.
+    """
+    if isinstance(result, FetchFailure):
+        return OwnerProfile(
+            None,
+            None,
+            Gap(
+                "token owner's profile",
+                f"{result.endpoint}: {result.reason}; the 2FA of the token's own account "
+                f"cannot be verified",
+            ),
+        )
+    data: Mapping[str, Any] = result.data
+    name = str(data["name"])
+    tfa = data.get("tfa")
+    source = f"{name}'s own profile ({result.endpoint})"
+    if isinstance(tfa, dict) and tfa.get("pending") is False and tfa.get("mode"):
+        mode = TwoFactorMode(tfa["mode"])
+        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, mode, source))
+    if isinstance(tfa, dict) and tfa.get("pending") is True:
+        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source))
+    if token_bypasses_2fa:
+        return OwnerProfile(
+            name,
+            None,
+            Gap(
+                f"maintainer {name}",
+                f"{result.endpoint} reports no 2FA, but the audit's token bypasses 2FA and "
+                f"npm answers such tokens with tfa: false regardless; read the profile "
+                f"with a session token (npm-guard attest) instead",
+                Severity.WARNING,
+            ),
+        )
+    if tfa is None or tfa is False or "tfa" not in data or isinstance(tfa, dict):
+        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.DISABLED, source))
+    # A recovery-code list or an otpauth:// string: the account is mid-way through setup.
+    return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source))
+
+
+def _person_name(value: object) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("name"), str) and value["name"]:
+        return str(value["name"])
+    return None
+
+
+def version_facts(packument: Mapping[str, Any]) -> tuple[VersionFacts, ...]:
+    """Every version of a (validated) full packument, oldest publish first."""
+    times: Mapping[str, Any] = packument.get("time") or {}
+    facts: list[VersionFacts] = []
+    for key, doc in packument["versions"].items():
+        user = doc.get("_npmUser") if isinstance(doc.get("_npmUser"), dict) else None
+        trusted = user.get("trustedPublisher") if user else None
+        approver = _person_name(user.get("approver")) if user else None
+        approver = approver or _person_name(doc.get("approver"))
+        attestations = (doc.get("dist") or {}).get("attestations") or {}
+        published = times.get(key)
+        facts.append(
+            VersionFacts(
+                version=str(doc.get("version") or key),
+                published=published if isinstance(published, str) else None,
+                publisher=_person_name(user),
+                trusted_publisher=str(trusted["id"]) if isinstance(trusted, dict) else None,
+                approver=approver,
+                provenance=isinstance(attestations.get("provenance"), dict),
+            )
+        )
+    # Stable: versions without a time keep their document order, ahead of timed ones.
+    facts.sort(key=lambda v: _sortable_time(v.published))
+    return tuple(facts)
+
+
+def _sortable_time(value: str | None) -> float:
+    parsed = parse_time(value)
+    return parsed.timestamp() if parsed else float("-inf")
+
+
+def parse_time(value: str | None) -> datetime.datetime | None:
+    """An ISO 8601 time from the registry as an aware datetime, or None."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def _maintainer_names(packument: Mapping[str, Any]) -> tuple[str, ...] | None:
+    people = packument.get("maintainers")
+    if people is None:
+        latest = (packument.get("dist-tags") or {}).get("latest")
+        doc = packument["versions"].get(latest) if isinstance(latest, str) else None
+        people = doc.get("maintainers") if isinstance(doc, dict) else None
+    if people is None:
+        return None
+    names = [n for n in (_person_name(p) for p in people) if n]
+    return tuple(dict.fromkeys(names))
+
+
+def account_evidence(
+    name: str,
+    *,
+    owner: OwnerProfile | None,
+    policy: Policy,
+    today: datetime.date,
+    approvals: Mapping[str, Sequence[str]],
+) -> Evidence:
+    """The strongest 2FA evidence for `name`: own profile, attestation, approval, none."""
+    key = name.lower()
+    if owner is not None and owner.evidence is not None and (owner.name or "").lower() == key:
+        return owner.evidence
+    attestation = policy.attestation_for(name, today)
+    if attestation is not None:
+        mode = TwoFactorMode(attestation.mode)
+        detail = (
+            f"self-attested with npm-guard attest on {attestation.date.isoformat()}, "
+            f"valid until {attestation.expires.isoformat()}"
+        )
+        short = f"self-attested, until {attestation.expires.isoformat()}"
+        return Evidence(EvidenceKind.ATTESTATION, mode, detail, short)
+    approved = approvals.get(key)
+    if approved:
+        shown = ", ".join(approved[:3]) + (" …" if len(approved) > 3 else "")
+        return Evidence(
+            EvidenceKind.APPROVAL,
+            TwoFactorMode.UNKNOWN,
+            f"approved the staged publish of {shown} (an interactive 2FA challenge)",
+            f"approved staged publish {approved[0]}",
+        )
+    expired = [a for a in policy.attestations if a.maintainer.lower() == key]
+    if expired:
+        last = max(expired, key=lambda a: a.expires)
+        when = "expired on" if last.expires <= today else "is dated in the future:"
+        stamp = last.expires.isoformat() if last.expires <= today else last.date.isoformat()
+        return Evidence(
+            EvidenceKind.NONE,
+            TwoFactorMode.UNKNOWN,
+            f"no evidence: the self-attestation {when} {stamp}",
+            f"none (attestation {'expired' if last.expires <= today else 'dated'} {stamp})",
+        )
+    return NO_EVIDENCE
+
+
+def package_facts(
+    target: PackageTarget,
+    *,
+    packument: FetchResult,
+    collaborators: FetchResult | None,
+    owner: OwnerProfile | None,
+    policy: Policy,
+    policy_path: str | None,
+    today: datetime.date,
+) -> PackageFacts:
+    """All facts about one package; `collaborators` None means not asked.
+
+    `policy_path` is the policy file as findings show it (relative to the root).
+    """
+    entry = policy.package_policy(target.name)
+    settings = policy.audit
+    location = _package_location(target, policy_path, entry.line if entry else 0)
+    gaps: list[Gap] = []
+    if isinstance(packument, FetchFailure):
+        gaps.append(
+            Gap(
+                "packument",
+                f"{packument.endpoint}: {packument.reason}; maintainers, publishers and "
+                f"provenance of {target.name} are not checked",
+            )
+        )
+        return PackageFacts(
+            target.name, target.registry, location, entry, settings, None, None, gaps=tuple(gaps)
+        )
+    doc: Mapping[str, Any] = packument.data
+    if doc["name"] != target.name:
+        gaps.append(
+            Gap(
+                "packument",
+                f"{packument.endpoint}: the registry answered with the document of "
+                f"{doc['name']!r}, not {target.name!r}",
+            )
+        )
+        return PackageFacts(
+            target.name, target.registry, location, entry, settings, None, None, gaps=tuple(gaps)
+        )
+    maintainers = _maintainer_names(doc)
+    if maintainers is None:
+        gaps.append(
+            Gap(
+                "maintainers",
+                f"{packument.endpoint}: the packument lists no maintainers (this registry "
+                f"does not record them), so who can publish {target.name} is unknown",
+            )
+        )
+    collab_map: dict[str, str] | None = None
+    if isinstance(collaborators, FetchFailure):
+        gaps.append(
+            Gap(
+                "collaborators",
+                f"{collaborators.endpoint}: {collaborators.reason}; accounts with write access "
+                f"through teams or collaborator grants are not checked",
+                Severity.WARNING,
+            )
+        )
+    elif collaborators is not None:
+        collab_map = {str(k): str(v) for k, v in collaborators.data.items()}
+    versions = version_facts(doc)
+    recent = versions[-settings.recent_versions :] if settings.recent_versions > 0 else ()
+    unrecorded = [v.version for v in recent if v.publisher is None and not v.trusted_publisher]
+    if unrecorded:
+        expects = entry is not None and (entry.trusted is not None or entry.accounts is not None)
+        gaps.append(
+            Gap(
+                "publishers",
+                f"{packument.endpoint}: {len(unrecorded)} of the {len(recent)} most recent "
+                f"versions have no _npmUser (this registry does not record who published "
+                f"them), so their publishers are not checked",
+                None if expects else Severity.WARNING,
+            )
+        )
+
+    approvals: dict[str, list[str]] = {}
+    for version in reversed(versions):
+        if version.approver:
+            approvals.setdefault(version.approver.lower(), []).append(version.version)
+    roles: dict[str, list[str]] = {}
+    display: dict[str, str] = {}
+
+    def add(name: str, role: str) -> None:
+        display.setdefault(name.lower(), name)
+        bucket = roles.setdefault(name.lower(), [])
+        if role not in bucket:
+            bucket.append(role)
+
+    for name in maintainers or ():
+        add(name, "maintainer")
+    for name, permission in (collab_map or {}).items():
+        if permission == "write":
+            add(name, "collaborator (write)")
+    published: dict[str, list[str]] = {}
+    for version in reversed(recent):
+        if version.publisher and not version.trusted_publisher:
+            published.setdefault(version.publisher, []).append(version.version)
+    for name, shipped in published.items():
+        shown = ", ".join(shipped[:3]) + (" …" if len(shipped) > 3 else "")
+        add(name, f"published {shown}")
+    accounts = tuple(
+        Account(
+            display[key],
+            tuple(role_list),
+            account_evidence(
+                display[key], owner=owner, policy=policy, today=today, approvals=approvals
+            ),
+        )
+        for key, role_list in roles.items()
+    )
+    return PackageFacts(
+        name=target.name,
+        registry=target.registry,
+        location=location,
+        policy=entry,
+        settings=settings,
+        maintainers=maintainers,
+        collaborators=collab_map,
+        versions=versions,
+        recent=tuple(recent),
+        accounts=accounts,
+        gaps=tuple(gaps),
+    )
+
+
+def _package_location(target: PackageTarget, policy_path: str | None, entry_line: int) -> Location:
+    """The package's package.json, else its policy entry, else the policy file."""
+    if target.manifest is not None:
+        return Location(target.manifest, target.line)
+    if policy_path is not None:
+        return Location(policy_path, max(entry_line, 1))
+    return Location("package.json")
+
+
+# The token.
+
+
+def redacted_token(token: str) -> str:
+    """How the audit names its own token: npm's list form for npm tokens."""
+    if NPM_TOKEN_RE.fullmatch(token):
+        return redact(token, CredentialKind.NPM_TOKEN)
+    return redact(token)
+
+
+def _redaction_parts(shown: str) -> tuple[str, str] | None:
+    for separator in ("...", "…"):
+        if separator in shown:
+            head, _, tail = shown.partition(separator)
+            return head, tail
+    return None
+
+
+def matching_entries(token: str, entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Entries of a token list that are `token`: by npm's redacted form, or legacy key hash.
+
+    npm shows the first 8 and last 4 characters (`npm_aBcD...7890`); other registries
+    show other lengths (Verdaccio: 5 and 5), so any `head...tail` with at least 4
+    characters each side is compared. Revoked entries never match.
+    """
+    legacy_key = hashlib.sha512(token.encode("utf-8")).hexdigest()
+    found: list[Mapping[str, Any]] = []
+    keys: set[str] = set()
+    for entry in entries:
+        if entry.get("revoked"):
+            continue
+        if entry.get("key") in keys and entry in found:
+            continue  # the same entry listed twice (Verdaccio does this)
+        if entry.get("key") == legacy_key:
+            found.append(entry)
+            keys.add(legacy_key)
+            continue
+        parts = _redaction_parts(str(entry.get("token", "")))
+        if parts is None:
+            continue
+        head, tail = parts
+        long_enough = len(head) >= 4 and len(tail) >= 4 and len(token) >= len(head) + len(tail)
+        if long_enough and token.startswith(head) and token.endswith(tail):
+            found.append(entry)
+            keys.add(str(entry.get("key")))
+    return found
+
+
+def token_facts(
+    token: str,
+    *,
+    env: str,
+    registry: str,
+    listing: Sequence[Mapping[str, Any]] | FetchFailure,
+    spec: TokenSpec | None,
+    location: Location,
+    now: datetime.datetime,
+) -> TokenFacts:
+    """What the token list says about the audit's own token; unknowns become gaps."""
+    base = TokenFacts(
+        env=env,
+        redacted=redacted_token(token),
+        registry=registry,
+        location=location,
+        spec=spec,
+        checked_at=now,
+    )
+    subject = base.subject
+    if isinstance(listing, FetchFailure):
+        if listing.status in (401, 403):
+            why = (
+                "the registry refused to list tokens for this token (npm lists tokens only "
+                "for session tokens from npm login; granular access tokens are refused)"
+            )
+        else:
+            why = "the token list could not be read"
+        return _with_gaps(
+            base,
+            Gap(
+                subject,
+                f"{listing.endpoint}: {listing.reason}; {why}, so whether the token is "
+                f"read-only, CIDR-bound, bypasses 2FA or expires in time is unknown",
+            ),
+        )
+    matches = matching_entries(token, listing)
+    if not matches:
+        return _with_gaps(
+            base,
+            Gap(
+                subject,
+                f"the token is not in the account's token list ({len(listing)} entries "
+                f"checked): a session token from npm login, or a token of another account; "
+                f"its permissions are unknown",
+            ),
+        )
+    if len(matches) > 1:
+        return _with_gaps(
+            base,
+            Gap(
+                subject,
+                f"{len(matches)} entries of the token list match the token's redacted form; "
+                f"the audit does not guess which one it is",
+            ),
+        )
+    entry = matches[0]
+    gaps: list[Gap] = []
+    readonly = _readonly(entry)
+    cidr_raw = entry["cidr"] if "cidr" in entry else entry.get("cidr_whitelist", ...)
+    cidr = None if cidr_raw is ... else tuple(str(c) for c in cidr_raw or ())
+    bypass = entry.get("bypass_2fa")
+    expiry_known = "expiry" in entry
+    expiry = parse_time(entry.get("expiry")) if expiry_known else None
+    if expiry_known and entry.get("expiry") and expiry is None:
+        expiry_known = False
+    missing = [
+        name
+        for name, value in (
+            ("readonly or permissions", readonly),
+            ("cidr or cidr_whitelist", cidr),
+            ("bypass_2fa", bypass),
+        )
+        if value is None
+    ]
+    if not expiry_known:
+        missing.append("expiry")
+    if missing:
+        gaps.append(
+            Gap(
+                subject,
+                f"the registry's token list has no {', '.join(missing)} for this token, so "
+                f"{'that property is' if len(missing) == 1 else 'those properties are'} "
+                f"not checked",
+            )
+        )
+    return TokenFacts(
+        env=env,
+        redacted=base.redacted,
+        registry=registry,
+        location=location,
+        spec=spec,
+        checked_at=now,
+        found=True,
+        readonly=readonly,
+        cidr=cidr,
+        bypass_2fa=bypass if isinstance(bypass, bool) else None,
+        expiry_known=expiry_known,
+        expiry=expiry,
+        created=parse_time(entry.get("created")),
+        gaps=tuple(gaps),
+    )
+
+
+def _readonly(entry: Mapping[str, Any]) -> bool | None:
+    permissions = entry.get("permissions")
+    if isinstance(permissions, list) and permissions:
+        return not any(p.get("action") == "write" for p in permissions)
+    value = entry.get("readonly")
+    return value if isinstance(value, bool) else None
+
+
+def _with_gaps(facts: TokenFacts, *gaps: Gap) -> TokenFacts:
+    from dataclasses import replace
+
+    return replace(facts, gaps=facts.gaps + gaps)

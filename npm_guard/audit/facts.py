@@ -1,0 +1,186 @@
+"""What the online audit knows about each package and about its own token.
+
+Plain data, gathered by `npm_guard.audit.evidence` from validated registry responses
+and read by the online rules. Nothing here touches the network, the environment or the
+clock: "today" and "now" are fields, so rules stay pure and tests stay deterministic.
+Every fact that could not be established is either `None` (unknown) or a `Gap`, never
+a guess, so "registry unreachable" can never read as "2FA disabled".
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from npm_guard.findings import Location, Severity
+from npm_guard.policy import AuditSettings, PackagePolicy, TokenSpec
+
+
+class TwoFactorMode(str, Enum):
+    """A 2FA state as evidence shows it."""
+
+    AUTH_AND_WRITES = "auth-and-writes"
+    AUTH_ONLY = "auth-only"
+    DISABLED = "disabled"
+    PENDING = "pending"  # setup started, never finished: not enabled
+    UNKNOWN = "unknown"
+
+
+class EvidenceKind(str, Enum):
+    """Where a 2FA statement comes from, strongest first."""
+
+    PROFILE = "own profile"  # GET /-/npm/v1/user read with the account's own credential
+    ATTESTATION = "self-attested"  # `npm-guard attest` entry in the policy file
+    APPROVAL = "staged-publish approval"  # `_npmUser.approver`: an interactive 2FA challenge
+    NONE = "none"
+
+
+class Verdict(str, Enum):
+    """The 2FA verdict for one publishing account under the policy's requirement."""
+
+    PASS = "pass"
+    AUTH_ONLY = "auth-only"
+    DISABLED = "disabled"
+    PROVEN_MODE_UNKNOWN = "2FA proven, mode unknown"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: EvidenceKind
+    mode: TwoFactorMode
+    detail: str  # what exactly the evidence is, for messages
+    short: str = ""  # the same in a few words, for tables; defaults to the kind
+
+    @property
+    def label(self) -> str:
+        return self.short or self.kind.value
+
+
+NO_EVIDENCE = Evidence(EvidenceKind.NONE, TwoFactorMode.UNKNOWN, "no evidence", "none")
+
+
+def verdict(evidence: Evidence, required: str) -> Verdict:
+    """What `evidence` means under a policy that requires 2FA mode `required`."""
+    mode = evidence.mode
+    if mode is TwoFactorMode.AUTH_AND_WRITES:
+        return Verdict.PASS
+    if mode is TwoFactorMode.AUTH_ONLY:
+        return Verdict.PASS if required == "auth-only" else Verdict.AUTH_ONLY
+    if mode in (TwoFactorMode.DISABLED, TwoFactorMode.PENDING):
+        return Verdict.DISABLED
+    if evidence.kind is EvidenceKind.APPROVAL:
+        return Verdict.PASS if required == "auth-only" else Verdict.PROVEN_MODE_UNKNOWN
+    return Verdict.UNVERIFIED
+
+
+@dataclass(frozen=True)
+class Account:
+    """A human account that can publish the package, or recently did."""
+
+    name: str
+    roles: tuple[str, ...]  # "maintainer", "collaborator (write)", "published 1.2.0"
+    evidence: Evidence
+
+    @property
+    def can_publish(self) -> str:
+        return ", ".join(self.roles)
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """How one version was published, from the full packument."""
+
+    version: str
+    published: str | None  # ISO time from `time`, if the registry gave one
+    publisher: str | None  # `_npmUser.name`; None when the registry records no publisher
+    trusted_publisher: str | None  # `_npmUser.trustedPublisher.id` ("github", "gitlab", …)
+    approver: str | None  # who approved a staged publish with 2FA
+    provenance: bool  # `dist.attestations.provenance` present
+
+    @property
+    def trust_level(self) -> int:
+        """2 trusted publishing, 1 provenance only, 0 neither (pnpm's no-downgrade order)."""
+        if self.trusted_publisher:
+            return 2
+        return 1 if self.provenance else 0
+
+    @property
+    def how(self) -> str:
+        """How the version was published, in words."""
+        if self.trusted_publisher:
+            how = f"trusted publishing ({self.trusted_publisher})"
+        elif self.publisher:
+            how = f"a token or session of {self.publisher}"
+        else:
+            how = "an unrecorded publisher"
+        if self.provenance:
+            how += " with provenance"
+        if self.approver:
+            how += f", staged and approved by {self.approver}"
+        return how
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something the audit could not verify; becomes an `audit-incomplete` finding."""
+
+    subject: str  # "packument", "collaborators", "maintainer alice", "token NPM_TOKEN"
+    reason: str  # names the endpoint where one was involved; never a credential
+    severity: Severity | None = None  # None: the rule's default (error)
+
+
+@dataclass(frozen=True)
+class PackageFacts:
+    """Everything the audit established about one package."""
+
+    name: str
+    registry: str
+    location: Location  # the package's package.json, else its policy entry
+    policy: PackagePolicy | None
+    settings: AuditSettings
+    maintainers: tuple[str, ...] | None  # None: unknown
+    collaborators: Mapping[str, str] | None  # user → "read"/"write"; None: not visible
+    versions: tuple[VersionFacts, ...] = ()  # every version, oldest publish first
+    recent: tuple[VersionFacts, ...] = ()  # the last `settings.recent_versions` of them
+    accounts: tuple[Account, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+
+    def verdicts(self) -> list[tuple[Account, Verdict]]:
+        return [(a, verdict(a.evidence, self.settings.require_2fa)) for a in self.accounts]
+
+
+@dataclass(frozen=True)
+class TokenFacts:
+    """The properties of the token the audit holds, from the account's token list."""
+
+    env: str  # the environment variable it came from
+    redacted: str  # as npm's token list shows it; never the token
+    registry: str
+    location: Location  # the policy's token entry, else the repository's package.json
+    spec: TokenSpec | None  # the policy's declaration for `env`, if any
+    checked_at: datetime.datetime
+    found: bool = False
+    readonly: bool | None = None  # None: unknown
+    cidr: tuple[str, ...] | None = None  # () no allow-list; None unknown
+    bypass_2fa: bool | None = None
+    expiry_known: bool = False
+    expiry: datetime.datetime | None = None  # None with expiry_known: never expires
+    created: datetime.datetime | None = None
+    gaps: tuple[Gap, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return f"token {self.env} ({self.redacted})"
+
+
+@dataclass(frozen=True)
+class AuditFacts:
+    """The input of every online rule."""
+
+    packages: tuple[PackageFacts, ...]
+    token: TokenFacts | None = None
+    gaps: tuple[Gap, ...] = ()  # run-wide gaps (the token owner's profile)
+    gap_location: Location = field(default_factory=lambda: Location("package.json"))

@@ -1,0 +1,202 @@
+"""The online audit, end to end: fetch concurrently, build facts, run the online rules.
+
+Fetching is bounded (a thread pool of `concurrency` workers over one client) and every
+resource is asked for once: each package's packument and collaborators, the token
+owner's profile, and the token list pages. Facts are built only after every fetch has
+settled, because one package's 2FA evidence can depend on the token's properties.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from npm_guard.audit.client import (
+    FetchFailure,
+    FetchResult,
+    RegistryClient,
+    collaborators_url,
+    package_url,
+    profile_url,
+    tokens_url,
+)
+from npm_guard.audit.evidence import OwnerProfile, package_facts, profile_evidence, token_facts
+from npm_guard.audit.facts import AuditFacts, PackageFacts, TokenFacts
+from npm_guard.audit.workspace import PackageTarget
+from npm_guard.findings import Finding, Location, sort_key
+from npm_guard.policy import Policy
+
+MAX_TOKEN_PAGES = 200  # npm allows 1000 tokens per account, listed 10 per page
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What to audit and with what; everything the edges decided."""
+
+    targets: Sequence[PackageTarget]
+    policy: Policy
+    token_env: str = "NPM_TOKEN"
+    token_registry: str | None = None  # the registry the token belongs to
+    root: str = "."
+    today: datetime.date = field(default_factory=datetime.date.today)
+    now: datetime.datetime = field(
+        default_factory=lambda: datetime.datetime.now(datetime.timezone.utc)
+    )
+    concurrency: int = 8
+
+
+@dataclass
+class AuditResult:
+    facts: AuditFacts
+    findings: list[Finding]
+    notices: list[str]
+
+
+def fetch_token_list(
+    client: RegistryClient, registry: str
+) -> list[Mapping[str, Any]] | FetchFailure:
+    """Every entry of the account's token list, following `urls.next` on the same origin."""
+    url = tokens_url(registry)
+    entries: list[Mapping[str, Any]] = []
+    seen = {url}
+    for _ in range(MAX_TOKEN_PAGES):
+        result = client.get_json(url, "tokens")
+        if isinstance(result, FetchFailure):
+            return result
+        entries.extend(result.data["objects"])
+        following = (result.data.get("urls") or {}).get("next")
+        if not following:
+            return entries
+        url = urljoin(url, following)
+        if url in seen:
+            return FetchFailure(result.endpoint, "the token list's next page points back")
+        if not client.authenticates(url):
+            return FetchFailure(
+                result.endpoint,
+                "the token list's next page is on another host; the token is not sent there",
+            )
+        seen.add(url)
+    return FetchFailure(url, f"the token list has more than {MAX_TOKEN_PAGES} pages")
+
+
+def run_audit(
+    request: AuditRequest,
+    client: RegistryClient,
+    *,
+    token: str | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditResult:
+    """Audit `request.targets` through `client`; `token` is only used to find its entry."""
+    from npm_guard.policy_apply import apply_policy
+    from npm_guard.rules import ONLINE_RULES
+
+    notices: list[str] = []
+    token_registry = request.token_registry or client.token_registry
+    workers = max(1, min(request.concurrency, 2 * len(request.targets) + 2))
+    packuments: dict[str, Future[FetchResult]] = {}
+    collaborators: dict[str, Future[FetchResult]] = {}
+    done = 0
+    total = len(request.targets)
+
+    def count(_: Future[FetchResult]) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="npm-guard-audit") as pool:
+        listing_future = profile_future = None
+        if token:
+            listing_future = pool.submit(fetch_token_list, client, token_registry)
+            profile_future = pool.submit(client.get_json, profile_url(token_registry), "profile")
+        for target in request.targets:
+            future = pool.submit(
+                client.get_json, package_url(target.registry, target.name), "packument"
+            )
+            future.add_done_callback(count)
+            packuments[target.name] = future
+            url = collaborators_url(target.registry, target.name)
+            if client.authenticates(url):
+                collaborators[target.name] = pool.submit(client.get_json, url, "collaborators")
+        listing = listing_future.result() if listing_future else None
+        profile = profile_future.result() if profile_future else None
+        fetched = {name: f.result() for name, f in packuments.items()}
+        collabs = {name: f.result() for name, f in collaborators.items()}
+
+    if not token:
+        notices.append(
+            f"no token in ${request.token_env}: public data only; collaborators, the token "
+            f"owner's 2FA and the token's own properties are not checked"
+        )
+    elif len(collaborators) < len(request.targets):
+        others = sorted(t.name for t in request.targets if t.name not in collaborators)
+        notices.append(
+            f"collaborators not checked for {', '.join(others)}: the token belongs to "
+            f"{token_registry} and is not sent to other registries"
+        )
+
+    token_info: TokenFacts | None = None
+    owner: OwnerProfile | None = None
+    run_gaps = []
+    policy_path = policy_display_path(request.policy, request.root)
+    gap_location = Location(policy_path) if policy_path else Location("package.json")
+    if token and listing is not None:
+        spec = (request.policy.tokens or {}).get(request.token_env)
+        location = (
+            Location(policy_path, max(spec.line, 1))
+            if spec is not None and policy_path
+            else gap_location
+        )
+        token_info = token_facts(
+            token,
+            env=request.token_env,
+            registry=token_registry,
+            listing=listing,
+            spec=spec,
+            location=location,
+            now=request.now,
+        )
+    if profile is not None:
+        owner = profile_evidence(profile, token_info.bypass_2fa if token_info else None)
+        if owner.gap is not None:
+            run_gaps.append(owner.gap)
+
+    package_list: list[PackageFacts] = []
+    for target in request.targets:
+        facts = package_facts(
+            target,
+            packument=fetched[target.name],
+            collaborators=collabs.get(target.name),
+            owner=owner,
+            policy=request.policy,
+            policy_path=policy_path,
+            today=request.today,
+        )
+        package_list.append(facts)
+    facts_all = AuditFacts(
+        packages=tuple(package_list),
+        token=token_info,
+        gaps=tuple(run_gaps),
+        gap_location=gap_location,
+    )
+    findings: list[Finding] = []
+    for _rule, check in ONLINE_RULES:
+        findings.extend(check(facts_all))
+    findings = sorted(apply_policy(findings, request.policy), key=sort_key)
+    return AuditResult(facts_all, findings, notices)
+
+
+def policy_display_path(policy: Policy, root: str) -> str | None:
+    """The policy file as findings show it: relative to `root` when inside it."""
+    if policy.path is None:
+        return None
+    path = policy.path
+    if os.path.isabs(path):
+        rel = os.path.relpath(path, root)
+        path = path if rel.startswith("..") else rel
+    return path.replace(os.sep, "/")

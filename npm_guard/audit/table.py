@@ -1,0 +1,130 @@
+"""The per-package verdict tables: maintainer, can publish, evidence, mode, verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from npm_guard.audit.facts import AuditFacts, PackageFacts, TokenFacts, Verdict
+
+HEADER = ("maintainer", "can publish", "evidence", "mode", "verdict")
+
+
+def _rows(package: PackageFacts) -> list[tuple[str, str, str, str, str]]:
+    return [
+        (
+            account.name,
+            account.can_publish,
+            account.evidence.label,
+            account.evidence.mode.value,
+            verdict.value,
+        )
+        for account, verdict in package.verdicts()
+    ]
+
+
+def _package_notes(package: PackageFacts) -> list[str]:
+    notes = []
+    if package.maintainers is None:
+        notes.append("maintainers unknown (see audit-incomplete)")
+    if package.collaborators is None:
+        notes.append("collaborators not checked")
+    recent = package.recent
+    if recent:
+        trusted = sum(1 for v in recent if v.trusted_publisher)
+        provenance = sum(1 for v in recent if v.provenance)
+        unrecorded = sum(1 for v in recent if v.publisher is None and not v.trusted_publisher)
+        parts = [f"{len(recent)} recent version{'s' if len(recent) != 1 else ''}"]
+        parts.append(f"{trusted} by trusted publishing")
+        parts.append(f"{provenance} with provenance")
+        if unrecorded:
+            parts.append(f"{unrecorded} with no recorded publisher")
+        notes.append(", ".join(parts))
+    return notes
+
+
+def _token_line(token: TokenFacts | None) -> str | None:
+    if token is None:
+        return None
+    if not token.found:
+        return f"{token.subject}: properties unknown (see audit-incomplete)"
+
+    def show(value: bool | None, yes: str, no: str) -> str:
+        return "unknown" if value is None else (yes if value else no)
+
+    cidr = "unknown" if token.cidr is None else (", ".join(token.cidr) or "none")
+    if not token.expiry_known:
+        expiry = "unknown"
+    else:
+        expiry = token.expiry.date().isoformat() if token.expiry else "never"
+    return (
+        f"{token.subject}: {show(token.readonly, 'read-only', 'read-write')}, "
+        f"CIDR {cidr}, bypass 2FA {show(token.bypass_2fa, 'yes', 'no')}, expires {expiry}"
+    )
+
+
+def render_text_tables(facts: AuditFacts) -> str:
+    """Plain-text tables, one per package, for the terminal."""
+    out: list[str] = []
+    for package in facts.packages:
+        out.append(f"{package.name}  ({package.registry})")
+        rows = _rows(package)
+        if rows:
+            widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+            for row in [HEADER, *rows]:
+                out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        else:
+            out.append("  no publishing accounts known")
+        out.extend(f"  note: {note}" for note in _package_notes(package))
+        out.append("")
+    line = _token_line(facts.token)
+    if line:
+        out.append(line)
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(text: str) -> str:
+    from npm_guard.report.summary import escape_markdown
+
+    return escape_markdown(text) or " "
+
+
+_ICON = {
+    Verdict.PASS: "✅",
+    Verdict.AUTH_ONLY: "🔴",
+    Verdict.DISABLED: "🔴",
+    Verdict.PROVEN_MODE_UNKNOWN: "🔵",
+    Verdict.UNVERIFIED: "🟡",
+}
+
+
+def render_markdown_tables(facts: AuditFacts) -> str:
+    """The same tables in GitHub Markdown, for the job summary."""
+    out = ["### Publishing maintainers and their 2FA", ""]
+    for package in facts.packages:
+        out.append(f"#### `{package.name}`")
+        out.append("")
+        rows = package.verdicts()
+        if rows:
+            out.append("| " + " | ".join(HEADER) + " |")
+            out.append("|" + "---|" * len(HEADER))
+            for account, verdict in rows:
+                cells: Sequence[str] = (
+                    _cell(account.name),
+                    _cell(account.can_publish),
+                    _cell(account.evidence.label),
+                    _cell(account.evidence.mode.value),
+                    f"{_ICON[verdict]} {_cell(verdict.value)}",
+                )
+                out.append("| " + " | ".join(cells) + " |")
+        else:
+            out.append("No publishing accounts known.")
+        notes = _package_notes(package)
+        if notes:
+            out.append("")
+            out.extend(f"- {_cell(note)}" for note in notes)
+        out.append("")
+    line = _token_line(facts.token)
+    if line:
+        out.append(_cell(line))
+    return "\n".join(out).rstrip("\n") + "\n"

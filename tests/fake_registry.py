@@ -1,0 +1,286 @@
+"""A fake npm registry on loopback, for what only npmjs serves.
+
+2FA modes in profiles, collaborators, `_npmUser.trustedPublisher` and `approver`,
+`dist.attestations`, npm's token list shape: Verdaccio has none of these. Every JSON
+document registered as a successful reply is validated against the schema npm-guard
+ships for that endpoint, so the fake cannot drift from what the audit accepts; hostile
+replies (malformed JSON, schema mismatches, resets, hangs) are registered raw.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import socket
+import struct
+import threading
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from npm_guard.audit.registry_schemas import schema_problem
+from npm_guard.secrets import base62
+
+T0 = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    action: str = "respond"  # "respond", "hang" (never answer), "reset" (TCP RST)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    headers: Mapping[str, str]
+
+
+def json_reply(body: object, status: int = 200, headers: Mapping[str, str] | None = None) -> Reply:
+    merged = {"Content-Type": "application/json", **(headers or {})}
+    return Reply(status, json.dumps(body).encode(), merged)
+
+
+class FakeRegistry:
+    """A threaded HTTP server; `routes` maps a path (with query) to a list of replies.
+
+    Replies are served in order; the last one repeats. Unknown paths get npm's 404.
+    """
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        registry = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                registry._handle(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server.daemon_threads = True
+        self.host = host
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def close(self) -> None:
+        self._release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FakeRegistry:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Registration.
+
+    def reply(self, path: str, *replies: Reply) -> None:
+        self.routes[path] = list(replies)
+
+    def serve_json(self, path: str, body: object, kind: str, **extra: Any) -> None:
+        """A successful JSON reply, checked against npm-guard's schema for `kind`."""
+        problem = schema_problem(kind, body)
+        assert problem is None, f"fake {kind} for {path} breaks the shipped schema: {problem}"
+        self.reply(path, json_reply(body, **extra))
+
+    def packument(self, doc: Mapping[str, Any]) -> None:
+        self.serve_json("/" + str(doc["name"]).replace("/", "%2f", 1), doc, "packument")
+
+    def profile(self, doc: Mapping[str, Any]) -> None:
+        self.serve_json("/-/npm/v1/user", doc, "profile")
+
+    def collaborators(self, name: str, doc: Mapping[str, str]) -> None:
+        path = f"/-/package/{name.replace('/', '%2f', 1)}/collaborators"
+        self.serve_json(path, doc, "collaborators")
+
+    def token_pages(self, entries: Sequence[Mapping[str, Any]], per_page: int = 10) -> None:
+        """npm's paginated token list: `urls.next` until the last page."""
+        pages = [entries[i : i + per_page] for i in range(0, len(entries), per_page)] or [[]]
+        for number, page in enumerate(pages):
+            path = "/-/npm/v1/tokens" if number == 0 else f"/-/npm/v1/tokens?page={number}"
+            urls: dict[str, str] = {}
+            if number + 1 < len(pages):
+                urls["next"] = f"{self.url}-/npm/v1/tokens?page={number + 1}"
+            if number:
+                urls["prev"] = f"{self.url}-/npm/v1/tokens?page={number - 1}"
+            body = {"objects": list(page), "total": len(entries), "urls": urls}
+            self.serve_json(path, body, "tokens")
+
+    # Inspection.
+
+    def hits(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
+
+    def authorized(self) -> list[Recorded]:
+        return [r for r in self.requests if "authorization" in r.headers]
+
+    # Serving.
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        headers = {k.lower(): v for k, v in handler.headers.items()}
+        with self._lock:
+            self.requests.append(Recorded("GET", handler.path.replace("%2F", "%2f"), headers))
+            path = handler.path.replace("%2F", "%2f")  # RFC 3986: the same escape
+            queue = self.routes.get(path) or self.routes.get(path.split("?")[0])
+            if queue is None:
+                reply = json_reply({"error": "Not found"}, 404)
+            else:
+                reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if reply.action == "hang":
+            self._release.wait(30)
+            handler.close_connection = True
+            return
+        if reply.action == "reset":
+            handler.connection.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            handler.close_connection = True
+            handler.connection.close()
+            return
+        handler.send_response(reply.status)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(reply.body)))
+        handler.end_headers()
+        handler.wfile.write(reply.body)
+
+
+# Documents shaped like npmjs's.
+
+
+def person(name: str) -> dict[str, str]:
+    return {"name": name, "email": f"{name}@example.com"}
+
+
+def version_doc(
+    name: str,
+    version: str,
+    *,
+    publisher: str | None = None,
+    trusted: str | None = None,
+    approver: str | None = None,
+    provenance: bool = False,
+) -> dict[str, Any]:
+    """One version document; `trusted` ("github") makes it a trusted publish."""
+    doc: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "dist": {
+            "integrity": "sha512-AAAA",
+            "tarball": f"https://registry.npmjs.org/{name}/-/x-{version}.tgz",
+        },
+    }
+    if trusted:
+        user: dict[str, Any] = {
+            "name": "GitHub Actions",
+            "email": "npm-oidc-no-reply@github.com",
+            "trustedPublisher": {"id": trusted, "oidcConfigId": "oidc:2f1e0000"},
+        }
+    elif publisher:
+        user = person(publisher)
+    else:
+        user = {}
+    if approver:
+        user["approver"] = person(approver)
+    if user:
+        doc["_npmUser"] = user
+    if provenance:
+        escaped = name.replace("/", "%2f", 1)
+        doc["dist"]["attestations"] = {
+            "url": f"https://registry.npmjs.org/-/npm/v1/attestations/{escaped}@{version}",
+            "provenance": {"predicateType": "https://slsa.dev/provenance/v1"},
+        }
+    return doc
+
+
+def packument_doc(
+    name: str, maintainers: Iterable[str], versions: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """A full packument; versions are published one day apart, in the order given."""
+    times = {"created": T0.isoformat().replace("+00:00", "Z")}
+    for day, doc in enumerate(versions, start=1):
+        stamp = T0 + datetime.timedelta(days=day)
+        times[doc["version"]] = stamp.isoformat().replace("+00:00", "Z")
+    times["modified"] = times[versions[-1]["version"]] if versions else times["created"]
+    return {
+        "_id": name,
+        "name": name,
+        "dist-tags": {"latest": versions[-1]["version"]} if versions else {},
+        "maintainers": [person(m) for m in maintainers],
+        "time": times,
+        "versions": {doc["version"]: dict(doc) for doc in versions},
+    }
+
+
+def profile_doc(name: str, tfa: object) -> dict[str, Any]:
+    return {
+        "name": name,
+        "tfa": tfa,
+        "email": f"{name}@example.com",
+        "email_verified": True,
+        "cidr_whitelist": None,
+        "created": "2019-01-01T00:00:00.000Z",
+        "updated": "2026-08-01T00:00:00.000Z",
+    }
+
+
+def npm_token(seed: str) -> str:
+    """A well-formed npm token (valid CRC32 checksum) derived from `seed`."""
+    body = (seed * 30)[:30] if seed.isalnum() else "x" * 30
+    body = "".join(c if c.isalnum() else "x" for c in body)
+    return "npm_" + body + base62(zlib.crc32(body.encode("ascii")) & 0xFFFFFFFF)
+
+
+def token_entry(
+    token: str,
+    *,
+    key: str,
+    readonly: bool = True,
+    cidr: Sequence[str] | None = ("192.0.2.0/24",),
+    bypass_2fa: bool = False,
+    expiry_days: int | None = 30,
+    created: datetime.datetime = T0,
+    cidr_field: str = "cidr",
+) -> dict[str, Any]:
+    """A token list entry in npm's OpenAPI shape, redacted as npm redacts."""
+    expiry = (
+        (created + datetime.timedelta(days=expiry_days)).isoformat().replace("+00:00", "Z")
+        if expiry_days is not None
+        else None
+    )
+    return {
+        "key": key,
+        "token": f"{token[:8]}...{token[-4:]}",
+        "name": f"token-{key[:8]}",
+        "description": None,
+        "expiry": expiry,
+        "readonly": readonly,
+        "bypass_2fa": bypass_2fa,
+        cidr_field: list(cidr) if cidr is not None else None,
+        "revoked": None,
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "updated": created.isoformat().replace("+00:00", "Z"),
+        "accessed": None,
+        "permissions": [{"name": "package", "action": "read" if readonly else "write"}],
+        "scopes": [{"type": "package", "name": "*"}],
+    }
