@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from npm_guard import __version__
@@ -33,6 +33,8 @@ class ScanOptions:
     fix: bool = False
     fix_variable: str | None = None
     output: str | None = None
+    policy: str | None = None  # None: .npm-guard.yml in the current directory, if any
+    summary: str | None = None  # Markdown job summary file; $GITHUB_STEP_SUMMARY for github
 
 
 def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -62,6 +64,17 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
         "derived from the host otherwise)",
     )
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file (default: .npm-guard.yml in the current directory, if present)",
+    )
+    parser.add_argument(
+        "--summary",
+        metavar="FILE",
+        help="also write a Markdown job summary to FILE (with --format github it is "
+        "appended to $GITHUB_STEP_SUMMARY when that is set)",
+    )
 
 
 def options_from(args: argparse.Namespace) -> ScanOptions:
@@ -77,6 +90,8 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         fix=args.fix,
         fix_variable=args.fix_variable,
         output=args.output,
+        policy=getattr(args, "policy", None),
+        summary=getattr(args, "summary", None),
     )
 
 
@@ -100,10 +115,13 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     `kind` forces every path to be read as that kind (hooks get exactly the files
     pre-commit matched); without it directories are walked and files classified.
     """
+    from npm_guard.policy_apply import apply_policy
+    from npm_guard.policy_load import load_policy
     from npm_guard.report import render
     from npm_guard.scan import ScanResult, Target, display_path, scan_paths, scan_target
 
     root = os.getcwd()
+    policy = load_policy(options.policy, root)  # a bad policy stops here, before any work
     fixed_any = False
     if options.fix:
         fixed_any = _fix_paths(paths, options, root, kind)
@@ -115,13 +133,53 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
             target = Target(path, display_path(path, root), kind)
             result.files_scanned += 1
             result.findings.extend(scan_target(target, root=root, no_ignores=options.no_ignores))
-    result.findings.sort(key=sort_key)
+    findings = sorted(apply_policy(result.findings, policy), key=sort_key)
     for notice in result.notices:
         print(f"npm-guard: {notice}", file=sys.stderr)
-    report = render(options.fmt, result.findings, files_scanned=result.files_scanned)
+    report = render(options.fmt, findings, files_scanned=result.files_scanned)
     _emit(report, options.output)
-    code = exit_code(result.findings, options.fail_on, options.fmt)
+    code = exit_code(findings, options.fail_on, options.fmt)
+    _write_summary(findings, options, code, result.files_scanned)
     return EXIT_FINDINGS if fixed_any else code
+
+
+def _write_summary(
+    findings: Sequence[Finding], options: ScanOptions, code: int, files_scanned: int
+) -> None:
+    """The Markdown job summary, when asked for or when GitHub provides a summary file."""
+    path, append = options.summary, False
+    if path is None and options.fmt == "github":
+        path, append = os.environ.get("GITHUB_STEP_SUMMARY") or None, True
+    if path is None:
+        return
+    from npm_guard.report.summary import Verdict, render_summary
+    from npm_guard.secrets import scrub
+
+    threshold = options.fail_on
+    if threshold is None and options.fmt != "sarif":
+        threshold = Severity.ERROR
+    verdict = Verdict(failed=code == EXIT_FINDINGS, threshold=threshold)
+    text = render_summary(
+        findings,
+        verdict=verdict,
+        files_scanned=files_scanned,
+        link_base=github_blob_url(os.environ),
+    )
+    try:
+        with open(path, "a" if append else "w", encoding="utf-8") as handle:
+            handle.write(scrub(text))
+    except OSError as error:
+        raise NpmGuardError(f"cannot write the summary {path}: {error.strerror}") from error
+
+
+def github_blob_url(environ: Mapping[str, str]) -> str | None:
+    """`https://github.com/OWNER/REPO/blob/SHA/` from a GitHub Actions environment, if any."""
+    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    sha = environ.get("GITHUB_SHA", "")
+    if not (server and repository and sha):
+        return None
+    return f"{server}/{repository}/blob/{sha}/"
 
 
 def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str | None) -> bool:
@@ -190,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
         "directory in a git work tree contributes the files git tracks plus untracked "
         "files it does not ignore; elsewhere every file. node_modules and .git are skipped.",
     )
-    add_scan_options(scan, formats=("text", "json", "sarif"))
+    add_scan_options(scan, formats=("text", "json", "sarif", "github"))
     scan.add_argument("paths", nargs="*", metavar="PATH")
     scan.set_defaults(handler=_cmd_scan)
 

@@ -14,7 +14,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="npmrc-credentials",
         description="Find npm credentials and unsafe auth settings in .npmrc files.",
     )
-    add_scan_options(parser, formats=("text", "json", "sarif"))
+    add_scan_options(parser, formats=("text", "json", "sarif", "github"))
     parser.add_argument("filenames", nargs="*", help=".npmrc files to check")
     args = parser.parse_args(argv)
     return guarded(lambda: run_scan(args.filenames, options_from(args), kind=NPMRC))

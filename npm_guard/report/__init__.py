@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from npm_guard.findings import Finding
 from npm_guard.secrets import scrub
 
-FORMATS = ("text", "json", "sarif")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def render(fmt: str, findings: Sequence[Finding], *, files_scanned: int = 0) -> str:
@@ -20,6 +20,10 @@ def render(fmt: str, findings: Sequence[Finding], *, files_scanned: int = 0) -> 
         from npm_guard.report.sarif import render_sarif
 
         out = render_sarif(findings)
+    elif fmt == "github":
+        from npm_guard.report.github import render_github
+
+        out = render_github(findings, files_scanned=files_scanned)
     else:
         from npm_guard.report.text import render_text
 

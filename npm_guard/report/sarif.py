@@ -20,6 +20,12 @@ _PRECISION = {Confidence.HIGH: "high", Confidence.MEDIUM: "medium", Confidence.L
 _SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.NOTE: "2.0"}
 
 
+def _sentence(text: str) -> str:
+    """SARIF viewers expect messages to be whole sentences, ending with a period."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 def _rule_name(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
@@ -29,10 +35,10 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "id": rule.id,
         "name": _rule_name(rule.id),
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": f"{rule.summary}."},
+        "fullDescription": {"text": _sentence(rule.summary)},
         "help": {
-            "text": f"{rule.tip} See {rule.docs_url}",
-            "markdown": f"{rule.tip}\n\n[Documentation]({rule.docs_url})",
+            "text": f"{_sentence(rule.tip)} See {rule.docs_url}.",
+            "markdown": f"{_sentence(rule.tip)}\n\n[Documentation]({rule.docs_url})",
         },
         "helpUri": rule.docs_url,
         "defaultConfiguration": {"level": rule.severity.value},
@@ -62,7 +68,9 @@ def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
         "ruleId": finding.rule.id,
         "ruleIndex": rule_index,
         "level": finding.effective_severity.value,
-        "message": {"text": f"{finding.message}. Fix: {finding.effective_tip}"},
+        "message": {
+            "text": f"{_sentence(finding.message)} Fix: {_sentence(finding.effective_tip)}"
+        },
         "locations": [
             {
                 "physicalLocation": {

@@ -1,0 +1,61 @@
+"""pre-commit hook `npm-guard-policy`: the policy file `.npm-guard.yml` is valid.
+
+Exit 0 when every file is valid, 1 when one is not (every problem is listed, each as
+`FILE:LINE: key.path: what was expected`), 2 when a file cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, guarded
+from npm_guard.errors import NpmGuardError
+from npm_guard.policy import POLICY_FILE
+
+
+def check_policy_files(filenames: Sequence[str], root: str) -> int:
+    """Validate each file; problems go to stdout, unreadable files to stderr."""
+    from npm_guard.policy_load import PolicyError, load_policy
+    from npm_guard.secrets import scrub
+
+    worst = EXIT_CLEAN
+    for filename in filenames:
+        try:
+            load_policy(filename, root)
+        except PolicyError as error:
+            for problem in error.problems:
+                print(scrub(str(problem)))
+            count = len(error.problems)
+            print(
+                f"npm-guard-policy: {error.display}: {count} problem{'s' if count != 1 else ''}",
+                file=sys.stderr,
+            )
+            worst = max(worst, EXIT_FINDINGS)
+        except NpmGuardError as error:
+            print(f"npm-guard-policy: error: {scrub(str(error))}", file=sys.stderr)
+            worst = EXIT_USAGE
+    return worst
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="npm-guard-policy",
+        description="Validate npm-guard policy files against the policy schema "
+        f"(default: {POLICY_FILE} in the current directory).",
+    )
+    parser.add_argument("filenames", nargs="*", help="policy files to check")
+    args = parser.parse_args(argv)
+    filenames: list[str] = list(args.filenames)
+    if not filenames:
+        if not os.path.lexists(POLICY_FILE):
+            print(f"npm-guard-policy: no {POLICY_FILE} here; nothing to check", file=sys.stderr)
+            return EXIT_CLEAN
+        filenames = [POLICY_FILE]
+    return guarded(lambda: check_policy_files(filenames, os.getcwd()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The one place a policy changes findings: severity overrides, `off`, and path ignores."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from npm_guard.findings import Finding
+from npm_guard.policy import IgnoreEntry, Policy
+
+
+def apply_policy(findings: Iterable[Finding], policy: Policy) -> list[Finding]:
+    """`findings` less those the policy ignores or turns off, with its severities applied.
+
+    A severity in `rules:` replaces the severity of every finding of that rule, including
+    findings for which the rule chose a severity of its own.
+    """
+    out: list[Finding] = []
+    for finding in findings:
+        if is_ignored(finding, policy.ignore):
+            continue
+        if finding.rule.id in policy.rules:
+            severity = policy.rules[finding.rule.id]
+            if severity is None:
+                continue
+            finding = finding.with_severity(severity)
+        out.append(finding)
+    return out
+
+
+def is_ignored(finding: Finding, entries: Iterable[IgnoreEntry]) -> bool:
+    """True when an `ignore:` entry names the finding's rule (or `*`) and matches its path."""
+    path = finding.location.path
+    return any(
+        entry.rule in ("*", finding.rule.id) and path_matches(entry.path, path) for entry in entries
+    )
+
+
+def path_matches(glob: str, path: str) -> bool:
+    """Whether `path` (relative, `/`-separated) matches `glob`, anchored at the root.
+
+    `*` and `?` stay within one directory level, `**` spans levels (`**/` may match
+    none), `[abc]` is a character class, and a trailing `/` means everything below.
+    """
+    if path.startswith("./"):
+        path = path[2:]
+    return _compile(glob).fullmatch(path) is not None
+
+
+@lru_cache(maxsize=256)
+def _compile(glob: str) -> re.Pattern[str]:
+    if glob.endswith("/"):
+        glob += "**"
+    if glob.startswith("./"):
+        glob = glob[2:]
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        char = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif char == "*":
+            out.append("[^/]*")
+            i += 1
+        elif char == "?":
+            out.append("[^/]")
+            i += 1
+        elif char == "[":
+            end = glob.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(char))
+                i += 1
+                continue
+            body = glob[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            out.append("[" + body.replace("\\", "\\\\") + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return re.compile("".join(out), re.DOTALL)

@@ -1,0 +1,83 @@
+"""GitHub Actions workflow-command annotations (`::error file=…,line=…::message`).
+
+GitHub shows at most 10 annotations of each severity per step; the findings past that
+are printed as plain log lines here and listed in full in the job summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from npm_guard.findings import Finding, Severity
+
+ANNOTATIONS_PER_SEVERITY = 10
+COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
+def escape_data(text: str) -> str:
+    """A command's message, escaped the way `@actions/core` escapes it."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """A command's property value: like the message, plus `:` and `,`."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(name: str, properties: Mapping[str, str | int | None], message: str) -> str:
+    """`::name key=value,key=value::message`; properties without a value are left out."""
+    props = ",".join(
+        f"{key}={escape_property(str(value))}"
+        for key, value in properties.items()
+        if value is not None and value != ""
+    )
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def annotation(finding: Finding) -> str:
+    """One finding as an annotation on its file and line."""
+    loc = finding.location
+    # GitHub takes columns only for an annotation within one line.
+    one_line = loc.end_line in (None, loc.line)
+    properties: dict[str, str | int | None] = {
+        "file": loc.path,
+        "line": loc.line,
+        "endLine": loc.end_line,
+        "col": loc.column if one_line else None,
+        "endColumn": loc.end_column if one_line else None,
+        "title": f"npm-guard {finding.rule.id}",
+    }
+    message = f"{finding.message}\nFix: {finding.effective_tip}\nDocs: {finding.rule.docs_url}"
+    return workflow_command(COMMANDS[finding.effective_severity], properties, message)
+
+
+def render_github(findings: Sequence[Finding], *, files_scanned: int = 0) -> str:
+    """Annotations for the first findings of each severity, plain lines for the rest."""
+    from npm_guard.report.text import summary_line
+
+    shown: dict[Severity, int] = {s: 0 for s in Severity}
+    lines: list[str] = []
+    overflow: list[Finding] = []
+    for finding in findings:
+        severity = finding.effective_severity
+        if shown[severity] < ANNOTATIONS_PER_SEVERITY:
+            shown[severity] += 1
+            lines.append(annotation(finding))
+        else:
+            overflow.append(finding)
+    if overflow:
+        count = len(overflow)
+        lines.append(
+            f"npm-guard: {count} more finding{'s' if count != 1 else ''} than GitHub shows as "
+            f"annotations ({ANNOTATIONS_PER_SEVERITY} per severity); all are in the job summary:"
+        )
+        for finding in overflow:
+            loc = finding.location
+            # Plain text, never a command: a `::` at the start of a line would be read as one.
+            text = (
+                f"{loc.path}:{loc.line}:{loc.column}: {finding.effective_severity.value} "
+                f"[{finding.rule.id}] {finding.message}"
+            )
+            lines.append("  " + escape_data(text))
+    lines.append(summary_line(findings, files_scanned))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,172 @@
+"""The Markdown job summary: a verdict, a table by rule and severity, and every finding.
+
+Written to `$GITHUB_STEP_SUMMARY` (by the CLI, not here) or to `--summary FILE`. Other
+stages add their own sections (for example the online audit's per-package verdicts)
+through `extra_sections`, which are placed after the verdict and table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from npm_guard.findings import Finding, Rule, Severity
+
+# GitHub refuses a step summary over 1 MiB; stay well below it with the findings list.
+MAX_LISTED_FINDINGS = 500
+SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTE)
+_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.NOTE: "🔵"}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the run decided: the threshold it used and whether findings reached it."""
+
+    failed: bool
+    threshold: Severity | None  # None: the report does not fail on findings (SARIF default)
+
+
+def escape_markdown(text: str) -> str:
+    """`text` shown as written in Markdown; its balanced `code spans` stay code spans."""
+    text = " ".join(text.splitlines())
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unbalanced backtick: nothing is code
+        return _escape_plain(text)
+    return "`".join(_escape_plain(part) if i % 2 == 0 else part for i, part in enumerate(parts))
+
+
+def _escape_plain(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def escape_html(text: str) -> str:
+    """`text` inside an HTML tag of the summary, where Markdown is not interpreted."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_summary(
+    findings: Sequence[Finding],
+    *,
+    verdict: Verdict,
+    files_scanned: int = 0,
+    link_base: str | None = None,
+    extra_sections: Sequence[str] = (),
+    title: str = "npm-guard",
+) -> str:
+    """The job summary in Markdown.
+
+    `link_base` is the URL prefix of the scanned files (for GitHub,
+    `https://github.com/OWNER/REPO/blob/SHA/`); without it links are relative.
+    """
+    parts = [f"## {escape_markdown(title)}", "", verdict_line(findings, verdict, files_scanned)]
+    if findings:
+        parts += ["", *_table(findings)]
+    for section in extra_sections:
+        parts += ["", section.rstrip("\n")]
+    if findings:
+        parts += ["", *_details(findings, link_base)]
+    return "\n".join(parts) + "\n"
+
+
+def verdict_line(findings: Sequence[Finding], verdict: Verdict, files_scanned: int) -> str:
+    """One line: passed or failed, and why, in words."""
+    files = f"{files_scanned} file{'s' if files_scanned != 1 else ''} scanned"
+    counts = _counts(findings)
+    found = ", ".join(
+        f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in SEVERITY_ORDER if counts[s]
+    )
+    if verdict.failed:
+        threshold = verdict.threshold.value if verdict.threshold else "error"
+        return f"❌ **Failed**: {found} ({files}; the run fails on `{threshold}` and above)."
+    if not findings:
+        return f"✅ **Passed**: no findings ({files})."
+    if verdict.threshold is None:
+        return f"⚠️ **Reported**: {found} ({files}; findings do not fail this run)."
+    return (
+        f"✅ **Passed** with {found} below the failure threshold `{verdict.threshold.value}` "
+        f"({files})."
+    )
+
+
+def _counts(findings: Sequence[Finding]) -> dict[Severity, int]:
+    counts = {s: 0 for s in Severity}
+    for finding in findings:
+        counts[finding.effective_severity] += 1
+    return counts
+
+
+def _rules_in_order(findings: Sequence[Finding]) -> list[Rule]:
+    """Rules with findings, worst first, then by id."""
+    rules: dict[str, Rule] = {}
+    worst: dict[str, int] = {}
+    for finding in findings:
+        rules.setdefault(finding.rule.id, finding.rule)
+        rank = finding.effective_severity.rank
+        worst[finding.rule.id] = max(worst.get(finding.rule.id, 0), rank)
+    return sorted(rules.values(), key=lambda r: (-worst[r.id], r.id))
+
+
+def _table(findings: Sequence[Finding]) -> list[str]:
+    lines = ["| Rule | Error | Warning | Note |", "| --- | ---: | ---: | ---: |"]
+    for rule in _rules_in_order(findings):
+        counts = _counts([f for f in findings if f.rule.id == rule.id])
+        cells = " | ".join(str(counts[s]) if counts[s] else "" for s in SEVERITY_ORDER)
+        lines.append(f"| [`{rule.id}`]({rule.docs_url}) | {cells} |")
+    totals = _counts(findings)
+    lines.append("| **Total** | " + " | ".join(f"**{totals[s]}**" for s in SEVERITY_ORDER) + " |")
+    return lines
+
+
+def _details(findings: Sequence[Finding], link_base: str | None) -> list[str]:
+    lines = ["### Findings"]
+    listed = 0
+    for rule in _rules_in_order(findings):
+        of_rule = [f for f in findings if f.rule.id == rule.id]
+        count = len(of_rule)
+        lines += [
+            "",
+            "<details>",
+            f"<summary><code>{rule.id}</code>: {escape_html(rule.summary)} "
+            f"({count} finding{'s' if count != 1 else ''})</summary>",
+            "",
+        ]
+        for finding in of_rule:
+            if listed >= MAX_LISTED_FINDINGS:
+                break
+            listed += 1
+            lines.append(_finding_item(finding, link_base))
+        lines += [
+            "",
+            f"**How to fix:** {escape_markdown(rule.tip)} [Read more]({rule.docs_url}).",
+            "",
+            "</details>",
+        ]
+    if listed < len(findings):
+        rest = len(findings) - listed
+        lines += [
+            "",
+            f"{rest} more finding{'s' if rest != 1 else ''} not listed here: run "
+            "`npm-guard scan` locally or see the SARIF report for all of them.",
+        ]
+    return lines
+
+
+def _finding_item(finding: Finding, link_base: str | None) -> str:
+    loc = finding.location
+    label = f"{loc.path}:{loc.line}"
+    target = f"{link_base or ''}{quote(loc.path, safe='/')}#L{loc.line}"
+    if loc.path.startswith("/"):
+        link = f"`{escape_markdown(label)}`"  # outside the repository: nothing to link to
+    else:
+        link = f"[`{label.replace('`', '')}`]({target})"
+    severity = finding.effective_severity
+    tip = finding.effective_tip
+    extra = f" Fix: {escape_markdown(tip)}" if tip != finding.rule.tip else ""
+    return (
+        f"- {_ICONS[severity]} **{severity.value}** {link}: "
+        f"{escape_markdown(finding.message.rstrip('.'))}.{extra}"
+    )

@@ -1,0 +1,151 @@
+"""`--format github`: workflow-command annotations, escaped exactly like `@actions/core`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from npm_guard.cli import main as cli_main
+from npm_guard.findings import Finding, Location, Severity
+from npm_guard.report import render
+from npm_guard.report.github import (
+    ANNOTATIONS_PER_SEVERITY,
+    annotation,
+    escape_data,
+    escape_property,
+    render_github,
+    workflow_command,
+)
+from npm_guard.rules import npmrc_insecure_registry, npmrc_plaintext_credential
+
+FAKE_TOKEN = "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"
+COMMAND_RE = re.compile(r"^::(error|warning|notice)(?: ([^:]*))?::(.*)$")
+
+
+@pytest.mark.parametrize(
+    ("text", "data", "prop"),
+    [
+        ("plain", "plain", "plain"),
+        ("100%", "100%25", "100%25"),
+        ("a\nb", "a%0Ab", "a%0Ab"),
+        ("a\r\nb", "a%0D%0Ab", "a%0D%0Ab"),
+        ("k: v, w", "k: v, w", "k%3A v%2C w"),
+        ("%0A", "%250A", "%250A"),
+        ("::error::x", "::error::x", "%3A%3Aerror%3A%3Ax"),
+    ],
+)
+def test_escaping_matches_actions_core(text: str, data: str, prop: str) -> None:
+    assert escape_data(text) == data
+    assert escape_property(text) == prop
+
+
+def unescape(text: str) -> str:
+    """What the runner does with an escaped value (the inverse of @actions/core)."""
+    for escaped, raw in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
+        text = text.replace(escaped, raw)
+    return text
+
+
+def test_workflow_command_shape_and_empty_properties() -> None:
+    assert workflow_command("error", {}, "boom") == "::error::boom"
+    assert (
+        workflow_command("warning", {"file": "a,b:c.yml", "line": 3, "col": None}, "m")
+        == "::warning file=a%2Cb%3Ac.yml,line=3::m"
+    )
+
+
+def finding(
+    path: str = "a/.npmrc",
+    line: int = 2,
+    message: str = "m",
+    severity: Severity | None = None,
+    end: tuple[int, int] | None = None,
+) -> Finding:
+    location = Location(path, line, 4, *(end or (None, None)))
+    return Finding(
+        rule=npmrc_plaintext_credential.RULE,
+        location=location,
+        message=message,
+        key=f"{path}:{line}",
+        severity=severity,
+    )
+
+
+def test_annotation_has_file_line_col_title_and_escaped_message() -> None:
+    text = annotation(finding(path="dir, with: odd/.npmrc", message="50% of\nthis", end=(2, 9)))
+    match = COMMAND_RE.match(text)
+    assert match is not None
+    assert match.group(1) == "error"
+    properties = dict(p.split("=", 1) for p in (match.group(2) or "").split(","))
+    assert properties == {
+        "file": "dir%2C with%3A odd/.npmrc",
+        "line": "2",
+        "endLine": "2",
+        "col": "4",
+        "endColumn": "9",
+        "title": "npm-guard npmrc-plaintext-credential",
+    }
+    message = unescape(match.group(3))
+    assert message.startswith("50% of\nthis\nFix: ")
+    assert message.endswith("docs/rules.md#npmrc-plaintext-credential")
+    assert "\n" not in text
+
+
+def test_multi_line_annotation_leaves_columns_out() -> None:
+    text = annotation(finding(line=2, end=(5, 1)))
+    assert "line=2,endLine=5,title=" in text
+    assert "col=" not in text
+
+
+def test_severities_map_to_error_warning_notice() -> None:
+    lines = render_github(
+        [finding(severity=s) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)]
+    ).splitlines()
+    assert [line.split(" ", 1)[0] for line in lines[:3]] == ["::error", "::warning", "::notice"]
+
+
+def test_at_most_ten_annotations_per_severity_the_rest_as_plain_lines() -> None:
+    findings = [finding(line=i, severity=Severity.ERROR) for i in range(1, 14)]
+    findings += [finding(line=i, severity=Severity.WARNING) for i in range(1, 4)]
+    lines = render_github(findings, files_scanned=1).splitlines()
+    commands = [line for line in lines if line.startswith("::")]
+    assert sum(line.startswith("::error ") for line in commands) == ANNOTATIONS_PER_SEVERITY
+    assert sum(line.startswith("::warning ") for line in commands) == 3
+    assert "npm-guard: 3 more findings than GitHub shows as annotations" in "\n".join(lines)
+    plain = [line for line in lines if line.startswith("  a/.npmrc:")]
+    assert [line.split(":")[1] for line in plain] == ["11", "12", "13"]
+    assert lines[-1] == "npm-guard: 16 findings (13 errors, 3 warnings; 1 file scanned)"
+
+
+def test_overflow_lines_cannot_become_commands() -> None:
+    findings = [finding(line=i, message="x\n::set-output name=a::b") for i in range(1, 12)]
+    lines = render_github(findings).splitlines()
+    assert all(not line.startswith("::set-output") for line in lines)
+    assert sum(line.startswith("::") for line in lines) == ANNOTATIONS_PER_SEVERITY
+
+
+def test_no_findings_is_just_the_summary_line() -> None:
+    assert render_github([], files_scanned=2) == "npm-guard: no findings (2 files scanned)\n"
+
+
+def test_github_format_never_prints_the_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".npmrc").write_text(
+        f"//registry.npmjs.org/:_authToken={FAKE_TOKEN}\nstrict-ssl=false\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["scan", "--format", "github", "."]) == 1
+    out = capsys.readouterr().out
+    assert FAKE_TOKEN not in out
+    first = out.splitlines()[0]
+    assert first.startswith("::error file=.npmrc,line=1,col=")
+    assert "::warning file=.npmrc,line=2," in out
+
+
+def test_render_dispatches_github() -> None:
+    single = finding()
+    assert render("github", [single]).startswith("::error file=a/.npmrc,line=2,col=4,")
+    assert npmrc_insecure_registry.RULE.id not in render("github", [single])

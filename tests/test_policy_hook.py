@@ -1,0 +1,80 @@
+"""The `npm-guard-policy` hook: validates policy files and lists every problem."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from npm_guard.hooks.npm_guard_policy import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "policy"
+
+
+def test_valid_files_pass_silently(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(p) for p in sorted((FIXTURES / "valid").glob("*.yml"))]
+    assert main(files) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_invalid_file_lists_every_problem_and_exits_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES / "invalid")
+    assert main(["tokens.yml", "top-level.yml"]) == 1
+    captured = capsys.readouterr()
+    expected = [
+        f"{name}:{line}"
+        for name in ("tokens.yml", "top-level.yml")
+        for line in (FIXTURES / "invalid" / name).with_suffix(".expected").read_text().splitlines()
+    ]
+    assert captured.out.splitlines() == expected
+    assert "npm-guard-policy: tokens.yml: 8 problems" in captured.err
+    assert "npm-guard-policy: top-level.yml: 3 problems" in captured.err
+
+
+def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(tmp_path / "missing.yml")]) == 2
+    assert "no such policy file" in capsys.readouterr().err
+
+
+def test_without_arguments_checks_the_file_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([]) == 0
+    assert "no .npm-guard.yml here" in capsys.readouterr().err
+    (tmp_path / ".npm-guard.yml").write_text("version: 1\nrules: {bogus: off}\n")
+    assert main([]) == 1
+    assert capsys.readouterr().out.startswith(".npm-guard.yml:2: rules.bogus: unknown rule id")
+
+
+def test_hook_is_declared_for_pre_commit() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    (hook,) = [h for h in hooks if h["id"] == "npm-guard-policy"]
+    assert hook["entry"] == "npm-guard-policy"
+    import re
+
+    pattern = re.compile(hook["files"])
+    assert pattern.search(".npm-guard.yml")
+    assert pattern.search("sub/dir/.npm-guard.yaml")
+    assert not pattern.search("npm-guard.yml")
+    assert not pattern.search(".npm-guard.yml.bak")
+
+
+def test_console_script_runs() -> None:
+    script = shutil.which("npm-guard-policy", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "npm_guard.hooks.npm_guard_policy"]
+    proc = subprocess.run(
+        [*command, str(FIXTURES / "invalid" / "version-missing.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout.endswith("version-missing.yml:1: missing required key 'version'\n")
