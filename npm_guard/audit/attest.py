@@ -82,6 +82,8 @@ def attestation_entry(name: str, mode: str, today: datetime.date, days: int) -> 
 
 def add_to_policy_text(text: str, entry: str) -> str:
     """`text` of a policy file with `entry` appended to its `attestations:` list."""
+    if not text.strip():
+        return "version: 1\n\nattestations:\n" + entry  # a new policy file
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
