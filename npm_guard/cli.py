@@ -254,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list every rule with its default severity")
     rules.set_defaults(handler=_cmd_rules)
+
+    from npm_guard.audit.command import add_audit_commands
+
+    add_audit_commands(commands)  # `audit` and `attest`: the online stage
     return parser
 
 
