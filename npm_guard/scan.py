@@ -125,7 +125,9 @@ def _walk(directory: str, notices: list[str]) -> Iterator[str]:
 
     for current, dirs, files in os.walk(directory, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
-        for name in sorted(files):
+        # A directory where a config file belongs is reported, not silently passed.
+        names = sorted(files + [d for d in dirs if is_npmrc_path(d)])
+        for name in names:
             yield os.path.join(current, name)
 
 
@@ -174,6 +176,7 @@ class FileText:
 
     text: str | None
     problem: str | None = None
+    token_search: bool = False  # unparseable, but its bytes are still searched for tokens
 
 
 def read_text(path: str) -> FileText:
@@ -195,6 +198,7 @@ def read_text(path: str) -> FileText:
             None,
             f"file too large to parse ({info.st_size / 1048576:.1f} MiB; limit "
             f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
+            token_search=True,
         )
     try:
         with open(path, "rb") as handle:
@@ -202,7 +206,9 @@ def read_text(path: str) -> FileText:
     except OSError as error:
         return FileText(None, f"cannot read ({error.strerror or error})")
     if b"\0" in data[:8192]:
-        return FileText(None, "binary file (contains NUL bytes)")
+        return FileText(
+            None, "binary file (contains NUL bytes); searched for tokens only", token_search=True
+        )
     try:
         return FileText(data.decode("utf-8"))
     except UnicodeDecodeError as error:
@@ -261,7 +267,7 @@ def scan_target(target: Target, *, root: str, no_ignores: bool = False) -> list[
     if content.problem is not None:
         findings.append(parse_error.finding(target.display, content.problem))
         if content.text is None:
-            if content.problem.startswith("file too large"):
+            if content.token_search:
                 findings.extend(_chunked_token_scan(target))
             return findings
     assert content.text is not None

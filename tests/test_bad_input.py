@@ -75,8 +75,23 @@ def test_binary_file(run: Runner, project: Path) -> None:
     code, findings, _ = findings_of(run, *ALL)
     assert code == 1
     assert by_path(findings, "odd/.npmrc") == [
-        ("parse-error", 1, 1, "cannot scan this file: binary file (contains NUL bytes)")
+        (
+            "parse-error",
+            1,
+            1,
+            "cannot scan this file: binary file (contains NUL bytes); searched for tokens only",
+        )
     ]
+    assert_others_still_reported(findings)
+
+
+def test_binary_file_is_still_searched_for_tokens(run: Runner, project: Path) -> None:
+    token = "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"
+    write(project / "odd" / ".npmrc", b"\x00\x01junk\n//h/:_authToken=" + token.encode() + b"\n")
+    code, findings, _ = findings_of(run, *ALL)
+    assert code == 1
+    rules = sorted(rule for rule, *_ in by_path(findings, "odd/.npmrc"))
+    assert rules == ["npmrc-plaintext-credential", "parse-error"]
     assert_others_still_reported(findings)
 
 
@@ -293,3 +308,14 @@ def test_pathological_text_parses(run: Runner, project: Path, text: str) -> None
     assert code == 1
     assert not [f for f in by_path(findings, "odd/.npmrc") if f[0] == "parse-error"]
     assert_others_still_reported(findings)
+
+
+def test_directory_named_npmrc_found_by_the_walk_is_reported(tmp_path: Path) -> None:
+    from npm_guard.scan import scan_paths
+
+    (tmp_path / "pkg" / ".npmrc").mkdir(parents=True)
+    result = scan_paths([str(tmp_path)], root=str(tmp_path))
+    assert [(f.rule.id, f.location.path) for f in result.findings] == [
+        ("parse-error", "pkg/.npmrc")
+    ]
+    assert "directory" in result.findings[0].message

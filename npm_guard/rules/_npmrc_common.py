@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from npm_guard.findings import Location
-from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key
+from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key, unexpanded_variables
 
 NPMJS = "//registry.npmjs.org/"
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
@@ -58,3 +58,19 @@ def value_location(npmrc: NpmrcFile, entry: NpmrcEntry, fragment: str = "") -> L
     start = column + max(offset, 0)
     end = start + len(fragment) if fragment and offset >= 0 else None
     return Location(npmrc.path, entry.line, start, entry.line if end else None, end)
+
+
+def only_unexpanded_variables(value: str) -> bool:
+    """True when every non-blank character of `value` belongs to a variable-like form.
+
+    `_authToken=$NPM_TOKEN` is a broken reference; `_password=pa$$word` is a literal
+    password that happens to contain `$`, and must be reported (and shown) as a secret.
+    """
+    variables = unexpanded_variables(value)
+    if not variables:
+        return False
+    covered = "".join(
+        " " if any(v.start <= i < v.end for v in variables) else char
+        for i, char in enumerate(value)
+    )
+    return not covered.strip()

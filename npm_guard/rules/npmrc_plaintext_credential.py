@@ -12,9 +12,14 @@ from npm_guard.npmrc import (
     NpmrcFile,
     env_references,
     split_scoped_key,
-    unexpanded_variables,
 )
-from npm_guard.rules._npmrc_common import registry_label, same_scope, setting_name, value_location
+from npm_guard.rules._npmrc_common import (
+    only_unexpanded_variables,
+    registry_label,
+    same_scope,
+    setting_name,
+    value_location,
+)
 from npm_guard.secrets import (
     LOW_CONFIDENCE_KINDS,
     CredentialKind,
@@ -91,7 +96,7 @@ def _auth_value_finding(npmrc: NpmrcFile, entry: NpmrcEntry) -> Finding | None:
     value = entry.string_value
     if name not in ("_authToken", "_auth", "_password") or value is None:
         return None
-    if env_references(value) or unexpanded_variables(value) or is_placeholder(value):
+    if env_references(value) or only_unexpanded_variables(value) or is_placeholder(value):
         return None  # a reference, the other rule's business, or an example
     registry = registry_label(entry)
     properties = {"registry": registry}

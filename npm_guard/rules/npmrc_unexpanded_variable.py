@@ -13,7 +13,12 @@ from npm_guard.npmrc import (
     env_references,
     unexpanded_variables,
 )
-from npm_guard.rules._npmrc_common import registry_label, setting_name, value_location
+from npm_guard.rules._npmrc_common import (
+    only_unexpanded_variables,
+    registry_label,
+    setting_name,
+    value_location,
+)
 from npm_guard.secrets import short_hash
 
 RULE = Rule(
@@ -32,13 +37,15 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         value = entry.string_value
         if value is None:
             continue
+        secret = setting_name(entry) in SECRET_AUTH_KEYS
         what = (
-            f"the credential for {registry_label(entry)}"
-            if setting_name(entry) in SECRET_AUTH_KEYS
-            else f"the value of {entry.key}"
+            f"the credential for {registry_label(entry)}" if secret else f"the value of {entry.key}"
         )
+        # A literal credential that merely contains `$` is npmrc-plaintext-credential's:
+        # quoting a piece of it here would leak part of the secret.
+        literal_secret = secret and not only_unexpanded_variables(value)
         # Judged on the value npm sees (after ini's unescaping), located in the raw text.
-        for variable in unexpanded_variables(value):
+        for variable in [] if literal_secret else unexpanded_variables(value):
             fragment = variable.text.lstrip("\\") if variable.form == "\\${VAR}" else variable.text
             yield Finding(
                 rule=RULE,
