@@ -11,10 +11,14 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from npm_guard import __version__
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Finding, Severity, sort_key
+
+if TYPE_CHECKING:
+    from npm_guard.policy import Policy
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -115,13 +119,11 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     `kind` forces every path to be read as that kind (hooks get exactly the files
     pre-commit matched); without it directories are walked and files classified.
     """
-    from npm_guard.policy_apply import apply_policy
-    from npm_guard.policy_load import load_policy
     from npm_guard.report import render
     from npm_guard.scan import ScanResult, Target, display_path, scan_paths, scan_target
 
     root = os.getcwd()
-    policy = load_policy(options.policy, root)  # a bad policy stops here, before any work
+    policy = _load_policy(options.policy, root)  # a bad policy stops here, before any work
     fixed_any = False
     if options.fix:
         fixed_any = _fix_paths(paths, options, root, kind)
@@ -133,7 +135,12 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
             target = Target(path, display_path(path, root), kind)
             result.files_scanned += 1
             result.findings.extend(scan_target(target, root=root, no_ignores=options.no_ignores))
-    findings = sorted(apply_policy(result.findings, policy), key=sort_key)
+    findings = result.findings
+    if policy is not None:
+        from npm_guard.policy_apply import apply_policy
+
+        findings = apply_policy(findings, policy)
+    findings.sort(key=sort_key)
     for notice in result.notices:
         print(f"npm-guard: {notice}", file=sys.stderr)
     report = render(options.fmt, findings, files_scanned=result.files_scanned)
@@ -141,6 +148,20 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     code = exit_code(findings, options.fail_on, options.fmt)
     _write_summary(findings, options, code, result.files_scanned)
     return EXIT_FINDINGS if fixed_any else code
+
+
+# npm_guard.policy.POLICY_FILE, spelled out here: without a policy file a hook run
+# imports none of the policy modules, which cost start-up time.
+_POLICY_FILE = ".npm-guard.yml"
+
+
+def _load_policy(path: str | None, root: str) -> Policy | None:
+    """The policy to apply, or None when there is no policy file at all."""
+    if path is None and not os.path.lexists(os.path.join(root, _POLICY_FILE)):
+        return None
+    from npm_guard.policy_load import load_policy
+
+    return load_policy(path, root)
 
 
 def _write_summary(

@@ -243,7 +243,8 @@ def _nesting_beyond(loader: Any, limit: int) -> int | None:
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > limit:
-                return int(event.start_mark.line) + 1
+                mark = event.start_mark
+                return mark.line + 1 if mark is not None else 1
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
     return None

@@ -230,13 +230,20 @@ def test_schema_is_a_valid_2020_12_schema_without_extra_properties() -> None:
         ), json.dumps(obj)[:200]
 
 
+def test_the_cli_spells_the_policy_file_name_like_the_model() -> None:
+    from npm_guard import cli, policy
+
+    assert cli._POLICY_FILE == policy.POLICY_FILE
+
+
 def test_a_scan_without_a_policy_file_does_not_import_yaml_or_jsonschema(tmp_path: Path) -> None:
     (tmp_path / ".npmrc").write_text("registry=https://registry.npmjs.org/\n")
     code = (
         "import sys\n"
         "from npm_guard.hooks.npmrc_credentials import main\n"
         "assert main(['.npmrc']) == 0\n"
-        "print(sorted(m for m in ('yaml', 'jsonschema') if m in sys.modules))\n"
+        "heavy = ('yaml', 'jsonschema', 'npm_guard.policy_load', 'npm_guard.policy_apply')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
