@@ -1,0 +1,327 @@
+"""`python -m npm_guard action`: the GitHub Action's program, driven only by its environment.
+
+action.yml is a thin shim that installs this package into a private virtual environment
+and runs this with every input in a `GHA_NPM_GUARD_*` variable. This module decides
+what to run (offline scan, online audit or both) and reports through the reporters the
+CLI uses; `npm_guard.github_io` does every read and write that is about GitHub.
+
+The token given to the Action is masked before anything is printed, and every line,
+output, summary and SARIF file passes through `scrub()` with the token's value, so it
+cannot appear even where GitHub's masking would not reach (files, outputs).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from npm_guard.errors import NpmGuardError
+from npm_guard.findings import Finding, Severity, sort_key
+from npm_guard.github_io import (
+    TOKEN_VARIABLES,
+    ActionInputs,
+    Runner,
+    append_summary,
+    emit,
+    error_command,
+    mask_commands,
+    read_inputs,
+    read_runner,
+    token_values,
+    write_outputs,
+)
+
+if TYPE_CHECKING:
+    from npm_guard.policy import Policy
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+AUDIT_INCOMPLETE = "audit-incomplete"
+VERDICT_PASS = "pass"
+VERDICT_FAIL = "fail"
+VERDICT_INCOMPLETE = "incomplete"
+VERDICT_ERROR = "error"
+
+Write = Callable[[str], object]
+
+
+@dataclass
+class Secrets:
+    """Values that must never leave the process: the token and any the policy names."""
+
+    values: list[str] = field(default_factory=list)
+
+    def add(self, values: Sequence[str], write: Write) -> None:
+        """Mask values not seen yet, before anything that could contain them is printed."""
+        for value in values:
+            if value not in self.values:
+                self.values.append(value)
+                emit(mask_commands(value), write)
+
+    def scrub(self, text: str) -> str:
+        from npm_guard.secrets import scrub
+
+        return scrub(text, self.values)
+
+
+@dataclass
+class Outcome:
+    """What one run found and how it ends."""
+
+    findings: list[Finding]
+    files_scanned: int = 0
+    sections: list[str] = field(default_factory=list)  # extra Markdown for the summary
+    sarif_file: str = ""
+    exit_code: int = EXIT_CLEAN
+    verdict: str = VERDICT_PASS
+
+
+def verdict(findings: Sequence[Finding], fail_on: Severity | None) -> str:
+    """`fail` when a finding reaches the threshold, `incomplete` when only the audit's
+    gaps keep it from a pass, else `pass`.
+
+    `audit-incomplete` never reads as `pass` (nor as `fail`: the registry being down is
+    not a problem with the packages). With `fail-on: never` the verdict still judges
+    against `error`, the step simply does not fail.
+    """
+    threshold = fail_on or Severity.ERROR
+    reaching = [f for f in findings if f.effective_severity.rank >= threshold.rank]
+    if any(f.rule.id != AUDIT_INCOMPLETE for f in reaching):
+        return VERDICT_FAIL
+    if any(f.rule.id == AUDIT_INCOMPLETE for f in findings):
+        return VERDICT_INCOMPLETE
+    return VERDICT_PASS
+
+
+def exit_code(findings: Sequence[Finding], fail_on: Severity | None) -> int:
+    """1 when a finding reaches `fail_on`; `None` (`fail-on: never`) never fails."""
+    if fail_on is None:
+        return EXIT_CLEAN
+    from npm_guard.cli import exit_code as cli_exit_code
+
+    return cli_exit_code(findings, fail_on)
+
+
+def main(environ: Mapping[str, str] | None = None, write: Write | None = None) -> int:
+    """Run the Action; returns the step's exit code (0, 1, 2 usage, 3 internal)."""
+    env = os.environ if environ is None else environ
+    out: Write = write or sys.stdout.write
+    secrets = Secrets()
+    # First of all: nothing has printed yet, and nothing may before the token is masked.
+    secrets.add(token_values(env), out)
+    runner = read_runner(env, os.getcwd())
+    try:
+        outcome = run(env, runner, secrets, out)
+    except NpmGuardError as error:
+        _fail(runner, secrets, out, _error_commands(error, secrets))
+        return EXIT_USAGE
+    except Exception as error:  # the last line of defence: exit 3, with a hint
+        message = f"internal error ({type(error).__name__}); re-run the job with debug logging"
+        if runner.debug:
+            import traceback
+
+            message += "\n" + traceback.format_exc()
+        _fail(runner, secrets, out, [error_command(secrets.scrub(message))])
+        return EXIT_INTERNAL
+    return outcome.exit_code
+
+
+def _error_commands(error: NpmGuardError, secrets: Secrets) -> list[str]:
+    """One `::error::` per policy problem, on its file and line; else one for the error."""
+    from npm_guard.policy_load import PolicyError
+
+    if isinstance(error, PolicyError) and error.problems:
+        return [
+            error_command(
+                secrets.scrub(str(problem)),
+                title="npm-guard policy file",
+                file=problem.file,
+                line=problem.line,
+            )
+            for problem in error.problems
+        ]
+    return [error_command(secrets.scrub(str(error)))]
+
+
+def _fail(runner: Runner, secrets: Secrets, out: Write, commands: Sequence[str]) -> None:
+    """Report an error that ends the run, and still set the outputs (verdict `error`)."""
+    emit(commands, out)
+    try:
+        write_outputs(
+            runner.output_path,
+            {"findings": "0", "errors": "0", "sarif-file": "", "verdict": VERDICT_ERROR},
+        )
+    except NpmGuardError as error:
+        emit([error_command(secrets.scrub(str(error)))], out)
+
+
+def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) -> Outcome:
+    """Scan and/or audit as the inputs say, then annotate, summarise and set outputs."""
+    from npm_guard.policy_load import load_policy
+
+    inputs = read_inputs(env)
+    policy = load_policy(_policy_path(inputs, runner), runner.workspace)
+    if policy.tokens:
+        secrets.add(token_values(env, policy.tokens), out)
+
+    outcome = Outcome(findings=[])
+    if inputs.scans:
+        _scan(inputs, runner, policy, outcome, secrets, out)
+    if inputs.audits:
+        _audit(inputs, runner, policy, env, secrets, outcome, out)
+    outcome.findings.sort(key=sort_key)
+
+    from npm_guard.report.github import render_github
+
+    emit(secrets.scrub(render_github(outcome.findings, files_scanned=outcome.files_scanned)), out)
+    if inputs.sarif:
+        outcome.sarif_file = _write_sarif(outcome.findings, runner, inputs, secrets)
+    outcome.exit_code = exit_code(outcome.findings, inputs.fail_on)
+    outcome.verdict = verdict(outcome.findings, inputs.fail_on)
+    if inputs.summary:
+        append_summary(runner.summary_path, secrets.scrub(_summary(inputs, outcome, env)))
+    write_outputs(
+        runner.output_path,
+        {
+            "findings": str(len(outcome.findings)),
+            "errors": str(
+                sum(1 for f in outcome.findings if f.effective_severity is Severity.ERROR)
+            ),
+            "sarif-file": outcome.sarif_file,
+            "verdict": outcome.verdict,
+        },
+    )
+    if outcome.exit_code == EXIT_FINDINGS:
+        assert inputs.fail_on is not None
+        emit(
+            [
+                f"npm-guard: verdict {outcome.verdict}: findings at or above "
+                f"'{inputs.fail_on.value}' fail this step (input fail-on)"
+            ],
+            out,
+        )
+    return outcome
+
+
+def _policy_path(inputs: ActionInputs, runner: Runner) -> str | None:
+    """The policy input as a path; the default name only applies when the file exists."""
+    from npm_guard.policy import POLICY_FILE
+
+    if inputs.policy is None:
+        return None
+    path = os.path.join(runner.workspace, inputs.policy)
+    if inputs.policy == POLICY_FILE and not os.path.lexists(path):
+        return None
+    return path
+
+
+def _scan(
+    inputs: ActionInputs,
+    runner: Runner,
+    policy: Policy,
+    outcome: Outcome,
+    secrets: Secrets,
+    out: Write,
+) -> None:
+    from npm_guard.policy_apply import apply_policy
+    from npm_guard.scan import scan_paths
+
+    paths = [os.path.join(runner.workspace, path) for path in inputs.paths]
+    result = scan_paths(paths, root=runner.workspace)
+    emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
+    outcome.files_scanned += result.files_scanned
+    outcome.findings.extend(apply_policy(result.findings, policy))
+
+
+def _audit(
+    inputs: ActionInputs,
+    runner: Runner,
+    policy: Policy,
+    env: Mapping[str, str],
+    secrets: Secrets,
+    outcome: Outcome,
+    out: Write,
+) -> None:
+    """The online audit through its own entry point; its verdict tables join the summary."""
+    publishes_nothing = not os.path.isfile(os.path.join(runner.workspace, "package.json"))
+    if inputs.mode == "all" and not inputs.packages and publishes_nothing:
+        # `all` on a repository that publishes nothing: the scan is the whole job.
+        emit(["npm-guard: no package.json and no packages input: nothing to audit"], out)
+        return
+    from npm_guard.audit.command import audit_repository
+    from npm_guard.audit.table import render_markdown_tables
+
+    result = audit_repository(
+        runner.workspace,
+        policy,
+        env,
+        packages=inputs.packages,
+        registry=inputs.registry,
+        token_env=token_variable(env),
+        trace=(lambda line: emit([secrets.scrub(f"npm-guard: debug: {line}")], out))
+        if runner.debug
+        else None,
+    )
+    emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
+    outcome.findings.extend(result.findings)
+    outcome.sections.append(render_markdown_tables(result.facts))
+
+
+def token_variable(env: Mapping[str, str]) -> str:
+    """The variable the audit reads its token from: NPM_TOKEN, else NODE_AUTH_TOKEN if set."""
+    for name in TOKEN_VARIABLES:
+        if env.get(name, "").strip():
+            return name
+    return TOKEN_VARIABLES[0]
+
+
+def _write_sarif(
+    findings: Sequence[Finding], runner: Runner, inputs: ActionInputs, secrets: Secrets
+) -> str:
+    """The SARIF report in `$RUNNER_TEMP` (never the workspace: it must not be committed)."""
+    import tempfile
+
+    from npm_guard.report import render
+
+    directory = runner.temp or tempfile.gettempdir()
+    try:
+        handle, path = tempfile.mkstemp(
+            prefix=f"npm-guard-{inputs.mode}-", suffix=".sarif", dir=directory
+        )
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(secrets.scrub(render("sarif", findings)))
+    except OSError as error:
+        raise NpmGuardError(
+            f"cannot write the SARIF report in {directory}: {error.strerror}"
+        ) from error
+    return path
+
+
+_TITLES = {"scan": "npm-guard scan", "audit": "npm-guard audit", "all": "npm-guard scan and audit"}
+
+
+def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> str:
+    """The job summary: the shared Markdown report, plus the audit's sections."""
+    from npm_guard.cli import github_blob_url
+    from npm_guard.report.summary import Verdict, render_summary
+
+    sections = list(outcome.sections)
+    if outcome.verdict == VERDICT_INCOMPLETE:
+        sections.insert(
+            0,
+            "**Verdict: incomplete.** The audit could not verify everything "
+            "(`audit-incomplete` findings below say what and why); this is not a pass.",
+        )
+    return render_summary(
+        outcome.findings,
+        verdict=Verdict(failed=outcome.exit_code == EXIT_FINDINGS, threshold=inputs.fail_on),
+        files_scanned=outcome.files_scanned,
+        link_base=github_blob_url(env),
+        extra_sections=sections,
+        title=_TITLES[inputs.mode],
+    )

@@ -1,0 +1,233 @@
+"""Everything the Action says to and hears from GitHub Actions, in one place.
+
+Inputs arrive as `GHA_NPM_GUARD_*` environment variables (action.yml passes every
+input through `env:`, never into a script); masks, annotations and error lines go to
+stdout as workflow commands; step outputs go to `$GITHUB_OUTPUT` in the
+`name<<DELIMITER` form with a random delimiter; Markdown goes to
+`$GITHUB_STEP_SUMMARY`. Nothing happens at import time: every function takes the
+environment mapping or the path it works on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from npm_guard.errors import NpmGuardError
+from npm_guard.findings import Severity
+
+INPUT_PREFIX = "GHA_NPM_GUARD_"
+MODES = ("scan", "audit", "all")
+FAIL_ON_NEVER = "never"
+FAIL_ON_CHOICES = (*(s.value for s in Severity), FAIL_ON_NEVER)
+# Environment variables that hold the npm token given to the Action.
+TOKEN_VARIABLES = ("NPM_TOKEN", "NODE_AUTH_TOKEN")
+# GitHub refuses a step summary above 1 MiB; stay under it with room for the note.
+SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096
+_OUTPUT_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+# Only the words action.yml's own `inputs.sarif == 'true'` understands (case-insensitively,
+# as GitHub compares): anything else would make the program and the upload step disagree.
+_TRUE = ("true",)
+_FALSE = ("false", "")
+
+
+@dataclass(frozen=True)
+class ActionInputs:
+    """The Action's inputs, validated; names mirror action.yml."""
+
+    mode: str = "scan"
+    paths: tuple[str, ...] = (".",)
+    policy: str | None = None  # None: `.npm-guard.yml` at the workspace root, if any
+    packages: tuple[str, ...] = ()  # empty: the repository's non-private packages
+    registry: str | None = None  # None: from .npmrc / npm's default
+    fail_on: Severity | None = Severity.ERROR  # None: never fail on findings
+    sarif: bool = False
+    summary: bool = True
+
+    @property
+    def scans(self) -> bool:
+        return self.mode in ("scan", "all")
+
+    @property
+    def audits(self) -> bool:
+        return self.mode in ("audit", "all")
+
+
+@dataclass(frozen=True)
+class Runner:
+    """Where the runner wants things written, read from its environment."""
+
+    workspace: str
+    output_path: str | None
+    summary_path: str | None
+    temp: str | None
+    debug: bool
+
+
+def input_variable(name: str) -> str:
+    """The variable that carries input `name`: `fail-on` → `GHA_NPM_GUARD_FAIL_ON`."""
+    return INPUT_PREFIX + name.upper().replace("-", "_")
+
+
+def raw_input(environ: Mapping[str, str], name: str, default: str = "") -> str:
+    return environ.get(input_variable(name), default).strip()
+
+
+def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
+    """The inputs from `GHA_NPM_GUARD_*`; a bad value is an `NpmGuardError` naming the input."""
+    mode = raw_input(environ, "mode", "scan").lower() or "scan"
+    if mode not in MODES:
+        raise NpmGuardError(f"input 'mode': {mode!r} is not one of {', '.join(MODES)}")
+    fail_on_text = raw_input(environ, "fail-on", "error").lower() or "error"
+    if fail_on_text not in FAIL_ON_CHOICES:
+        raise NpmGuardError(
+            f"input 'fail-on': {fail_on_text!r} is not one of {', '.join(FAIL_ON_CHOICES)}"
+        )
+    fail_on = None if fail_on_text == FAIL_ON_NEVER else Severity(fail_on_text)
+    paths = tuple(_words(raw_input(environ, "paths", "."))) or (".",)
+    for path in paths:
+        if path.startswith("-"):
+            raise NpmGuardError(f"input 'paths': {path!r} looks like an option, not a path")
+    return ActionInputs(
+        mode=mode,
+        paths=paths,
+        policy=raw_input(environ, "policy") or None,
+        packages=tuple(_words(raw_input(environ, "packages"))),
+        registry=raw_input(environ, "registry") or None,
+        fail_on=fail_on,
+        sarif=_boolean(environ, "sarif", "false"),
+        summary=_boolean(environ, "summary", "true"),
+    )
+
+
+def _words(text: str) -> list[str]:
+    """Whitespace- or comma-separated items (YAML block scalars give one per line)."""
+    return [word for word in re.split(r"[\s,]+", text) if word]
+
+
+def _boolean(environ: Mapping[str, str], name: str, default: str) -> bool:
+    text = raw_input(environ, name, default).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise NpmGuardError(f"input {name!r}: {text!r} is not true or false")
+
+
+def read_runner(environ: Mapping[str, str], cwd: str) -> Runner:
+    """The runner's files and directories; outside Actions the paths are None."""
+    return Runner(
+        workspace=environ.get("GITHUB_WORKSPACE") or cwd,
+        output_path=environ.get("GITHUB_OUTPUT") or None,
+        summary_path=environ.get("GITHUB_STEP_SUMMARY") or None,
+        temp=environ.get("RUNNER_TEMP") or None,
+        debug=environ.get("RUNNER_DEBUG") == "1",
+    )
+
+
+def token_values(environ: Mapping[str, str], names: Iterable[str] = TOKEN_VARIABLES) -> list[str]:
+    """The non-empty values of the named variables: the secrets nothing may print."""
+    values = []
+    for name in names:
+        value = environ.get(name, "")
+        if value.strip() and value not in values:
+            values.append(value)
+    return values
+
+
+def mask_commands(value: str) -> list[str]:
+    """`::add-mask::` lines that hide `value` in the log, one per line of it.
+
+    The runner masks line by line, so a multi-line secret needs every line masked
+    (and the whole value masked once would never match a log line).
+    """
+    from npm_guard.report.github import escape_data
+
+    commands = []
+    for line in value.splitlines():
+        line = line.strip()
+        if line:
+            commands.append(f"::add-mask::{escape_data(line)}")
+    return commands
+
+
+def error_command(
+    message: str, *, title: str = "npm-guard", file: str | None = None, line: int | None = None
+) -> str:
+    """An `::error::` line for a problem that is not a finding (bad input, internal error),
+    on a file and line when there is one (a policy file problem)."""
+    from npm_guard.report.github import workflow_command
+
+    return workflow_command("error", {"file": file, "line": line, "title": title}, message)
+
+
+def format_outputs(
+    outputs: Mapping[str, str], new_delimiter: Callable[[], str] | None = None
+) -> str:
+    """Step outputs in the `name<<DELIMITER` form, each with a fresh random delimiter.
+
+    The heredoc form keeps a value with newlines from ending early or setting a second
+    output; the delimiter is random so no value can contain it by design, and is checked
+    anyway.
+    """
+    make = new_delimiter or _random_delimiter
+    chunks = []
+    for name, value in outputs.items():
+        if not _OUTPUT_NAME_RE.match(name):
+            raise ValueError(f"not a valid output name: {name!r}")
+        delimiter = make()
+        while delimiter in value:
+            delimiter = make()
+        chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
+    return "".join(chunks)
+
+
+def _random_delimiter() -> str:
+    import secrets
+
+    return f"ghadelimiter_{secrets.token_hex(16)}"
+
+
+def write_outputs(path: str | None, outputs: Mapping[str, str]) -> None:
+    """Append `outputs` to `$GITHUB_OUTPUT`; without the file (not in Actions) do nothing."""
+    if path is None:
+        return
+    _append(path, format_outputs(outputs), "GITHUB_OUTPUT")
+
+
+def fit_summary(markdown: str, limit: int = SUMMARY_LIMIT_BYTES) -> str:
+    """`markdown` cut at a line boundary under `limit` bytes, saying it was cut."""
+    data = markdown.encode("utf-8")
+    if len(data) <= limit:
+        return markdown
+    cut = data[:limit].decode("utf-8", errors="ignore")
+    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else ""
+    return cut + (
+        "\n_The summary was cut here: GitHub keeps at most 1 MiB per step. "
+        "The log and the SARIF report have every finding._\n"
+    )
+
+
+def append_summary(path: str | None, markdown: str) -> None:
+    """Append Markdown to `$GITHUB_STEP_SUMMARY`; without the file do nothing."""
+    if path is None or not markdown:
+        return
+    _append(path, fit_summary(markdown), "GITHUB_STEP_SUMMARY")
+
+
+def _append(path: str, text: str, what: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise NpmGuardError(f"cannot write {what} ({path}): {error.strerror}") from error
+
+
+def emit(lines: Sequence[str] | str, write: Callable[[str], object]) -> None:
+    """Write workflow-command lines (or a block of text) through `write`, newline-terminated."""
+    text = lines if isinstance(lines, str) else "".join(f"{line}\n" for line in lines)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if text:
+        write(text)

@@ -1,0 +1,299 @@
+"""`python -m npm_guard action` in process: inputs from the environment, verdicts, outputs,
+summary, SARIF, errors, and the token never leaving through any of them."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from composite_runner import parse_file_commands
+from conftest import sarif_errors, setup_ok_package
+from fake_registry import FakeRegistry, json_reply
+from npmrc_samples import make_token
+
+from npm_guard import action
+from npm_guard.findings import Finding, Location, Severity
+from npm_guard.github_io import input_variable
+from npm_guard.rules import all_rules
+
+TOKEN = make_token("npm_", 601)
+LEAKED = make_token("npm_", 602)
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    outputs: dict[str, str]
+    summary: str
+    sarif: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "repo"
+    path.mkdir()
+    return path
+
+
+RunProgram = Callable[..., Result]
+
+
+@pytest.fixture
+def run(project: Path, tmp_path: Path) -> RunProgram:
+    def go(inputs: Mapping[str, str] | None = None, **extra: str) -> Result:
+        temp = tmp_path / "temp"
+        temp.mkdir(exist_ok=True)
+        output, summary = temp / "output", temp / "summary.md"
+        for path in (output, summary):
+            path.write_text("", encoding="utf-8")
+        environ = {
+            "GITHUB_WORKSPACE": str(project),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "RUNNER_TEMP": str(temp),
+            **{input_variable(k): v for k, v in (inputs or {}).items()},
+            **extra,
+        }
+        written: list[str] = []
+        code = action.main(environ, written.append)
+        outputs = parse_file_commands(output.read_text(encoding="utf-8"))
+        sarif_path = outputs.get("sarif-file", "")
+        sarif = Path(sarif_path).read_text(encoding="utf-8") if sarif_path else ""
+        return Result(code, "".join(written), outputs, summary.read_text("utf-8"), sarif)
+
+    return go
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_clean_repository_passes(run: RunProgram, project: Path) -> None:
+    write(project / ".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")
+    result = run()
+    assert result.code == 0
+    assert result.outputs == {"findings": "0", "errors": "0", "sarif-file": "", "verdict": "pass"}
+    assert not any(line.startswith(("::error", "::warning")) for line in result.lines)
+    assert "## npm-guard scan" in result.summary and "**Passed**" in result.summary
+
+
+def test_finding_fails_with_annotation_summary_and_sarif(run: RunProgram, project: Path) -> None:
+    write(project / "sub" / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
+    result = run({"sarif": "true"})
+    assert result.code == 1
+    assert result.outputs["verdict"] == "fail"
+    assert result.outputs["findings"] == result.outputs["errors"] == "1"
+    annotation = next(line for line in result.lines if line.startswith("::error "))
+    assert "file=sub/.npmrc,line=1" in annotation
+    assert "npmrc-plaintext-credential" in annotation
+    assert "**Failed**" in result.summary and "npmrc-plaintext-credential" in result.summary
+    sarif_file = Path(result.outputs["sarif-file"])
+    assert sarif_file.parent.name == "temp"  # $RUNNER_TEMP, never the workspace
+    assert sarif_file.name.startswith("npm-guard-scan-") and sarif_file.suffix == ".sarif"
+    assert sarif_errors(sarif_file) == []
+    assert json.loads(result.sarif)["runs"][0]["results"][0]["ruleId"] == (
+        "npmrc-plaintext-credential"
+    )
+    # The leaked token is shown redacted, as npm's token list shows it, and never whole.
+    for text in (result.stdout, result.summary, result.sarif, str(result.outputs)):
+        assert LEAKED not in text
+    assert f"{LEAKED[:8]}…{LEAKED[-4:]}" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "code", "verdict"),
+    [("error", 0, "pass"), ("warning", 1, "fail"), ("note", 1, "fail"), ("never", 0, "pass")],
+)
+def test_fail_on_threshold(
+    run: RunProgram, project: Path, fail_on: str, code: int, verdict: str
+) -> None:
+    write(project / ".npmrc", "strict-ssl=false\n")  # a warning
+    result = run({"fail-on": fail_on})
+    assert (result.code, result.outputs["verdict"]) == (code, verdict)
+    assert result.outputs["findings"] == "1" and result.outputs["errors"] == "0"
+
+
+def test_fail_on_never_reports_but_does_not_fail(run: RunProgram, project: Path) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
+    result = run({"fail-on": "never"})
+    assert result.code == 0
+    assert result.outputs["verdict"] == "fail"  # judged against `error`, only not enforced
+    assert "**Reported**" in result.summary
+
+
+def test_summary_can_be_turned_off(run: RunProgram, project: Path) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
+    result = run({"summary": "false"})
+    assert result.code == 1 and result.summary == ""
+
+
+def test_paths_limit_the_scan(run: RunProgram, project: Path) -> None:
+    write(project / "bad" / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
+    write(project / "good" / ".npmrc", "registry=https://registry.npmjs.org/\n")
+    assert run({"paths": "good"}).outputs["verdict"] == "pass"
+    assert run({"paths": "good bad"}).outputs["verdict"] == "fail"
+
+
+def test_bad_input_is_an_error_annotation_and_exit_2(run: RunProgram) -> None:
+    result = run({"mode": "publish"})
+    assert result.code == 2
+    assert result.lines == [
+        "::error title=npm-guard::input 'mode': 'publish' is not one of scan, audit, all"
+    ]
+    assert result.outputs["verdict"] == "error"
+
+
+def test_missing_paths_and_policy_are_errors(run: RunProgram) -> None:
+    assert run({"paths": "nowhere"}).code == 2
+    result = run({"policy": "config/policy.yml"})
+    assert result.code == 2 and "config/policy.yml" in result.stdout
+
+
+def test_default_policy_file_is_optional_and_used_when_present(
+    run: RunProgram, project: Path
+) -> None:
+    write(project / ".npmrc", "strict-ssl=false\n")
+    assert run({"policy": ".npm-guard.yml", "fail-on": "warning"}).code == 1
+    write(project / ".npm-guard.yml", "version: 1\nrules:\n  npmrc-insecure-registry: off\n")
+    result = run({"policy": ".npm-guard.yml", "fail-on": "warning"})
+    assert (result.code, result.outputs["findings"]) == (0, "0")
+
+
+def test_invalid_policy_annotates_each_problem_on_its_line(run: RunProgram, project: Path) -> None:
+    write(project / ".npm-guard.yml", "version: 1\nrules:\n  no-such-rule: error\nnonsense: 1\n")
+    result = run()
+    assert result.code == 2
+    errors = [line for line in result.lines if line.startswith("::error ")]
+    assert len(errors) == 2
+    assert all("file=.npm-guard.yml" in line for line in errors)
+    assert {line.split("line=")[1].split(",")[0] for line in errors} == {"3", "4"}
+    assert result.outputs["verdict"] == "error"
+
+
+def test_token_is_masked_before_anything_else(run: RunProgram, project: Path) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={TOKEN}\n")
+    result = run({"sarif": "true"}, NPM_TOKEN=TOKEN, NODE_AUTH_TOKEN="second\nline-two")
+    assert result.lines[:3] == [
+        f"::add-mask::{TOKEN}",
+        "::add-mask::second",
+        "::add-mask::line-two",
+    ]
+    for text in (*result.lines[3:], result.summary, result.sarif, str(result.outputs)):
+        assert TOKEN not in text
+
+
+def test_secrets_named_in_the_policy_are_masked_too(run: RunProgram, project: Path) -> None:
+    write(
+        project / ".npm-guard.yml",
+        "version: 1\ntokens:\n  PUBLISH_TOKEN:\n    permission: read-write\n"
+        "    cidr: [192.0.2.0/24]\n    max-expiry-days: 30\n",
+    )
+    result = run(PUBLISH_TOKEN="s3cret-publish-value")
+    assert "::add-mask::s3cret-publish-value" in result.lines
+    assert result.code == 0
+
+
+def test_internal_error_is_exit_3_and_scrubbed(
+    run: RunProgram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError(f"boom with {TOKEN}")
+
+    monkeypatch.setattr("npm_guard.scan.scan_paths", broken)
+    result = run(NPM_TOKEN=TOKEN)
+    assert result.code == 3
+    assert "::error title=npm-guard::internal error (RuntimeError)" in result.stdout
+    assert result.outputs["verdict"] == "error"
+    debug = run(NPM_TOKEN=TOKEN, RUNNER_DEBUG="1")
+    assert "Traceback" in debug.stdout and "boom with" in debug.stdout
+    assert TOKEN not in debug.stdout.replace(f"::add-mask::{TOKEN}", "")
+
+
+def _incomplete(severity: Severity = Severity.ERROR) -> Finding:
+    rule = all_rules()["audit-incomplete"]
+    return Finding(rule, Location("package.json"), "x", "k", severity=severity)
+
+
+def _error() -> Finding:
+    return Finding(all_rules()["npmrc-plaintext-credential"], Location(".npmrc"), "x", "k")
+
+
+@pytest.mark.parametrize(
+    ("findings", "fail_on", "expected"),
+    [
+        ([], Severity.ERROR, "pass"),
+        ([_error()], Severity.ERROR, "fail"),
+        ([_incomplete()], Severity.ERROR, "incomplete"),
+        ([_incomplete(Severity.WARNING)], Severity.ERROR, "incomplete"),
+        ([_incomplete(), _error()], Severity.ERROR, "fail"),
+        ([_error()], None, "fail"),
+        ([_incomplete()], None, "incomplete"),
+    ],
+)
+def test_verdict(findings: list[Finding], fail_on: Severity | None, expected: str) -> None:
+    assert action.verdict(findings, fail_on) == expected
+
+
+# --- the online audit, against the fake npmjs on loopback -----------------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeRegistry]:
+    with FakeRegistry() as registry:
+        yield registry
+
+
+def test_audit_passes_and_adds_the_verdict_tables(
+    run: RunProgram, project: Path, fake: FakeRegistry
+) -> None:
+    token = setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    result = run({"mode": "audit", "registry": fake.url}, NPM_TOKEN=token)
+    assert result.code == 0, result.stdout
+    assert result.outputs["verdict"] == "pass"
+    assert "## npm-guard audit" in result.summary
+    assert "| maintainer | can publish | evidence | mode | verdict |" in result.summary
+    assert fake.authorized(), "the audit used the token"
+    assert token not in result.stdout.replace(f"::add-mask::{token}", "") + result.summary
+
+
+def test_audit_that_cannot_verify_is_incomplete_never_pass(
+    run: RunProgram, project: Path, fake: FakeRegistry
+) -> None:
+    token = setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    fake.reply("/-/npm/v1/tokens", json_reply({"error": "forbidden"}, 403))
+    result = run({"mode": "audit", "registry": fake.url}, NPM_TOKEN=token)
+    assert result.code == 1
+    assert result.outputs["verdict"] == "incomplete"
+    assert any(line.startswith("::error ") and "audit-incomplete" in line for line in result.lines)
+    assert "**Verdict: incomplete.**" in result.summary
+
+
+def test_mode_all_scans_and_audits(run: RunProgram, project: Path, fake: FakeRegistry) -> None:
+    token = setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    write(project / ".npmrc", "strict-ssl=false\n")
+    result = run({"mode": "all", "registry": fake.url}, NPM_TOKEN=token)
+    assert result.code == 0
+    assert "## npm-guard scan and audit" in result.summary
+    assert "npmrc-insecure-registry" in result.summary and "| maintainer |" in result.summary
+
+
+def test_mode_all_without_packages_only_scans(run: RunProgram, project: Path) -> None:
+    result = run({"mode": "all"})
+    assert result.code == 0
+    assert "npm-guard: no package.json and no packages input: nothing to audit" in result.lines
+
+
+def test_mode_audit_without_packages_is_an_error(run: RunProgram) -> None:
+    result = run({"mode": "audit"})
+    assert result.code == 2 and "no package.json" in result.stdout
