@@ -250,6 +250,12 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _cmd_action(args: argparse.Namespace) -> int:
+    from npm_guard.action import main as action_main
+
+    return action_main()
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -279,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
     from npm_guard.audit.command import add_audit_commands
 
     add_audit_commands(commands)  # `audit` and `attest`: the online stage
+
+    action = commands.add_parser(
+        "action",
+        help="run as the GitHub Action (inputs from GHA_NPM_GUARD_* variables)",
+        description="What action.yml runs: reads its inputs from GHA_NPM_GUARD_* "
+        "environment variables and writes annotations, $GITHUB_OUTPUT and the job summary.",
+    )
+    action.set_defaults(handler=_cmd_action)
     return parser
 
 
