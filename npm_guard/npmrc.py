@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Union
 from urllib.parse import urlsplit
 
-# String.prototype.trim and the regex class \s: WhiteSpace + LineTerminator.
+# String.prototype.trim and the regex class \s: WhiteSpace + LineTerminator. The
+# differential test checks this set against node's own.
 JS_SPACE = (
     "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
@@ -26,9 +27,12 @@ JS_SPACE = (
 # What `.` does not match in a JavaScript regex without the s flag.
 JS_LINE_TERMINATORS = "\n\r\u2028\u2029"
 
-_SECTION_RE = re.compile(r"^\[([^\]]*)\][" + re.escape(JS_SPACE) + r"]*$")
-_COMMENT_OR_BLANK_RE = re.compile(r"^[" + re.escape(JS_SPACE) + r"]*(?:[;#]|$)")
-_KEY_VALUE_RE = re.compile(r"^([^=]+)(?:(=)([^" + re.escape(JS_LINE_TERMINATORS) + r"]*))?$")
+_SPACE_CLASS = "[" + re.escape(JS_SPACE) + "]"
+# ini.js: /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i on a line that holds no \r or \n.
+# JavaScript's `$` without the m flag is the end of the input only: `\Z` here.
+_SECTION_RE = re.compile(r"\[([^\]]*)\]" + _SPACE_CLASS + r"*\Z")
+_COMMENT_OR_BLANK_RE = re.compile(_SPACE_CLASS + r"*(?:[;#]|\Z)")
+_KEY_VALUE_RE = re.compile(r"([^=]+)(?:(=)([^" + re.escape(JS_LINE_TERMINATORS) + r"]*))?\Z")
 _LINE_SPLIT_RE = re.compile(r"[\r\n]+")
 
 # env-replace.js of npm 11.6+: /(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}/g
@@ -38,6 +42,23 @@ JSValue = Union[str, bool, None, int, float, list, dict]  # type: ignore[type-ar
 
 AUTH_KEYS = ("_authToken", "_auth", "_password", "username", "certfile", "keyfile")
 SECRET_AUTH_KEYS = ("_authToken", "_auth", "_password")
+
+
+class JSUndefined:
+    """JavaScript's `undefined`: what npm's config holds for the literal value `undefined`."""
+
+    def __repr__(self) -> str:
+        return "undefined"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNDEFINED = JSUndefined()
+
+
+class NpmrcDecodeError(ValueError):
+    """Input on which npm's own `ini.decode` throws, so npm cannot load the file at all."""
 
 
 def js_trim(text: str) -> str:
@@ -51,16 +72,23 @@ def _js_json_parse(text: str) -> JSValue:
     def refuse(name: str) -> JSValue:
         raise ValueError(name)
 
-    value: JSValue = json.loads(text, parse_constant=refuse)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        value = float(value)
+    def number(literal: str) -> int | float:
+        # JavaScript numbers are doubles: exact as int up to 15 digits, rounded beyond
+        # (float() also avoids Python's limit on the digits of an int).
+        return int(literal) if len(literal.lstrip("-")) <= 15 else float(literal)
+
+    try:
+        value: JSValue = json.loads(text, parse_constant=refuse, parse_int=number)
+    except RecursionError as error:
+        # JSON.parse takes deeper nesting than Python's stack; such a value is no config.
+        raise ValueError("nested too deeply") from error
     return value
 
 
 def unsafe(text: str) -> JSValue:
     """npm/ini's `unsafe()`: unquote, or cut at the first unescaped `;`/`#`."""
     text = js_trim(text)
-    if len(text) >= 1 and _is_quoted(text):
+    if _is_quoted(text):
         if text[0] == "'":
             text = text[1:-1]
         try:
@@ -90,7 +118,7 @@ def _is_quoted(text: str) -> bool:
     )
 
 
-def js_string(value: JSValue) -> str:
+def js_string(value: JSValue | JSUndefined) -> str:
     """JavaScript's `String(value)` for the values `unsafe()` can produce."""
     if value is True:
         return "true"
@@ -98,15 +126,88 @@ def js_string(value: JSValue) -> str:
         return "false"
     if value is None:
         return "null"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-        return repr(value).replace("e+", "e+").replace("inf", "Infinity")
+    if isinstance(value, JSUndefined):
+        return "undefined"
+    if isinstance(value, (int, float)):
+        return _js_number_string(value)
     if isinstance(value, list):
-        return ",".join("" if v is None else js_string(v) for v in value)
+        # Array.prototype.join: null and undefined elements become empty strings.
+        return ",".join("" if v is None or v is UNDEFINED else js_string(v) for v in value)
     if isinstance(value, dict):
         return "[object Object]"
     return str(value)
+
+
+def _js_number_string(number: int | float) -> str:
+    """Number::toString (ECMA-262 6.1.6.1.20): shortest round-trip digits, JS layout."""
+    if isinstance(number, int) and abs(number) < 10**21:
+        return str(number)
+    number = float(number)
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    # repr() gives the same shortest digits as JavaScript; only the layout differs.
+    mantissa, _, exponent = repr(abs(number)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    point = len(whole) + (int(exponent) if exponent else 0)
+    stripped = digits.lstrip("0")
+    point -= len(digits) - len(stripped)
+    digits = stripped.rstrip("0")
+    k, n = len(digits), point
+    if k <= n <= 21:
+        text = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        text = (digits if k == 1 else digits[0] + "." + digits[1:]) + (
+            f"e+{e}" if e >= 0 else f"e-{-e}"
+        )
+    return sign + text
+
+
+_RADIX_LITERALS = (
+    ("0x", 16, re.compile(r"[0-9a-fA-F]+")),
+    ("0o", 8, re.compile(r"[0-7]+")),
+    ("0b", 2, re.compile(r"[01]+")),
+)
+
+
+def _js_to_number(value: JSValue | JSUndefined) -> float:
+    """ToNumber, for the values ini compares or assigns as a `length`."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if value is None:
+        return 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, list):
+        return _js_to_number(js_string(value))
+    if not isinstance(value, str):
+        return float("nan")
+    text = js_trim(value)
+    if not text:
+        return 0.0
+    if text in ("Infinity", "+Infinity", "-Infinity"):
+        return float(text)
+    for prefix, base, pattern in _RADIX_LITERALS:
+        if text[:2].lower() == prefix:
+            if not pattern.fullmatch(text[2:]):
+                return float("nan")
+            try:
+                return float(int(text[2:], base))
+            except OverflowError:
+                return float("inf")
+    if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", text):
+        return float(text)
+    return float("nan")
 
 
 @dataclass(frozen=True)
@@ -142,12 +243,24 @@ class NpmrcComment:
     text: str  # the whole line, trimmed
 
 
+@dataclass(frozen=True)
+class NpmrcSection:
+    """A `[section]` line. npm's config ignores sections, but `ini.decode` builds them."""
+
+    line: int
+    name: str  # String() of the unquoted name: the property ini creates
+    discarded: bool = False  # `[__proto__]`: the lines below it go into a throwaway object
+
+
 @dataclass
 class NpmrcFile:
     path: str
     text: str
     entries: list[NpmrcEntry] = field(default_factory=list)
     comments: list[NpmrcComment] = field(default_factory=list)
+    sections: list[NpmrcSection] = field(default_factory=list)
+    # Set when npm's own ini.decode throws on this text, so npm cannot load the file.
+    decode_error: str | None = None
 
     def top_level(self) -> Iterator[NpmrcEntry]:
         """Entries outside any `[section]`: the only ones npm's config uses."""
@@ -163,29 +276,36 @@ def parse_npmrc(text: str, path: str = ".npmrc") -> NpmrcFile:
     """Parse `.npmrc` text the way npm/ini 6 does, keeping positions."""
     result = NpmrcFile(path=path, text=text)
     section: str | None = None
+    section_discarded = False
     line_starts = _line_starts(text)
     for start, end in _physical_lines(text):
         raw = text[start:end]
         if not raw or _COMMENT_OR_BLANK_RE.match(raw):
             if raw and js_trim(raw):
                 lineno = _line_number(line_starts, start)
-                col = _column(text, line_starts, start + (len(raw) - len(raw.lstrip(JS_SPACE))))
+                col = _column(text, line_starts, start + _leading_blank(raw))
                 result.comments.append(NpmrcComment(lineno, col, js_trim(raw)))
             continue
         match = _SECTION_RE.match(raw)
         if match:
             name = unsafe(match.group(1))
             section = js_string(name)
+            # ini compares the unquoted value itself: `["__proto__"]` is an array, kept.
+            section_discarded = name == "__proto__"
+            lineno = _line_number(line_starts, start)
+            result.sections.append(NpmrcSection(lineno, section, section_discarded))
             continue
         match = _KEY_VALUE_RE.match(raw)
         if not match:
             continue
         lineno = _line_number(line_starts, start)
         key_raw = unsafe(match.group(1))
+        if result.decode_error is None:
+            result.decode_error = _key_error(key_raw)
         key_text = js_string(key_raw)
         is_array = isinstance(key_raw, str) and len(key_raw) > 2 and key_raw.endswith("[]")
         key = key_text[:-2] if is_array else key_text
-        if key == "__proto__" or section == "__proto__":
+        if section_discarded or (isinstance(key_raw, str) and key == "__proto__"):
             continue
         key_offset = start + _leading_blank(match.group(1))
         value: JSValue = True
@@ -193,12 +313,11 @@ def parse_npmrc(text: str, path: str = ".npmrc") -> NpmrcFile:
         if match.group(2):
             raw_value = match.group(3)
             value = unsafe(raw_value)
-            if value in ("true", "false", "null"):
-                value = {"true": True, "false": False, "null": None}[value]  # type: ignore[index]
+            if isinstance(value, str) and value in _LITERALS:
+                value = _LITERALS[value]
             offset_in_line = match.start(3)
             stripped = js_trim(raw_value)
-            lead = _leading_blank(raw_value)
-            value_start = start + offset_in_line + lead
+            value_start = start + offset_in_line + _leading_blank(raw_value)
             value_end = value_start + len(stripped)
             value_text = stripped
             value_column = _column(text, line_starts, value_start)
@@ -217,6 +336,22 @@ def parse_npmrc(text: str, path: str = ".npmrc") -> NpmrcFile:
             )
         )
     return result
+
+
+_LITERALS: dict[str, JSValue] = {"true": True, "false": False, "null": None}
+
+
+def _key_error(key: JSValue) -> str | None:
+    """What ini.decode throws on a key that unquotes to something without string methods.
+
+    It evaluates `keyRaw.length > 2 && keyRaw.slice(-2) === '[]'` on whatever `unsafe()`
+    returned: `'null'` has no length, `'{"length":3}'` has no slice().
+    """
+    if key is None:
+        return "TypeError: Cannot read properties of null (reading 'length')"
+    if isinstance(key, dict) and "length" in key and _js_to_number(key["length"]) > 2:
+        return "TypeError: keyRaw.slice is not a function"
+    return None
 
 
 def _leading_blank(text: str) -> int:
@@ -256,34 +391,128 @@ def _column(text: str, line_starts: list[int], offset: int) -> int:
 
 
 def decode_tree(npmrc: NpmrcFile) -> dict[str, JSValue]:
-    """The object npm/ini's `decode()` returns (sections nested on unescaped dots)."""
+    """The object npm/ini's `decode()` returns (sections nested on unescaped dots).
+
+    Keys come in JavaScript's enumeration order (array-index keys first, ascending).
+    Raises NpmrcDecodeError where `ini.decode` throws: a key that unquotes to `null`
+    (`'null'=x`), a dotted section below a key whose value is `null`.
+    """
+    if npmrc.decode_error is not None:
+        raise NpmrcDecodeError(npmrc.decode_error)
     out: dict[str, JSValue] = {}
-    for entry in npmrc.entries:
-        target: dict[str, JSValue]
-        if entry.section is None:
-            target = out
-        else:
-            existing = out.get(entry.section)
-            if not isinstance(existing, dict):
-                existing = {}
-                out[entry.section] = existing
-            target = existing
-        _assign(target, entry.key, entry.value, entry.is_array)
-    return _nest_sections(out)
+    target: JSValue = out
+    events: list[NpmrcSection | NpmrcEntry] = [*npmrc.sections, *npmrc.entries]
+    events.sort(key=lambda event: event.line)
+    for event in events:
+        if isinstance(event, NpmrcSection):
+            if event.discarded:
+                target = {}
+                continue
+            # `p = out[section] = out[section] || Object.create(null)`: a truthy string,
+            # number or array is kept, and takes the section's keys the way JS would.
+            current = out.get(event.name, UNDEFINED)
+            target = current if _js_truthy(current) else {}  # type: ignore[assignment]
+            out[event.name] = target
+            continue
+        _js_assign(target, event.key, _clone(event.value), event.is_array)
+    _nest_sections(out)
+    _js_key_order(out)
+    return out
 
 
-def _assign(target: dict[str, JSValue], key: str, value: JSValue, is_array: bool) -> None:
+def _clone(value: JSValue) -> JSValue:
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone(v) for v in value]
+    return value
+
+
+def _js_truthy(value: JSValue | JSUndefined) -> bool:
+    if value is None or isinstance(value, (JSUndefined, bool, str)):
+        return bool(value)
+    if isinstance(value, (int, float)):
+        return value == value and value != 0
+    return True
+
+
+def _js_typeof_object(value: JSValue | JSUndefined) -> bool:
+    return value is None or isinstance(value, (dict, list))
+
+
+_ARRAY_INDEX_RE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+# An index this far past an array's end would make a sparse JS array; not modelled.
+_MAX_HOLES = 1000
+
+
+def _array_index(key: str) -> int | None:
+    """The index for a JavaScript array-index property key ("0" … "4294967294")."""
+    if _ARRAY_INDEX_RE.match(key) and len(key) <= 10:
+        index = int(key)
+        if index <= 2**32 - 2:
+            return index
+    return None
+
+
+def _js_has_own(target: JSValue, key: str) -> bool:
+    if isinstance(target, dict):
+        return key in target
+    if isinstance(target, list):
+        index = _array_index(key)
+        if index is not None:
+            return index < len(target) and target[index] is not UNDEFINED
+        return key == "length"
+    return False  # primitives: the answer changes nothing, every assignment is lost
+
+
+def _js_get(target: JSValue, key: str) -> JSValue | JSUndefined:
+    if isinstance(target, dict):
+        return target.get(key, UNDEFINED)  # type: ignore[no-any-return]
+    if isinstance(target, list):
+        index = _array_index(key)
+        if index is not None:
+            return target[index] if index < len(target) else UNDEFINED
+        if key == "length":
+            return len(target)
+    return UNDEFINED
+
+
+def _js_set(target: JSValue, key: str, value: JSValue) -> None:
+    """`target[key] = value` in sloppy-mode JavaScript (ini.js has no "use strict")."""
+    if isinstance(target, dict):
+        target[key] = value
+    elif isinstance(target, list):
+        index = _array_index(key)
+        if index is not None:
+            if index < len(target):
+                target[index] = value
+            elif index - len(target) <= _MAX_HOLES:
+                target.extend([UNDEFINED] * (index - len(target)))
+                target.append(value)
+        elif key == "length":
+            length = _js_to_number(value)
+            if not (length.is_integer() and 0 <= length < 2**32):
+                raise NpmrcDecodeError("RangeError: Invalid array length")
+            del target[int(length) :]
+            target.extend([UNDEFINED] * min(int(length) - len(target), _MAX_HOLES))
+        # Any other property of an array is invisible in the decoded result: dropped.
+    # A primitive (string, number, boolean) silently ignores the assignment.
+
+
+def _js_assign(target: JSValue, key: str, value: JSValue, is_array: bool) -> None:
+    """ini.decode's assignment of one line to the current section object `p`."""
     if is_array:
-        current = target.get(key)
-        if key not in target:
-            target[key] = []
-        elif not isinstance(current, list):
-            target[key] = [current]
-    current = target.get(key)
+        if not _js_has_own(target, key):
+            _js_set(target, key, [])
+        else:
+            current = _js_get(target, key)
+            if not isinstance(current, list):
+                _js_set(target, key, [current])
+    current = _js_get(target, key)
     if isinstance(current, list):
         current.append(value)
     else:
-        target[key] = value
+        _js_set(target, key, value)
 
 
 def _split_sections(name: str) -> list[str]:
@@ -303,31 +532,82 @@ def _split_sections(name: str) -> list[str]:
     return parts
 
 
-def _nest_sections(out: dict[str, JSValue]) -> dict[str, JSValue]:
+def _nest_sections(out: dict[str, JSValue]) -> None:
+    """`{"a.b": {...}}` → `{"a": {"b": {...}}}`, for every object or null at the top."""
     remove: list[str] = []
     for key in list(out):
-        value = out[key]
-        if not isinstance(value, dict):
+        if not (out[key] is None or isinstance(out[key], dict)):  # typeof null is 'object'
             continue
         parts = _split_sections(key)
-        node: dict[str, JSValue] = out
         last = parts.pop()
         unescaped_last = last.replace("\\.", ".")
+        node: JSValue | JSUndefined = out
         for part in parts:
             if part == "__proto__":
                 continue
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
+            if node is None:
+                raise NpmrcDecodeError("TypeError: Cannot convert undefined or null to object")
+            child = _js_get(node, part)  # type: ignore[arg-type]
+            if not _js_has_own(node, part) or not _js_typeof_object(child):  # type: ignore[arg-type]
+                _js_set(node, part, {})  # type: ignore[arg-type]
+                child = _js_get(node, part)  # type: ignore[arg-type]
+                if child is UNDEFINED:  # a non-index property of an array: invisible
+                    child = {}
             node = child
         if node is out and unescaped_last == last:
             continue
-        node[unescaped_last] = value
+        if node is None:
+            raise NpmrcDecodeError(
+                f"TypeError: Cannot set properties of null (setting '{unescaped_last}')"
+            )
+        _js_set(node, unescaped_last, out[key])  # type: ignore[arg-type]
         remove.append(key)
     for key in remove:
         out.pop(key, None)
-    return out
+
+
+def _js_key_order(root: JSValue) -> None:
+    """Reorder every object the way JavaScript enumerates it: array indices first."""
+    seen: set[int] = set()
+    stack: list[JSValue] = [root]
+    while stack:
+        value = stack.pop()
+        if not isinstance(value, (dict, list)) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, dict):
+            indices = sorted((k for k in value if _array_index(k) is not None), key=int)
+            if indices:
+                items = [(k, value[k]) for k in indices]
+                items += [(k, v) for k, v in value.items() if _array_index(k) is None]
+                value.clear()
+                value.update(items)
+            stack.extend(value.values())
+        else:
+            stack.extend(value)
+
+
+# npm hands env-replace `process.env`, which inherits these from its prototype: an unset
+# `${toString}` expands to the function's text, as node prints it.
+_PROCESS_ENV_INHERITED = {
+    "__proto__": "[object Object]",
+    "constructor": "function () { [native code] }",
+    **{
+        name: f"function {name}() {{ [native code] }}"
+        for name in (
+            "__defineGetter__",
+            "__defineSetter__",
+            "hasOwnProperty",
+            "__lookupGetter__",
+            "__lookupSetter__",
+            "isPrototypeOf",
+            "propertyIsEnumerable",
+            "toString",
+            "valueOf",
+            "toLocaleString",
+        )
+    },
+}
 
 
 def expand_env(text: str, env: Mapping[str, str]) -> str:
@@ -339,6 +619,8 @@ def expand_env(text: str, env: Mapping[str, str]) -> str:
             return match.group(0)[(len(escapes) + 1) // 2 :]
         if name in env:
             replacement = env[name]
+        elif name in _PROCESS_ENV_INHERITED:
+            replacement = _PROCESS_ENV_INHERITED[name]
         else:
             replacement = "" if modifier == "?" else "${" + name + "}"
         return escapes[len(escapes) // 2 :] + replacement
@@ -365,16 +647,42 @@ def env_references(text: str) -> list[EnvReference]:
     return refs
 
 
-def config_value(entry: NpmrcEntry, env: Mapping[str, str]) -> JSValue:
-    """What npm's config holds for a top-level entry (parseField for an untyped key)."""
-    value = entry.value
+def _parse_untyped_field(value: JSValue, env: Mapping[str, str]) -> JSValue | JSUndefined:
+    """@npmcli/config's parseField for a key with no type definition."""
     if not isinstance(value, str):
-        return value
+        return value  # arrays (key[]=) and sections are kept as they are, unexpanded
     value = js_trim(value)
-    literal: dict[str, JSValue] = {"true": True, "false": False, "null": None}
-    if value in literal:
-        return literal[value]
+    if value == "undefined":
+        return UNDEFINED
+    if value in _LITERALS:
+        return _LITERALS[value]
     return expand_env(value, env)
+
+
+def config_value(entry: NpmrcEntry, env: Mapping[str, str]) -> JSValue:
+    """What npm's config holds for a top-level entry (parseField for an untyped key).
+
+    A `key[]=` element is not expanded (npm keeps the whole list as written). The value
+    `undefined`, which npm turns into JavaScript's undefined (the key is unset), is None.
+    """
+    if entry.is_array:
+        return entry.value
+    value = _parse_untyped_field(entry.value, env)
+    return None if isinstance(value, JSUndefined) else value
+
+
+def load_config(
+    npmrc: NpmrcFile, env: Mapping[str, str]
+) -> list[tuple[str, JSValue | JSUndefined]]:
+    """The (key, value) pairs @npmcli/config's `#loadObject` stores for the file, in order.
+
+    Keys are `${VAR}`-expanded; values go through parseField as for keys with no type
+    definition. A later pair with the same key overwrites an earlier one.
+    """
+    return [
+        (expand_env(key, env), _parse_untyped_field(value, env))
+        for key, value in decode_tree(npmrc).items()
+    ]
 
 
 @dataclass(frozen=True)
