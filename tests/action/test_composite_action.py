@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime
 import json
 import subprocess
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from composite_runner import ActionRun, Context, run_action
-from conftest import SUBSTITUTES, RunAction, sarif_errors, setup_ok_package
+from composite_runner import ActionRun, Context, load_action, run_action
+from conftest import SUBSTITUTES, RunAction, copy_action, sarif_errors, setup_ok_package
 from fake_registry import FakeRegistry, json_reply
 from npmrc_samples import make_token
 
@@ -53,6 +54,39 @@ def test_later_runs_reuse_the_venv(run: RunAction, workspace: Path) -> None:
     result = run(workspace)
     assert result.succeeded
     assert not any(line.startswith("[group] Install") for line in result.log)
+
+
+def _stamp(action_dir: Path) -> str:
+    """What the shim compares to decide whether its venv still fits: run its own lines."""
+    script = next(s for s in load_action(action_dir)["runs"]["steps"] if s.get("id") == "run")
+    lines = script["run"].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith('stamp="$('))
+    end = next(i for i in range(start, len(lines)) if lines[i] == ')"')
+    snippet = "\n".join([*lines[start : end + 1], 'printf "%s" "$stamp"'])
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", snippet],
+        env={
+            "python": sys.executable,
+            "GITHUB_ACTION_PATH": str(action_dir),
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def test_the_venv_is_rebuilt_when_the_package_or_python_changes(tmp_path: Path) -> None:
+    action_dir = copy_action(tmp_path / "npm-guard")
+    before = _stamp(action_dir)
+    assert before == _stamp(action_dir)
+    (action_dir / "npm_guard" / "__pycache__").mkdir(exist_ok=True)
+    (action_dir / "npm_guard" / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    assert _stamp(action_dir) == before  # byte code does not count
+    (action_dir / "npm_guard" / "findings.py").write_text("# changed\n", encoding="utf-8")
+    changed = _stamp(action_dir)
+    assert changed != before
+    assert changed.split()[0] == sys.executable  # a different interpreter differs too
 
 
 def test_clean_repository(run: RunAction, workspace: Path) -> None:
