@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from enum import Enum
+
+from npm_guard._record import dataclass, field, replace
 
 DOCS_BASE = "https://github.com/npm-guard/npm-guard/blob/main/docs/rules.md"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
+from npm_guard._record import dataclass, field
 from npm_guard.npmrc import NpmrcEntry, env_references, parse_npmrc, split_scoped_key
 from npm_guard.secrets import CredentialKind, classify_token_value, redact
 

@@ -6,11 +6,11 @@ and key) live in `npm_guard.policy_load`; everything else reads only these types
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-import datetime
 
+from npm_guard._record import dataclass, field
 from npm_guard.findings import Severity
 
 POLICY_FILE = ".npm-guard.yml"

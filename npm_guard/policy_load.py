@@ -15,9 +15,9 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
 from npm_guard.policy import (

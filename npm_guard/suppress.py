@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from npm_guard._record import dataclass
 from npm_guard.findings import Finding
 
 # `# npm-guard: ignore-next-line[rule-id, other-id] reason` (npmrc, `#` or `;`)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from urllib.parse import quote
 
+from npm_guard._record import dataclass
 from npm_guard.findings import Finding, Rule, Severity
 
 # GitHub refuses a step summary over 1 MiB; stay well below it with the findings list.

@@ -1,0 +1,149 @@
+"""`dataclass`, `field` and `replace` that cost nothing at start-up.
+
+The hooks must start within 1.5x of a bare `python -c "import yaml"` (DESIGN.md,
+"Targets"). The standard `dataclasses` does not fit: importing it pulls in `inspect`,
+`ast`, `dis` and `tokenize` (about 8 ms), and decorating one frozen class costs about
+0.6 ms (it builds a signature for the docstring and `exec`s five methods), so the two
+dozen classes on a hook's import path cost more than the whole of `import yaml`.
+
+For the type checker this module *is* `dataclasses` (the `TYPE_CHECKING` branch), so
+mypy checks every class exactly as before. At run time `dataclass` makes the same
+`__init__` (positional or keyword, defaults, default factories), `__repr__`, `__eq__`
+and, for frozen classes, `__hash__` and the refusal to assign; `__init__` is compiled on
+the first instance, so classes a run never instantiates cost almost nothing. Only what
+npm-guard uses is supported: `frozen=`, `field(default=...)`, `field(default_factory=...)`.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import FrozenInstanceError as FrozenInstanceError
+    from dataclasses import dataclass as dataclass
+    from dataclasses import field as field
+    from dataclasses import replace as replace
+else:
+    _MISSING = object()
+    _FIELDS = "__record_fields__"
+
+    class FrozenInstanceError(AttributeError):
+        """Assignment to a field of a frozen record."""
+
+    class _Field:
+        __slots__ = ("default", "default_factory")
+
+        def __init__(self, default, default_factory):
+            self.default = default
+            self.default_factory = default_factory
+
+    def field(*, default=_MISSING, default_factory=_MISSING):
+        """A field with a default value or a factory for one."""
+        if default is not _MISSING and default_factory is not _MISSING:
+            raise ValueError("cannot specify both default and default_factory")
+        return _Field(default, default_factory)
+
+    def dataclass(cls=None, /, *, frozen=False):
+        """The `dataclasses.dataclass` decorator, for the options npm-guard uses."""
+
+        def wrap(cls):
+            return _process(cls, frozen)
+
+        return wrap if cls is None else wrap(cls)
+
+    def replace(obj, /, **changes):
+        """A copy of `obj` with some fields changed (`dataclasses.replace`)."""
+        values = {name: getattr(obj, name) for name, _, _ in getattr(obj, _FIELDS)}
+        unknown = set(changes) - set(values)
+        if unknown:
+            raise TypeError(f"{type(obj).__name__} has no field(s) {sorted(unknown)}")
+        values.update(changes)
+        return type(obj)(**values)
+
+    def _process(cls, frozen):
+        fields = []
+        for base in reversed(cls.__mro__[1:]):
+            fields.extend(base.__dict__.get(_FIELDS, ()))
+        inherited = {name for name, _, _ in fields}
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
+            if "ClassVar" in str(annotation):
+                continue
+            default, factory = cls.__dict__.get(name, _MISSING), _MISSING
+            if isinstance(default, _Field):
+                default, factory = default.default, default.default_factory
+                if default is _MISSING:
+                    delattr(cls, name)
+                else:
+                    setattr(cls, name, default)
+            entry = (name, default, factory)
+            if name in inherited:
+                fields = [entry if f[0] == name else f for f in fields]
+            else:
+                fields.append(entry)
+        seen_default = False
+        for name, default, factory in fields:
+            has_default = default is not _MISSING or factory is not _MISSING
+            if seen_default and not has_default:
+                raise TypeError(f"non-default argument {name!r} follows default argument")
+            seen_default = seen_default or has_default
+        fields = tuple(fields)
+        setattr(cls, _FIELDS, fields)
+        names = tuple(name for name, _, _ in fields)
+
+        def __init__(self, *args, **kwargs):
+            # Compiled on first use, then installed in place of this stub.
+            init = _compile_init(cls, fields)
+            cls.__init__ = init
+            init(self, *args, **kwargs)
+
+        def __repr__(self):
+            inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+            return f"{type(self).__qualname__}({inner})"
+
+        def __eq__(self, other):
+            if other.__class__ is not self.__class__:
+                return NotImplemented
+            return all(getattr(self, n) == getattr(other, n) for n in names)
+
+        cls.__init__ = __init__
+        cls.__repr__ = __repr__
+        cls.__eq__ = __eq__
+        if frozen:
+
+            def __hash__(self):
+                return hash(tuple(getattr(self, n) for n in names))
+
+            def __setattr__(self, name, value):
+                raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+            def __delattr__(self, name):
+                raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+            cls.__hash__ = __hash__
+            cls.__setattr__ = __setattr__
+            cls.__delattr__ = __delattr__
+        else:
+            cls.__hash__ = None
+        return cls
+
+    def _compile_init(cls, fields):
+        params, body = [], []
+        namespace = {"_MISSING": _MISSING, "_set": object.__setattr__}
+        for name, default, factory in fields:
+            if factory is not _MISSING:
+                namespace[f"_factory_{name}"] = factory
+                params.append(f"{name}=_MISSING")
+                body.append(
+                    f"  _set(self, {name!r}, _factory_{name}() if {name} is _MISSING else {name})"
+                )
+            else:
+                if default is not _MISSING:
+                    namespace[f"_default_{name}"] = default
+                    params.append(f"{name}=_default_{name}")
+                else:
+                    params.append(name)
+                body.append(f"  _set(self, {name!r}, {name})")
+        source = f"def __init__(self, {', '.join(params)}):\n" + ("\n".join(body) or "  pass")
+        exec(source, namespace)
+        init = namespace["__init__"]
+        init.__qualname__ = f"{cls.__qualname__}.__init__"
+        return init
