@@ -497,8 +497,12 @@ def _text(value: object) -> str:
 
 
 def _minimal_env() -> dict[str, str]:
+    """A job's environment: the basics, plus what pip needs to reach its index here."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-    return {name: os.environ[name] for name in keep if name in os.environ}
+    keep += ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    return {
+        name: value for name, value in os.environ.items() if name in keep or name.startswith("PIP_")
+    }
 
 
 def load_action(action_dir: Path) -> dict[str, Any]:
