@@ -10,10 +10,10 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from npm_guard import __version__
+from npm_guard._record import dataclass
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Finding, Severity, sort_key
 

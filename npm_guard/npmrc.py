@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Union
 from urllib.parse import urlsplit
+
+from npm_guard._record import dataclass, field
 
 # String.prototype.trim and the regex class \s: WhiteSpace + LineTerminator. The
 # differential test checks this set against node's own.

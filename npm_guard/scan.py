@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
+from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Confidence, Finding, Location, sort_key
 from npm_guard.rules import parse_error
