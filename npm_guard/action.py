@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Finding, Severity, sort_key
 from npm_guard.github_io import (
@@ -37,11 +38,7 @@ from npm_guard.github_io import (
 if TYPE_CHECKING:
     from npm_guard.policy import Policy
 
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 3
-AUDIT_INCOMPLETE = "audit-incomplete"
+AUDIT_INCOMPLETE = "audit-incomplete"  # the one rule whose findings mean "not verified"
 VERDICT_PASS = "pass"
 VERDICT_FAIL = "fail"
 VERDICT_INCOMPLETE = "incomplete"
@@ -57,11 +54,16 @@ class Secrets:
     values: list[str] = field(default_factory=list)
 
     def add(self, values: Sequence[str], write: Write) -> None:
-        """Mask values not seen yet, before anything that could contain them is printed."""
+        """Mask values not seen yet, before anything that could contain them is printed.
+
+        Each line of a multi-line value is a secret of its own too, as in the masks.
+        """
         for value in values:
-            if value not in self.values:
-                self.values.append(value)
-                emit(mask_commands(value), write)
+            if value in self.values:
+                continue
+            self.values.append(value)
+            self.values.extend(line.strip() for line in value.splitlines() if line.strip())
+            emit(mask_commands(value), write)
 
     def scrub(self, text: str) -> str:
         from npm_guard.secrets import scrub
@@ -100,11 +102,9 @@ def verdict(findings: Sequence[Finding], fail_on: Severity | None) -> str:
 
 def exit_code(findings: Sequence[Finding], fail_on: Severity | None) -> int:
     """1 when a finding reaches `fail_on`; `None` (`fail-on: never`) never fails."""
-    if fail_on is None:
-        return EXIT_CLEAN
     from npm_guard.cli import exit_code as cli_exit_code
 
-    return cli_exit_code(findings, fail_on)
+    return EXIT_CLEAN if fail_on is None else cli_exit_code(findings, fail_on)
 
 
 def main(environ: Mapping[str, str] | None = None, write: Write | None = None) -> int:

@@ -208,16 +208,19 @@ def test_internal_error_is_exit_3_and_scrubbed(
     run: RunProgram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(*args: object, **kwargs: object) -> object:
-        raise RuntimeError(f"boom with {TOKEN}")
+        raise RuntimeError(f"boom with {TOKEN} and with second-line-of-a-secret")
 
     monkeypatch.setattr("npm_guard.scan.scan_paths", broken)
-    result = run(NPM_TOKEN=TOKEN)
+    secrets = {"NPM_TOKEN": TOKEN, "NODE_AUTH_TOKEN": "first-line\nsecond-line-of-a-secret"}
+    result = run(**secrets)
     assert result.code == 3
     assert "::error title=npm-guard::internal error (RuntimeError)" in result.stdout
     assert result.outputs["verdict"] == "error"
-    debug = run(NPM_TOKEN=TOKEN, RUNNER_DEBUG="1")
+    debug = run(**secrets, RUNNER_DEBUG="1")
     assert "Traceback" in debug.stdout and "boom with" in debug.stdout
-    assert TOKEN not in debug.stdout.replace(f"::add-mask::{TOKEN}", "")
+    unmasked = [line for line in debug.lines if not line.startswith("::add-mask::")]
+    assert TOKEN not in "\n".join(unmasked)
+    assert "second-line-of-a-secret" not in "\n".join(unmasked)
 
 
 def _incomplete(severity: Severity = Severity.ERROR) -> Finding:
