@@ -106,6 +106,23 @@ def test_zizmor_finds_nothing() -> None:
     assert "No findings to report" in proc.stdout
 
 
+def test_zizmor_validates_the_action_against_the_action_schema(tmp_path: Path) -> None:
+    """The check above is real: zizmor refuses an action.yml that breaks the schema."""
+    broken = tmp_path / "action.yml"
+    broken.write_text(
+        ACTION.read_text(encoding="utf-8").replace("shell: bash", "shel: bash"), "utf-8"
+    )
+    proc = subprocess.run(
+        [tool("zizmor"), "--offline", "--no-progress", str(broken)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert proc.returncode != 0
+    assert "does not match expected validation schema" in proc.stdout + proc.stderr
+
+
 def test_shellcheck_passes_on_the_action_scripts(tmp_path: Path) -> None:
     scripts = [s for s in action()["runs"]["steps"] if "run" in s]
     assert len(scripts) == 2
