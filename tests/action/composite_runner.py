@@ -91,7 +91,7 @@ class Context:
     failed: bool = False
 
 
-Substitute = Callable[[Mapping[str, str], "Context"], dict[str, str]]
+Substitute = Callable[[Mapping[str, str], Context], dict[str, str]]
 
 
 # --- expressions -----------------------------------------------------------------
