@@ -210,17 +210,20 @@ def test_docs_describe_every_input_with_its_default_and_every_output() -> None:
     assert "security-events: write" in text and "contents: read" in text
 
 
-def _readme_action_snippet() -> dict[str, Any]:
-    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
-    snippets = [b for b in blocks if "uses: npm-guard/npm-guard@" in b]
-    assert len(snippets) == 1, "the README has one copyable workflow for the Action"
-    data = yaml.safe_load(snippets[0])
-    assert isinstance(data, dict)
-    return data
+def _workflow_snippet(document: Path) -> str:
+    """The one copyable workflow in `document` that uses the Action."""
+    blocks = re.findall(r"```yaml\n(.*?)```", document.read_text(encoding="utf-8"), re.DOTALL)
+    snippets = [b for b in blocks if "uses: npm-guard/npm-guard@" in b and "jobs:" in b]
+    assert len(snippets) == 1, f"{document.name} has one copyable workflow for the Action"
+    return snippets[0]
 
 
-def test_readme_workflow_uses_only_real_inputs_and_least_privilege() -> None:
-    workflow = _readme_action_snippet()
+SNIPPET_DOCUMENTS = [README, DOCS]
+
+
+@pytest.mark.parametrize("document", SNIPPET_DOCUMENTS, ids=lambda p: p.name)
+def test_documented_workflow_uses_real_inputs_and_least_privilege(document: Path) -> None:
+    workflow = yaml.safe_load(_workflow_snippet(document))
     assert workflow["permissions"] == {}
     declared = set(action()["inputs"])
     found = False
@@ -229,33 +232,32 @@ def test_readme_workflow_uses_only_real_inputs_and_least_privilege() -> None:
         for step in job["steps"]:
             uses = str(step.get("uses", ""))
             if uses.startswith("actions/checkout@"):
+                assert PIN_RE.match(uses)
                 assert step["with"]["persist-credentials"] is False
             if uses.startswith("npm-guard/npm-guard@"):
                 found = True
-                assert set(step.get("with", {})) <= declared
-                assert "sarif" in step["with"]
+                assert set(step["with"]) <= declared
+                assert "sarif" in step["with"] and "mode" in step["with"]
     assert found
 
 
-def test_readme_workflow_passes_actionlint(tmp_path: Path) -> None:
-    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
-    snippet = next(b for b in blocks if "uses: npm-guard/npm-guard@" in b)
+@pytest.mark.parametrize("document", SNIPPET_DOCUMENTS, ids=lambda p: p.name)
+def test_documented_workflow_passes_actionlint_and_npm_guard(
+    document: Path, tmp_path: Path
+) -> None:
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
-    (workflows / "npm-guard.yml").write_text(snippet, encoding="utf-8")
+    path = workflows / "npm-guard.yml"
+    path.write_text(_workflow_snippet(document), encoding="utf-8")
     proc = subprocess.run(
-        [
-            tool("actionlint"),
-            "-no-color",
-            "-shellcheck=",
-            "-pyflakes=",
-            str(workflows / "npm-guard.yml"),
-        ],
+        [tool("actionlint"), "-no-color", "-shellcheck=", "-pyflakes=", str(path)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout
+    result = scan_paths([str(path)], root=str(tmp_path))
+    assert [(f.rule_id, f.message) for f in result.findings] == []
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
