@@ -371,7 +371,7 @@ def run_action(
     `inputs` are the step's `with:`, `env` its `env:`; `base_env` is the job's
     environment (by default a minimal one: PATH, HOME, LANG).
     """
-    metadata = yaml.safe_load((action_dir / "action.yml").read_text(encoding="utf-8"))
+    metadata = load_action(action_dir)
     runs = metadata["runs"]
     if runs.get("using") != "composite":
         raise ValueError("not a composite action")
@@ -506,6 +506,8 @@ def _minimal_env() -> dict[str, str]:
 
 
 def load_action(action_dir: Path) -> dict[str, Any]:
+    """The action's metadata, `action.yml`, as plain data."""
     data = yaml.safe_load((action_dir / "action.yml").read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
+    if not isinstance(data, dict):
+        raise ValueError(f"{action_dir / 'action.yml'} is not a mapping")
     return data
