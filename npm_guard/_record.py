@@ -42,11 +42,11 @@ else:
             raise ValueError("cannot specify both default and default_factory")
         return _Field(default, default_factory)
 
-    def dataclass(cls=None, /, *, frozen=False):
+    def dataclass(cls=None, /, *, frozen=False, eq=True, repr=True):
         """The `dataclasses.dataclass` decorator, for the options npm-guard uses."""
 
         def wrap(cls):
-            return _process(cls, frozen)
+            return _process(cls, frozen, eq, repr)
 
         return wrap if cls is None else wrap(cls)
 
@@ -59,7 +59,7 @@ else:
         values.update(changes)
         return type(obj)(**values)
 
-    def _process(cls, frozen):
+    def _process(cls, frozen, eq=True, with_repr=True):
         fields = []
         for base in reversed(cls.__mro__[1:]):
             fields.extend(base.__dict__.get(_FIELDS, ()))
@@ -105,8 +105,10 @@ else:
             return all(getattr(self, n) == getattr(other, n) for n in names)
 
         cls.__init__ = __init__
-        cls.__repr__ = __repr__
-        cls.__eq__ = __eq__
+        if with_repr:  # eq=False/repr=False: graphs with cycles (the workflow model)
+            cls.__repr__ = __repr__
+        if eq:
+            cls.__eq__ = __eq__
         if frozen:
 
             def __hash__(self):
@@ -121,7 +123,7 @@ else:
             cls.__hash__ = __hash__
             cls.__setattr__ = __setattr__
             cls.__delattr__ = __delattr__
-        else:
+        elif eq:
             cls.__hash__ = None
         return cls
 

@@ -29,10 +29,22 @@ from npm_guard.rules import (
     token_expiry_too_long,
     token_not_read_only,
     token_without_cidr,
+    workflow_npmrc_persisted,
+    workflow_plaintext_credential,
+    workflow_publish_with_long_lived_token,
+    workflow_token_create_bypasses_2fa,
+    workflow_token_create_not_read_only,
+    workflow_token_create_without_cidr,
+    workflow_token_create_without_expiry,
+    workflow_token_in_untrusted_trigger,
+    workflow_token_overexposed,
+    workflow_token_shadows_oidc,
+    workflow_unexpanded_npm_variable,
 )
 
 if TYPE_CHECKING:
     from npm_guard.audit.facts import AuditFacts
+    from npm_guard.workflow.model import Workflow
 
 NpmrcCheck = Callable[[NpmrcFile], Iterable[Finding]]
 
@@ -41,6 +53,23 @@ NPMRC_RULES: tuple[tuple[Rule, NpmrcCheck], ...] = (
     (npmrc_unexpanded_variable.RULE, npmrc_unexpanded_variable.check),
     (npmrc_unscoped_credential.RULE, npmrc_unscoped_credential.check),
     (npmrc_insecure_registry.RULE, npmrc_insecure_registry.check),
+)
+
+# Workflow and composite-action rules: questions asked of `npm_guard.workflow.model`.
+WorkflowCheck = Callable[["Workflow"], Iterable[Finding]]
+
+WORKFLOW_RULES: tuple[tuple[Rule, WorkflowCheck], ...] = (
+    (workflow_plaintext_credential.RULE, workflow_plaintext_credential.check),
+    (workflow_token_create_not_read_only.RULE, workflow_token_create_not_read_only.check),
+    (workflow_token_create_without_cidr.RULE, workflow_token_create_without_cidr.check),
+    (workflow_token_create_without_expiry.RULE, workflow_token_create_without_expiry.check),
+    (workflow_token_create_bypasses_2fa.RULE, workflow_token_create_bypasses_2fa.check),
+    (workflow_publish_with_long_lived_token.RULE, workflow_publish_with_long_lived_token.check),
+    (workflow_token_shadows_oidc.RULE, workflow_token_shadows_oidc.check),
+    (workflow_token_overexposed.RULE, workflow_token_overexposed.check),
+    (workflow_token_in_untrusted_trigger.RULE, workflow_token_in_untrusted_trigger.check),
+    (workflow_npmrc_persisted.RULE, workflow_npmrc_persisted.check),
+    (workflow_unexpanded_npm_variable.RULE, workflow_unexpanded_npm_variable.check),
 )
 
 # The online audit's rules (`npm-guard audit`): they read facts the audit gathered,
@@ -69,6 +98,7 @@ ENGINE_RULES: tuple[Rule, ...] = (parse_error.RULE,)
 def all_rules() -> dict[str, Rule]:
     """Every registered rule by id, in catalogue order."""
     rules = [rule for rule, _ in NPMRC_RULES]
+    rules.extend(rule for rule, _ in WORKFLOW_RULES)
     rules.extend(ENGINE_RULES)
     rules.extend(rule for rule, _ in ONLINE_RULES)
     return {rule.id: rule for rule in rules}

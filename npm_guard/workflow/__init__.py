@@ -7,10 +7,16 @@ not import yaml (or anything heavy) at import time: the parse path imports it la
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from npm_guard.findings import Finding
+if TYPE_CHECKING:
+    from npm_guard.findings import Finding
+    from npm_guard.policy import Policy
+    from npm_guard.suppress import Suppression
+    from npm_guard.workflow.yaml_loader import LoadedYaml
 
 _WORKFLOW_PATH_RE = re.compile(r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$|(?:^|/)action\.ya?ml$")
+_MARKER_RE = re.compile(r"npm-guard:\s*ignore\[")
 
 
 def is_workflow_path(path: str) -> bool:
@@ -19,7 +25,105 @@ def is_workflow_path(path: str) -> bool:
 
 
 def scan_workflow(
-    path: str, text: str, *, repo_root: str | None = None, no_ignores: bool = False
+    path: str,
+    text: str,
+    *,
+    repo_root: str | None = None,
+    no_ignores: bool = False,
+    policy: Policy | None = None,
 ) -> list[Finding]:
-    """Every workflow rule's findings for one file's text (parse problems are findings)."""
-    return []
+    """Every workflow rule's findings for one file's text.
+
+    Never raises for bad input: YAML that cannot be read (invalid, an alias bomb,
+    absurd nesting) is a `parse-error` for the file, and the file is still searched for
+    literal tokens. `path` is the path to show; `repo_root` is where package.json
+    scripts, the repository's `.npmrc` and local reusable workflows are looked up.
+    """
+    from npm_guard.rules import POLICY_WORKFLOW_RULES, WORKFLOW_RULES, parse_error
+    from npm_guard.suppress import apply
+    from npm_guard.workflow.model import build_workflow
+    from npm_guard.workflow.yaml_loader import YamlLoadError, load_yaml
+
+    try:
+        loaded = load_yaml(text)
+    except YamlLoadError as error:
+        return [
+            parse_error.finding(path, error.problem, error.line, error.column),
+            *_tokens_only(path, text),
+        ]
+    except (RecursionError, MemoryError) as error:
+        return [
+            parse_error.finding(path, f"YAML too complex to read ({type(error).__name__})"),
+            *_tokens_only(path, text),
+        ]
+    try:
+        workflow = build_workflow(path, loaded, repo_root)
+        findings = [finding for _, check in WORKFLOW_RULES for finding in check(workflow)]
+        if policy is not None and policy.tokens is not None:  # the inventory's rules
+            findings += [f for _, check in POLICY_WORKFLOW_RULES for f in check(workflow, policy)]
+    except RecursionError:
+        return [
+            parse_error.finding(path, "workflow too deeply nested to analyse"),
+            *_tokens_only(path, text),
+        ]
+    if no_ignores:
+        return findings
+    return apply(findings, workflow_suppressions(loaded))
+
+
+def _tokens_only(path: str, text: str) -> list[Finding]:
+    """Literal tokens in a file that could not be parsed: still worth reporting."""
+    from npm_guard.rules import workflow_plaintext_credential
+    from npm_guard.workflow.model import UNKNOWN, Workflow
+    from npm_guard.workflow.yaml_loader import LoadedYaml, line_starts_of
+
+    loaded = LoadedYaml(text, None, line_starts_of(text), [], [])
+    workflow = Workflow(path, loaded, UNKNOWN, None)
+    return list(workflow_plaintext_credential.check(workflow))
+
+
+def workflow_suppressions(loaded: LoadedYaml) -> list[Suppression]:
+    """Trailing `# npm-guard: ignore[rule-id] reason` comments that YAML sees as comments.
+
+    Text inside a scalar (a `run: |` script, a quoted string) is not a comment. A comment
+    on a block scalar's header line (`run: | # npm-guard: ignore[...]`) also covers the
+    lines of that block, which cannot carry YAML comments of their own.
+    """
+    from npm_guard.suppress import TRAILING_RE, Suppression, parse_rule_list
+
+    found: list[Suppression] = []
+    text = loaded.text
+    for match in _MARKER_RE.finditer(text):
+        line, _ = loaded.position(match.start())
+        line_start = loaded.offset(line, 1)
+        comment_start = _comment_start(loaded, line_start, match.start())
+        if comment_start is None:
+            continue
+        rule = TRAILING_RE.search(text, comment_start, _line_end(text, match.start()))
+        if rule is None:
+            continue
+        rules = parse_rule_list(rule.group(1))
+        reason = rule.group(2).strip()
+        found.append(Suppression(line, rules, reason))
+        for block in loaded.block_scalars:
+            if block.line == line:
+                for covered in range(block.line + 1, block.end_line + 1):
+                    found.append(Suppression(covered, rules, reason))
+    return found
+
+
+def _line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end < 0 else end
+
+
+def _comment_start(loaded: LoadedYaml, line_start: int, marker: int) -> int | None:
+    """The offset of the YAML comment that holds `marker`, or None if it is not in one."""
+    text = loaded.text
+    position = text.find("#", line_start, marker)
+    while position >= 0:
+        before = text[position - 1] if position > 0 else "\n"
+        if before in " \t\r\n\ufeff" and not loaded.inside_scalar(position):
+            return position
+        position = text.find("#", position + 1, marker)
+    return None

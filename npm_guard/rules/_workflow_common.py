@@ -1,0 +1,129 @@
+"""What the workflow rules share: questions about credentials, publishes and steps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from npm_guard.workflow.model import NpmCredential, Publish, Step, TokenCreate, Workflow
+
+# Credential lifetimes (the values of npm_guard.workflow.model.LITERAL / EPHEMERAL: the
+# model is not imported here, so registering the rules costs the .npmrc hook nothing).
+LITERAL = "literal"
+EPHEMERAL = "ephemeral"
+
+NPMJS_HOSTS = ("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
+NPM_CONFIG_AUTH = ("_authtoken", "_auth", "_password")
+
+TOKEN_CREATE_TIP = (
+    "Create CI tokens read-only, limited to the runner's addresses and short-lived: "
+    "`npm token create --name ci-install --packages-and-scopes-permission read-only "
+    "--packages <package> --cidr <runner range, e.g. 203.0.113.0/24> --expires 30`; "
+    "publish with trusted publishing instead of a write token."
+)
+
+TRUSTED_PUBLISHING_TIP = (
+    "Publish with trusted publishing instead: give the publishing job `permissions: "
+    "id-token: write`, keep actions/setup-node's `registry-url`, drop the token and run "
+    "`npm publish` with npm >= 11.5.1 (configure the package once: `npm trust github "
+    "<package> --file <workflow>.yml --allow-publish`). Where OIDC is not available, "
+    "`npm stage publish` lets a maintainer approve each release with 2FA."
+)
+
+
+def is_npmjs(registry: str | None) -> bool:
+    """The public registry, where trusted publishing exists (None: npm's default)."""
+    if registry is None or not registry.strip():
+        return True
+    text = registry.strip()
+    if "${{" in text:
+        return True  # an expression: most likely the default, judged as such
+    host = urlsplit(text if "//" in text else "https://" + text).hostname or ""
+    return host in NPMJS_HOSTS
+
+
+def flowing(credential: NpmCredential) -> bool:
+    """A credential the flow rules judge: stored or provided (literals are plaintext's)."""
+    return credential.lifetime not in (EPHEMERAL, LITERAL)
+
+
+def read_by(credential: NpmCredential, publish: Publish, step: Step) -> bool:
+    """Whether the publishing tool is known to read this credential.
+
+    npm reads NODE_AUTH_TOKEN through setup-node's `.npmrc`, `npm_config_…` auth
+    variables directly, and any variable an `.npmrc` of the repository or of an earlier
+    step refers to; release tools also read NPM_TOKEN; inputs, inline flags, exported
+    variables and written `.npmrc` files are read by construction.
+    """
+    if credential.via in ("with", "run", "npmrc", "secrets"):
+        return True
+    name = credential.name
+    if name.lower().startswith("npm_config_") and name.lower().endswith(NPM_CONFIG_AUTH):
+        return True
+    if name in step.facts.npmrc_references:
+        return True
+    if publish.reads is None:
+        return True
+    return name in publish.reads
+
+
+def publishing_credentials(step: Step, publish: Publish) -> list[tuple[NpmCredential, bool]]:
+    """The long-lived credentials a publish can authenticate with, and whether it reads each."""
+    found: list[tuple[NpmCredential, bool]] = []
+    if publish.token_input is not None:
+        for credential in step.credentials:
+            if (
+                credential.via == "with"
+                and credential.name == publish.token_input.name
+                and credential.lifetime != EPHEMERAL
+            ):
+                found.append((credential, True))
+    for credential in step.credentials:
+        if credential.lifetime == EPHEMERAL or any(c is credential for c, _ in found):
+            continue
+        if credential.via == "with" and (
+            publish.token_input is None or credential.name != publish.token_input.name
+        ):
+            continue
+        found.append((credential, read_by(credential, publish, step)))
+    found.sort(key=lambda pair: not pair[1])
+    return found
+
+
+def live_publishes(step: Step) -> Iterator[Publish]:
+    """Publishes to npmjs that authenticate like a plain publish (staged ones excluded)."""
+    for publish in step.facts.publishes:
+        if not publish.staged and is_npmjs(publish.registry):
+            yield publish
+
+
+def steps_seeing(workflow: Workflow, credential: NpmCredential) -> list[Step]:
+    return [step for step in workflow.steps() if any(c is credential for c in step.credentials)]
+
+
+def exposure(step: Step) -> tuple[str, bool] | None:
+    """Why a step seeing a credential it does not need matters, and whether badly."""
+    for code in step.facts.dependency_code:
+        if code.lifecycle_scripts:
+            return f"`{code.command}` runs dependencies' install scripts", True
+    for code in step.facts.dependency_code:
+        return f"`{code.command}` runs code from packages", True
+    if step.third_party_action:
+        return f"third-party action {step.uses}", True
+    return None
+
+
+def line_of(step: Step) -> int:
+    return step.node.line
+
+
+def token_creates(workflow: Workflow) -> Iterator[tuple[Step, TokenCreate, int, str]]:
+    """Every `npm token create` with a numbering per step and words saying where it is."""
+    for step in workflow.steps():
+        for number, create in enumerate(step.facts.token_creates, start=1):
+            where = f"in {step.job.label}, {step.label}"
+            if create.via:
+                where += f" (through {' → '.join(create.via)})"
+            yield step, create, number, where

@@ -1,0 +1,54 @@
+"""workflow-token-create-not-read-only: npm token create without read-only permission."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.rules._workflow_common import TOKEN_CREATE_TIP, token_creates
+
+if TYPE_CHECKING:
+    from npm_guard.workflow.model import TokenCreate, Workflow
+
+RULE = Rule(
+    id="workflow-token-create-not-read-only",
+    summary="npm token create without read-only permission",
+    severity=Severity.ERROR,
+    confidence=Confidence.HIGH,
+    tip=TOKEN_CREATE_TIP,
+    target="workflow",
+)
+
+
+def check(workflow: Workflow) -> Iterator[Finding]:
+    for step, create, number, where in token_creates(workflow):
+        problem = _problem(create)
+        if problem is None:
+            continue
+        yield Finding(
+            rule=RULE,
+            location=workflow.location(create.span),
+            message=f"`npm token create` {where} {problem}",
+            key=f"{step.key}/token-create:{number}",
+        )
+
+
+def _problem(create: TokenCreate) -> str | None:
+    flags = create.flags
+    permission = (flags.get("--packages-and-scopes-permission") or "").strip().lower()
+    legacy = "--read-only" in flags and flags["--read-only"] not in ("false", "0")
+    orgs = (flags.get("--orgs-permission") or "").strip().lower()
+    if orgs == "read-write":
+        return (
+            "asks for `--orgs-permission read-write`: the token can manage the "
+            "organisation's members and teams"
+        )
+    if permission == "read-only" or (legacy and not permission):
+        return None
+    if permission == "read-write":
+        return "creates a read-write token: if it leaks, it can publish"
+    return (
+        "does not ask for read-only permission (`--packages-and-scopes-permission "
+        "read-only`, or the legacy `--read-only`): if the token leaks, it may publish"
+    )

@@ -1,0 +1,43 @@
+"""workflow-token-create-without-expiry: npm token create without an explicit expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.rules._workflow_common import TOKEN_CREATE_TIP, token_creates
+
+if TYPE_CHECKING:
+    from npm_guard.workflow.model import TokenCreate, Workflow
+
+RULE = Rule(
+    id="workflow-token-create-without-expiry",
+    summary="npm token create without an explicit expiry",
+    severity=Severity.WARNING,
+    confidence=Confidence.HIGH,
+    tip=TOKEN_CREATE_TIP,
+    target="workflow",
+)
+
+
+def check(workflow: Workflow) -> Iterator[Finding]:
+    for step, create, number, where in token_creates(workflow):
+        problem = _problem(create)
+        if problem is None:
+            continue
+        yield Finding(
+            rule=RULE,
+            location=workflow.location(create.span),
+            message=f"`npm token create` {where} {problem}",
+            key=f"{step.key}/token-create:{number}",
+        )
+
+
+def _problem(create: TokenCreate) -> str | None:
+    if "--expires" in create.flags:
+        return None
+    return (
+        "has no `--expires`: the registry picks the lifetime (7 days for read-write, "
+        "30 for read-only, when this was written); say how long the token lives"
+    )

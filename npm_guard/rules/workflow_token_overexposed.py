@@ -1,0 +1,91 @@
+"""workflow-token-overexposed: an npm credential visible to steps that do not publish."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.rules._workflow_common import exposure, flowing, steps_seeing
+
+if TYPE_CHECKING:
+    from npm_guard.workflow.model import NpmCredential, Step, Workflow
+
+RULE = Rule(
+    id="workflow-token-overexposed",
+    summary="An npm credential set for a whole workflow or job, so steps that do not publish "
+    "can read it",
+    severity=Severity.ERROR,
+    confidence=Confidence.HIGH,
+    tip="Set the token only on the step that publishes (`- run: npm publish` with "
+    "`env: NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}`); install in earlier steps that "
+    "cannot see it (`npm ci --ignore-scripts` where possible), give installs that need "
+    "a registry token their own read-only one, and prefer trusted publishing, which "
+    "needs no token at all.",
+    target="workflow",
+)
+
+MAX_LISTED = 3
+
+
+def check(workflow: Workflow) -> Iterator[Finding]:
+    for credential in workflow.credentials:
+        if not flowing(credential) or not _broad(credential):
+            continue
+        seeing = [s for s in steps_seeing(workflow, credential) if s is not credential.step]
+        readers: list[tuple[Step, str, bool]] = []
+        for step in seeing:
+            if step.facts.publishes:
+                continue
+            reason = exposure(step)
+            if reason is None:
+                readers.append((step, "", False))
+            else:
+                readers.append((step, reason[0], reason[1]))
+        if not readers:
+            continue
+        bad = any(is_bad for _, _, is_bad in readers)
+        readers.sort(key=lambda item: (not item[2], item[0].node.line))
+        listed = "; ".join(_describe(step, why) for step, why, _ in readers[:MAX_LISTED])
+        more = len(readers) - MAX_LISTED
+        if more > 0:
+            listed += f"; and {more} more"
+        count = len(readers)
+        yield Finding(
+            rule=RULE,
+            location=workflow.location(credential.span),
+            message=(
+                f"{credential.description} is {_scope(credential)}, so {count} "
+                f"step{'s' if count != 1 else ''} that do{'es' if count == 1 else ''} not "
+                f"publish can read it: {listed}"
+            ),
+            key=f"{credential.key}/overexposed",
+            severity=None if bad else Severity.WARNING,
+            properties={"credential": credential.name, "exposed_steps": str(count)},
+        )
+
+
+def _broad(credential: NpmCredential) -> bool:
+    if credential.via == "env":
+        return credential.level in ("workflow", "job")
+    return credential.via in ("github-env", "npmrc")
+
+
+def _scope(credential: NpmCredential) -> str:
+    if credential.via == "env" and credential.level == "workflow":
+        return "set in the workflow-level env, for every job"
+    if credential.via == "env" and credential.job is not None:
+        return f"set in the env of the whole {credential.job.label}"
+    if credential.step is not None:
+        verb = (
+            "exported to $GITHUB_ENV" if credential.via == "github-env" else "written to an .npmrc"
+        )
+        return (
+            f"{verb} by {credential.step.label} for every later step of {credential.step.job.label}"
+        )
+    return credential.where
+
+
+def _describe(step: Step, why: str) -> str:
+    where = f"{step.label} of {step.job.label}, line {step.node.line}"
+    return f"{why} ({where})" if why else where

@@ -1,0 +1,774 @@
+"""The workflow model the rules ask questions of.
+
+workflow → jobs → steps (a composite action is one job-like list of steps), each with
+its env, `permissions`, `uses`/`with`, `run` (read by the shell reader), and the facts
+the analysis derives: what the step publishes and how, which `npm token create` it
+runs, which npm config it writes where, what it exports to `$GITHUB_ENV`, whether it
+runs dependency code. On top of that, the credential flow: every npm credential the
+file hands out (env at any level, `with:` inputs, `${{ secrets.X }}` inside scripts,
+`$GITHUB_ENV` exports, an `.npmrc` written with a secret in it, secrets passed to a
+reusable workflow) and, for each step, the credentials it can see.
+
+This module never imports yaml itself: it walks the nodes `yaml_loader` composed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from npm_guard._record import dataclass, field
+from npm_guard.findings import Location
+from npm_guard.secrets import scrub
+from npm_guard.workflow.expressions import (
+    ValueSource,
+    is_credential_name,
+    is_placeholder_literal,
+    value_source,
+)
+from npm_guard.workflow.shell import Script
+from npm_guard.workflow.yaml_loader import (
+    LoadedYaml,
+    MappingNode,
+    ScalarNode,
+    SequenceNode,
+    YamlNode,
+)
+
+WORKFLOW = "workflow"
+ACTION = "action"
+UNKNOWN = "unknown"
+
+UNTRUSTED_TRIGGERS = ("pull_request_target", "workflow_run", "issue_comment")
+FIRST_PARTY_OWNERS = ("actions/", "github/")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A 1-based place in the workflow file."""
+
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+def node_span(node: YamlNode) -> Span:
+    return Span(node.line, node.column, node.end_line, node.end_column)
+
+
+def key_span(key: ScalarNode, value: YamlNode | None = None) -> Span:
+    """From a key to the end of its value when that is on the same line."""
+    if value is not None and value.end_line == key.line and isinstance(value, ScalarNode):
+        return Span(key.line, key.column, value.end_line, value.end_column)
+    return Span(key.line, key.column, key.end_line, key.end_column)
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Script or value text fit for a message: scrubbed of tokens, one line, short."""
+    first = scrub(text.strip().splitlines()[0] if text.strip() else "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    name: str
+    level: str  # "workflow", "job", "step"
+    key: ScalarNode
+    value: YamlNode
+    source: ValueSource
+
+    @property
+    def span(self) -> Span:
+        return key_span(self.key, self.value)
+
+
+@dataclass(frozen=True)
+class Input:
+    """A `with:` input or a `secrets:` entry of a reusable workflow call."""
+
+    name: str
+    key: ScalarNode
+    value: YamlNode
+    source: ValueSource
+
+    @property
+    def span(self) -> Span:
+        return key_span(self.key, self.value)
+
+    @property
+    def text(self) -> str:
+        return self.value.value if isinstance(self.value, ScalarNode) else ""
+
+
+@dataclass(frozen=True)
+class Permissions:
+    span: Span
+    everything: str | None  # "write-all", "read-all", or None for a mapping
+    id_token: str | None  # the `id-token:` value when listed
+    id_token_span: Span | None
+
+    @property
+    def grants_id_token(self) -> bool:
+        return self.everything == "write-all" or self.id_token == "write"
+
+
+# Credential lifetimes, from where the value comes.
+STORED = "stored"  # a repository/org/environment secret or variable: long-lived
+EPHEMERAL = "ephemeral"  # GITHUB_TOKEN: per job
+PROVIDED = "provided"  # an input, a step output, a matrix value: unknown
+LITERAL = "literal"  # written in the file: the plaintext rule's business
+
+
+@dataclass(eq=False, repr=False)
+class NpmCredential:
+    """An npm registry credential as the workflow hands it out."""
+
+    name: str  # variable, input or secret name ("NODE_AUTH_TOKEN", "token")
+    via: str  # "env", "with", "run", "github-env", "npmrc", "secrets"
+    level: str  # "workflow", "job", "step", "later steps"
+    span: Span
+    source: ValueSource
+    key: str  # position-free
+    job: Job | None = None
+    step: Step | None = None  # the step that defines it (step env, with, run, exports)
+    lifetime: str = STORED
+    origin: str = ""  # "secret NPM_TOKEN", "${{ env.X }}", … for messages
+    value_span: Span | None = None  # where the value itself is written
+
+    @property
+    def description(self) -> str:
+        """`NODE_AUTH_TOKEN (secret NPM_TOKEN)`: never the value."""
+        return (
+            f"{self.name} ({self.origin})"
+            if self.origin and self.origin != self.name
+            else (self.name)
+        )
+
+    @property
+    def where(self) -> str:
+        if self.via == "env":
+            return {
+                "workflow": "set in the workflow-level env",
+                "job": "set in the job-level env",
+                "step": "set in the step's env",
+            }[self.level]
+        return {
+            "with": "passed as an action input",
+            "run": "written into the script",
+            "github-env": "exported to $GITHUB_ENV for the rest of the job",
+            "npmrc": "written into an .npmrc for the rest of the job",
+            "secrets": "passed to a reusable workflow",
+        }.get(self.via, self.via)
+
+
+@dataclass(eq=False, repr=False)
+class RunBlock:
+    """A `run:` script: its text, the shell that runs it, and where its lines are."""
+
+    node: ScalarNode
+    text: str
+    shell: str  # "bash" or "pwsh" (others are read as bash)
+    script: Script
+    loaded: LoadedYaml
+    _map: list[int] | None = None
+
+    def span(self, start: int, end: int | None = None) -> Span:
+        """The file span of script offsets `start`..`end`."""
+        line, column = self.position(start)
+        if end is None or end <= start:
+            return Span(line, column)
+        end_line, end_column = self.position(max(end - 1, start))
+        return Span(line, column, end_line, end_column + 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        offset = max(0, min(offset, len(self.text)))
+        if self.node.style == "|":
+            exact = self._literal_position(offset)
+            if exact is not None:
+                return exact
+        if self._map is None:
+            self._map = self._align()
+        if not self._map:
+            return self.node.line, self.node.column
+        file_offset = self._map[min(offset, len(self._map) - 1)]
+        return self.loaded.position(file_offset)
+
+    def _literal_position(self, offset: int) -> tuple[int, int] | None:
+        line_index = self.text.count("\n", 0, offset)
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        line_end = self.text.find("\n", offset)
+        value_line = self.text[line_start : line_end if line_end >= 0 else len(self.text)]
+        file_line = self.node.line + 1 + line_index
+        raw = self.loaded.line_text(file_line)
+        if value_line and raw.endswith(value_line):
+            indent = len(raw) - len(value_line)
+            return file_line, indent + (offset - line_start) + 1
+        if not value_line:
+            return file_line, len(raw) + 1
+        return None
+
+    def _align(self) -> list[int]:
+        """Value offset → file offset, matching non-blank characters in order."""
+        raw = self.loaded.text
+        start, end = self.node.start, self.node.end
+        if self.node.is_block:
+            header_end = raw.find("\n", start)
+            start = end if header_end < 0 else header_end + 1
+        mapping: list[int] = []
+        j = start
+        for char in self.text:
+            if char in " \t\n":
+                mapping.append(min(j, max(end - 1, start)))
+                continue
+            probe = j
+            while probe < end and raw[probe] != char:
+                probe += 1
+            if probe < end:
+                j = probe
+            mapping.append(j)
+            j = min(j + 1, end)
+        mapping.append(j)
+        return mapping
+
+
+@dataclass(eq=False, repr=False)
+class Step:
+    job: Job
+    index: int  # 0-based
+    node: MappingNode
+    id: str | None
+    name: str | None
+    uses: str | None
+    uses_node: ScalarNode | None
+    inputs: dict[str, Input]
+    env: list[EnvEntry]
+    run: RunBlock | None
+    working_directory: str  # relative to the workspace, "." by default
+    facts: StepFacts = field(default_factory=lambda: StepFacts())
+    credentials: list[NpmCredential] = field(default_factory=list)  # visible to this step
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+    @property
+    def label(self) -> str:
+        """`step 'Publish'`, `step 3 (actions/checkout@v4)` or `step 2 (npm ci)`."""
+        if self.name:
+            return f"step '{shown(self.name)}'"
+        if self.id:
+            return f"step '{self.id}'"
+        if self.uses:
+            return f"step {self.number} ({shown(self.uses)})"
+        if self.run is not None:
+            return f"step {self.number} ({shown(self.run.text, 40)})"
+        return f"step {self.number}"
+
+    @property
+    def key(self) -> str:
+        """Position-free: the step's id or name, its number only as a last resort."""
+        ident = self.id or self.name or str(self.number)
+        return f"{self.job.key}/step:{ident}"
+
+    @property
+    def span(self) -> Span:
+        return Span(self.node.line, self.node.column)
+
+    @property
+    def action(self) -> str | None:
+        """`owner/repo[/path]` lower-cased, without `@ref`."""
+        if self.uses is None:
+            return None
+        return self.uses.split("@", 1)[0].strip().lower()
+
+    @property
+    def third_party_action(self) -> bool:
+        action = self.action
+        if action is None or action.startswith("./") or action.startswith("."):
+            return False
+        return not action.startswith(FIRST_PARTY_OWNERS)
+
+
+@dataclass(eq=False, repr=False)
+class Job:
+    workflow: Workflow
+    id: str
+    node: MappingNode | None
+    key_node: ScalarNode | None
+    name: str | None = None
+    env: list[EnvEntry] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    permissions: Permissions | None = None
+    uses: str | None = None  # a reusable workflow call
+    uses_node: ScalarNode | None = None
+    inputs: dict[str, Input] = field(default_factory=dict)
+    call_secrets: list[Input] = field(default_factory=list)
+    inherit_secrets: Span | None = None
+    runs_on: str = ""
+    composite: bool = False
+    default_shell: str | None = None
+    default_working_directory: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.composite:
+            return "the composite action"
+        return f"job '{self.id}'"
+
+    @property
+    def key(self) -> str:
+        return "action" if self.composite else f"job:{self.id}"
+
+    @property
+    def span(self) -> Span:
+        if self.key_node is not None:
+            return node_span(self.key_node)
+        return Span(1, 1)
+
+    def id_token_write(self) -> bool | None:
+        """Whether the job's GITHUB_TOKEN may request an OIDC token; None if unknowable.
+
+        Job-level `permissions:` replaces the workflow's. A reusable workflow without
+        any runs with its caller's permissions, and a composite action with its job's.
+        """
+        if self.composite:
+            return None
+        permissions = self.permissions or self.workflow.permissions
+        if permissions is not None:
+            return permissions.grants_id_token
+        if self.workflow.reusable:
+            return None
+        return False
+
+    def id_token_span(self) -> Span | None:
+        permissions = self.permissions or self.workflow.permissions
+        if permissions is None:
+            return None
+        return permissions.id_token_span or permissions.span
+
+
+@dataclass(eq=False, repr=False)
+class Workflow:
+    path: str
+    loaded: LoadedYaml
+    kind: str
+    repo_root: str | None
+    name: str | None = None
+    triggers: dict[str, Span] = field(default_factory=dict)
+    env: list[EnvEntry] = field(default_factory=list)
+    permissions: Permissions | None = None
+    jobs: list[Job] = field(default_factory=list)
+    default_shell: str | None = None
+    default_working_directory: str | None = None
+    npmrc_variables: frozenset[str] = frozenset()  # ${X} read by the repository's .npmrc
+    credentials: list[NpmCredential] = field(default_factory=list)  # every one, in order
+
+    @property
+    def reusable(self) -> bool:
+        return "workflow_call" in self.triggers
+
+    @property
+    def untrusted_triggers(self) -> list[str]:
+        return [t for t in UNTRUSTED_TRIGGERS if t in self.triggers]
+
+    def steps(self) -> Iterator[Step]:
+        for job in self.jobs:
+            yield from job.steps
+
+    def location(self, span: Span) -> Location:
+        return Location(self.path, span.line, span.column, span.end_line, span.end_column)
+
+    def context(self, line: int) -> tuple[str, str]:
+        """(words, key) naming the job and step around a line: `in job 'x', step 'y'`."""
+        for job in self.jobs:
+            for step in job.steps:
+                if step.node.line <= line <= step.node.end_line:
+                    return f"in {job.label}, {step.label}", step.key
+            node = job.node
+            if (
+                node is not None
+                and job.key_node is not None
+                and job.key_node.line <= line <= node.end_line
+            ):
+                return f"in {job.label}", job.key
+        return "", "workflow"
+
+
+# --- facts the analysis derives for each step ------------------------------------
+
+
+@dataclass(frozen=True)
+class Publish:
+    """A publish the step performs, directly or through scripts and actions."""
+
+    span: Span
+    command: str  # "npm publish", "changeset publish", "JS-DevTools/npm-publish"
+    staged: bool = False  # `npm stage publish`: a human approves with 2FA
+    via: tuple[str, ...] = ()  # "npm run release → package.json scripts.release"
+    registry: str | None = None  # None: the default, registry.npmjs.org
+    reads: frozenset[str] | None = None  # variables the tool reads; None: any npm credential
+    token_input: Input | None = None  # an action's token input
+
+    @property
+    def shown(self) -> str:
+        if self.via:
+            return (
+                f"`{self.via[0]}` (runs `{self.command}` via {' → '.join(self.via[1:])})"
+                if len(self.via) > 1
+                else f"`{self.via[0]}` (runs `{self.command}`)"
+            )
+        return f"`{self.command}`"
+
+
+@dataclass(frozen=True)
+class TokenCreate:
+    span: Span
+    flags: dict[str, str | None]  # "--cidr" → value; boolean flags → None
+    via: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnexpandedText:
+    text: str
+    form: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ConfigWrite:
+    """An npm auth setting a step writes: into an .npmrc file or with `npm config set`."""
+
+    span: Span  # the start of the value
+    setting: str  # the key as written (`//registry.npmjs.org/:_authToken`)
+    target: str  # the file as the script names it, or "npm config (user)"
+    location: str  # "workspace", "home", "temp", "global", "user-config", "unknown"
+    how: str  # "heredoc", "echo", "printf", "npm config set", …
+    secrets: tuple[str, ...] = ()  # ${{ secrets.X }} substituted into the value
+    variables: tuple[str, ...] = ()  # shell variables expanded into the value
+    command_output: bool = False  # $( … ) expanded into the value
+    references: tuple[str, ...] = ()  # ${VAR} that npm will expand at run time
+    unexpanded: tuple[UnexpandedText, ...] = ()
+    literal: str = ""  # the literal value (for the plaintext rule; never printed)
+    literal_span: Span | None = None
+
+    @property
+    def in_workspace(self) -> bool:
+        return self.location == "workspace"
+
+    @property
+    def holds_runtime_secret(self) -> bool:
+        """The file will contain a secret's value, not a reference to it."""
+        return bool(self.secrets or self.variables or self.command_output)
+
+
+@dataclass(frozen=True)
+class EnvExport:
+    """`NAME=value >> $GITHUB_ENV`: an env var for every later step of the job."""
+
+    name: str
+    span: Span
+    secrets: tuple[str, ...]
+    variables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DependencyCode:
+    """A command that runs code from the registry: install scripts, npx, run scripts."""
+
+    span: Span
+    command: str
+    lifecycle_scripts: bool  # an install that runs dependencies' lifecycle scripts
+
+
+@dataclass(frozen=True)
+class InlineSecret:
+    name: str
+    span: Span
+
+
+@dataclass
+class StepFacts:
+    publishes: list[Publish] = field(default_factory=list)
+    token_creates: list[TokenCreate] = field(default_factory=list)
+    config_writes: list[ConfigWrite] = field(default_factory=list)
+    env_exports: list[EnvExport] = field(default_factory=list)
+    dependency_code: list[DependencyCode] = field(default_factory=list)
+    registry_commands: list[str] = field(default_factory=list)  # whoami, dist-tag, view, …
+    untrusted_checkout: Span | None = None
+    inline_secrets: list[InlineSecret] = field(default_factory=list)
+    script_credentials: list[tuple[str, Span, ValueSource]] = field(default_factory=list)
+    ships_workspace: str | None = None  # "uploads an artifact", "saves a cache", …
+    sets_registry: str | None = None  # actions/setup-node registry-url
+    npmrc_references: frozenset[str] = frozenset()  # ${X} in .npmrc files it writes
+
+    @property
+    def publishes_anything(self) -> bool:
+        return bool(self.publishes)
+
+
+# --- building the model ----------------------------------------------------------
+
+
+def _scalar(node: YamlNode | None) -> str | None:
+    return node.value if isinstance(node, ScalarNode) else None
+
+
+def _mapping(node: YamlNode | None) -> MappingNode | None:
+    return node if isinstance(node, MappingNode) else None
+
+
+def _env_entries(node: YamlNode | None, level: str) -> list[EnvEntry]:
+    mapping = _mapping(node)
+    if mapping is None:
+        return []
+    entries = []
+    for key, value in mapping.items():
+        text = value.value if isinstance(value, ScalarNode) else ""
+        entries.append(EnvEntry(key.value, level, key, value, value_source(text)))
+    return entries
+
+
+def _inputs(node: YamlNode | None) -> dict[str, Input]:
+    mapping = _mapping(node)
+    if mapping is None:
+        return {}
+    found = {}
+    for key, value in mapping.items():
+        text = value.value if isinstance(value, ScalarNode) else ""
+        found[key.value] = Input(key.value, key, value, value_source(text))
+    return found
+
+
+def _permissions(node: YamlNode | None, key: ScalarNode | None) -> Permissions | None:
+    if node is None or key is None:
+        return None
+    span = node_span(key)
+    if isinstance(node, ScalarNode):
+        return Permissions(span, node.value.strip() or None, None, None)
+    mapping = _mapping(node)
+    if mapping is None:
+        return Permissions(span, None, None, None)
+    id_key = mapping.key_node("id-token")
+    id_value = _scalar(mapping.get("id-token"))
+    return Permissions(
+        span,
+        None,
+        id_value.strip() if id_value is not None else None,
+        node_span(id_key) if id_key is not None else None,
+    )
+
+
+def _triggers(node: YamlNode | None) -> dict[str, Span]:
+    found: dict[str, Span] = {}
+    if isinstance(node, ScalarNode):
+        found[node.value] = node_span(node)
+    elif isinstance(node, SequenceNode):
+        for item in node.items:
+            if isinstance(item, ScalarNode):
+                found[item.value] = node_span(item)
+    elif isinstance(node, MappingNode):
+        for key, _ in node.items():
+            found[key.value] = node_span(key)
+    return found
+
+
+def _defaults(node: YamlNode | None) -> tuple[str | None, str | None]:
+    defaults = _mapping(node)
+    run = _mapping(defaults.get("run")) if defaults is not None else None
+    if run is None:
+        return None, None
+    return _scalar(run.get("shell")), _scalar(run.get("working-directory"))
+
+
+def shell_kind(shell: str | None, runs_on: str) -> str:
+    """`bash`/`sh`/custom → bash; `pwsh`/`powershell` → pwsh; Windows runners default to pwsh."""
+    if shell:
+        word = shell.strip().split()[0].lower() if shell.strip() else ""
+        if word in ("pwsh", "powershell"):
+            return "pwsh"
+        if word in ("python", "cmd"):
+            return word
+        return "bash"
+    return "pwsh" if "windows" in runs_on.lower() else "bash"
+
+
+def _repository_npmrc_variables(repo_root: str | None) -> frozenset[str]:
+    """`${X}` the repository's own `.npmrc` feeds into an auth setting."""
+    if repo_root is None:
+        return frozenset()
+    path = os.path.join(repo_root, ".npmrc")
+    try:
+        if os.path.getsize(path) > 1024 * 1024:
+            return frozenset()
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return frozenset()
+    from npm_guard.npmrc import SECRET_AUTH_KEYS, env_references, parse_npmrc, split_scoped_key
+
+    names: set[str] = set()
+    for entry in parse_npmrc(text, ".npmrc").entries:
+        value = entry.string_value
+        if value is not None and split_scoped_key(entry.key).name in SECRET_AUTH_KEYS:
+            names.update(ref.name for ref in env_references(value))
+    return frozenset(names)
+
+
+def build_workflow(path: str, loaded: LoadedYaml, repo_root: str | None) -> Workflow:
+    """The model of one workflow or action file (nothing is read but the file itself,
+    the repository's package.json files, `.npmrc`, and local reusable workflows)."""
+    from npm_guard.workflow.analysis import analyze_workflow
+
+    root = _mapping(loaded.root)
+    workflow = Workflow(path, loaded, UNKNOWN, repo_root)
+    if root is None:
+        return workflow
+    workflow.npmrc_variables = _repository_npmrc_variables(repo_root)
+    workflow.name = _scalar(root.get("name"))
+    runs = _mapping(root.get("runs"))
+    if runs is not None and root.get("jobs") is None:
+        workflow.kind = ACTION
+        _build_composite(workflow, runs)
+    elif root.get("jobs") is not None or root.get("on") is not None:
+        workflow.kind = WORKFLOW
+        _build_jobs(workflow, root)
+    analyze_workflow(workflow)
+    return workflow
+
+
+def _build_jobs(workflow: Workflow, root: MappingNode) -> None:
+    workflow.triggers = _triggers(root.get("on"))
+    workflow.env = _env_entries(root.get("env"), "workflow")
+    workflow.permissions = _permissions(root.get("permissions"), root.key_node("permissions"))
+    workflow.default_shell, workflow.default_working_directory = _defaults(root.get("defaults"))
+    jobs = _mapping(root.get("jobs"))
+    if jobs is None:
+        return
+    for job_key, job_node in jobs.items():
+        job_map = _mapping(job_node)
+        job = Job(workflow, job_key.value, job_map, job_key)
+        workflow.jobs.append(job)
+        if job_map is None:
+            continue
+        job.name = _scalar(job_map.get("name"))
+        job.env = _env_entries(job_map.get("env"), "job")
+        job.permissions = _permissions(job_map.get("permissions"), job_map.key_node("permissions"))
+        job.runs_on = _runs_on_text(job_map.get("runs-on"))
+        job.default_shell, job.default_working_directory = _defaults(job_map.get("defaults"))
+        uses = job_map.get("uses")
+        if isinstance(uses, ScalarNode):
+            job.uses, job.uses_node = uses.value, uses
+            job.inputs = _inputs(job_map.get("with"))
+            secrets = job_map.get("secrets")
+            if isinstance(secrets, ScalarNode) and secrets.value.strip() == "inherit":
+                key = job_map.key_node("secrets")
+                job.inherit_secrets = node_span(key) if key is not None else node_span(secrets)
+            else:
+                job.call_secrets = list(_inputs(secrets).values())
+        steps = job_map.get("steps")
+        if isinstance(steps, SequenceNode):
+            _build_steps(job, steps)
+
+
+def _runs_on_text(node: YamlNode | None) -> str:
+    if isinstance(node, ScalarNode):
+        return node.value
+    if isinstance(node, SequenceNode):
+        return " ".join(item.value for item in node.items if isinstance(item, ScalarNode))
+    if isinstance(node, MappingNode):
+        labels = node.get("labels")
+        return _runs_on_text(labels)
+    return ""
+
+
+def _build_composite(workflow: Workflow, runs: MappingNode) -> None:
+    job = Job(workflow, "action", None, None, composite=True)
+    workflow.jobs.append(job)
+    if (_scalar(runs.get("using")) or "").strip().lower() != "composite":
+        return
+    steps = runs.get("steps")
+    if isinstance(steps, SequenceNode):
+        _build_steps(job, steps)
+
+
+def _build_steps(job: Job, steps: SequenceNode) -> None:
+    from npm_guard.workflow.shell import read_script
+
+    workflow = job.workflow
+    for index, item in enumerate(steps.items):
+        step_map = _mapping(item)
+        if step_map is None:
+            continue
+        uses = step_map.get("uses")
+        run = step_map.get("run")
+        working_directory = (
+            _scalar(step_map.get("working-directory"))
+            or job.default_working_directory
+            or workflow.default_working_directory
+            or "."
+        )
+        step = Step(
+            job=job,
+            index=index,
+            node=step_map,
+            id=_scalar(step_map.get("id")),
+            name=_scalar(step_map.get("name")),
+            uses=uses.value if isinstance(uses, ScalarNode) else None,
+            uses_node=uses if isinstance(uses, ScalarNode) else None,
+            inputs=_inputs(step_map.get("with")),
+            env=_env_entries(step_map.get("env"), "step"),
+            run=None,
+            working_directory=working_directory.strip() or ".",
+        )
+        if isinstance(run, ScalarNode):
+            kind = shell_kind(
+                _scalar(step_map.get("shell")) or job.default_shell or workflow.default_shell,
+                job.runs_on,
+            )
+            script_text = run.value
+            script = read_script(script_text, "pwsh" if kind == "pwsh" else "bash")
+            if kind in ("python", "cmd"):
+                script = Script([], kind)
+            step.run = RunBlock(run, script_text, kind, script, workflow.loaded)
+        job.steps.append(step)
+
+
+# --- credential classification ---------------------------------------------------
+
+
+def lifetime_of(source: ValueSource) -> str | None:
+    """How long-lived a credential value is; None when it holds none (empty, dummy)."""
+    if source.secrets or source.all_secrets or source.variables:
+        return STORED
+    if source.github_token:
+        return EPHEMERAL
+    if source.inputs or source.other_context or source.env:
+        return PROVIDED
+    literal = source.literal
+    if not literal or is_placeholder_literal(literal) or "$" in literal or "%" in literal:
+        return None
+    return LITERAL
+
+
+def origin_of(source: ValueSource) -> str:
+    if source.secrets:
+        return ", ".join(f"secret {name}" for name in source.secrets)
+    if source.all_secrets:
+        return "every secret, via toJSON(secrets)"
+    if source.variables:
+        return ", ".join(f"variable vars.{name}" for name in source.variables)
+    if source.github_token:
+        return "the job's GITHUB_TOKEN"
+    if source.inputs:
+        return ", ".join(f"input {name}" for name in source.inputs)
+    if source.env:
+        return ", ".join(f"env.{name}" for name in source.env)
+    if source.other_context:
+        return "an expression"
+    return "a literal value"
+
+
+def is_npm_credential_value(name: str, source: ValueSource) -> bool:
+    """An env var or input that carries an npm credential: by its name or its secret."""
+    return is_credential_name(name) or bool(source.npm_secrets) or source.all_secrets
