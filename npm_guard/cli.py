@@ -128,13 +128,15 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     if options.fix:
         fixed_any = _fix_paths(paths, options, root, kind)
     if kind is None:
-        result = scan_paths(paths, root=root, no_ignores=options.no_ignores)
+        result = scan_paths(paths, root=root, no_ignores=options.no_ignores, policy=policy)
     else:
         result = ScanResult()
         for path in paths:
             target = Target(path, display_path(path, root), kind)
             result.files_scanned += 1
-            result.findings.extend(scan_target(target, root=root, no_ignores=options.no_ignores))
+            result.findings.extend(
+                scan_target(target, root=root, no_ignores=options.no_ignores, policy=policy)
+            )
     findings = result.findings
     if policy is not None:
         from npm_guard.policy_apply import apply_policy

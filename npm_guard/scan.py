@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Confidence, Finding, Location, sort_key
 from npm_guard.rules import parse_error
+
+if TYPE_CHECKING:
+    from npm_guard.policy import Policy
 
 # Real .npmrc and workflow files are a few KB; past this they are not parsed, only
 # searched for tokens in bounded chunks (so a 100 MB file costs time, not memory).
@@ -260,8 +264,14 @@ def _chunked_token_scan(target: Target) -> Iterator[Finding]:
             carry = keep
 
 
-def scan_target(target: Target, *, root: str, no_ignores: bool = False) -> list[Finding]:
-    """Every finding for one file; problems reading it are findings too."""
+def scan_target(
+    target: Target, *, root: str, no_ignores: bool = False, policy: Policy | None = None
+) -> list[Finding]:
+    """Every finding for one file; problems reading it are findings too.
+
+    `policy` feeds the rules that need one (the token inventory's workflow rules); its
+    severities and ignores are applied by the caller, once, to all findings.
+    """
     content = read_text(target.path)
     findings: list[Finding] = []
     if content.problem is not None:
@@ -279,19 +289,25 @@ def scan_target(target: Target, *, root: str, no_ignores: bool = False) -> list[
         from npm_guard.workflow import scan_workflow
 
         findings.extend(
-            scan_workflow(target.display, content.text, repo_root=root, no_ignores=no_ignores)
+            scan_workflow(
+                target.display, content.text, repo_root=root, no_ignores=no_ignores, policy=policy
+            )
         )
     return findings
 
 
 def scan_paths(
-    paths: Sequence[str], *, root: str | None = None, no_ignores: bool = False
+    paths: Sequence[str],
+    *,
+    root: str | None = None,
+    no_ignores: bool = False,
+    policy: Policy | None = None,
 ) -> ScanResult:
     """Scan files and directories; the findings come back sorted by place."""
     root = os.path.abspath(root or os.getcwd())
     result = ScanResult()
     for target in discover(paths, root, result.notices):
         result.files_scanned += 1
-        result.findings.extend(scan_target(target, root=root, no_ignores=no_ignores))
+        result.findings.extend(scan_target(target, root=root, no_ignores=no_ignores, policy=policy))
     result.findings.sort(key=sort_key)
     return result

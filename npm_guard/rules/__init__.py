@@ -36,14 +36,17 @@ from npm_guard.rules import (
     workflow_token_create_not_read_only,
     workflow_token_create_without_cidr,
     workflow_token_create_without_expiry,
+    workflow_token_exceeds_declared_permission,
     workflow_token_in_untrusted_trigger,
     workflow_token_overexposed,
     workflow_token_shadows_oidc,
+    workflow_undeclared_npm_token,
     workflow_unexpanded_npm_variable,
 )
 
 if TYPE_CHECKING:
     from npm_guard.audit.facts import AuditFacts
+    from npm_guard.policy import Policy
     from npm_guard.workflow.model import Workflow
 
 NpmrcCheck = Callable[[NpmrcFile], Iterable[Finding]]
@@ -70,6 +73,18 @@ WORKFLOW_RULES: tuple[tuple[Rule, WorkflowCheck], ...] = (
     (workflow_token_in_untrusted_trigger.RULE, workflow_token_in_untrusted_trigger.check),
     (workflow_npmrc_persisted.RULE, workflow_npmrc_persisted.check),
     (workflow_unexpanded_npm_variable.RULE, workflow_unexpanded_npm_variable.check),
+)
+
+# Workflow rules that need the policy file's token inventory (`tokens:`): run only when
+# the policy declares one.
+PolicyWorkflowCheck = Callable[["Workflow", "Policy"], Iterable[Finding]]
+
+POLICY_WORKFLOW_RULES: tuple[tuple[Rule, PolicyWorkflowCheck], ...] = (
+    (workflow_undeclared_npm_token.RULE, workflow_undeclared_npm_token.check),
+    (
+        workflow_token_exceeds_declared_permission.RULE,
+        workflow_token_exceeds_declared_permission.check,
+    ),
 )
 
 # The online audit's rules (`npm-guard audit`): they read facts the audit gathered,
@@ -99,6 +114,7 @@ def all_rules() -> dict[str, Rule]:
     """Every registered rule by id, in catalogue order."""
     rules = [rule for rule, _ in NPMRC_RULES]
     rules.extend(rule for rule, _ in WORKFLOW_RULES)
+    rules.extend(rule for rule, _ in POLICY_WORKFLOW_RULES)
     rules.extend(ENGINE_RULES)
     rules.extend(rule for rule, _ in ONLINE_RULES)
     return {rule.id: rule for rule in rules}
