@@ -1,0 +1,25 @@
+"""pre-commit hook `workflow-npm-credentials`: npm credentials and publishing in workflows."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from npm_guard.cli import add_scan_options, guarded, options_from, run_scan
+from npm_guard.scan import WORKFLOW
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="workflow-npm-credentials",
+        description="Find npm credentials, unsafe npm tokens and token-based publishing in "
+        "GitHub Actions workflows and composite actions.",
+    )
+    add_scan_options(parser, formats=("text", "json", "sarif", "github"))
+    parser.add_argument("filenames", nargs="*", help="workflow or action.yml files to check")
+    args = parser.parse_args(argv)
+    return guarded(lambda: run_scan(args.filenames, options_from(args), kind=WORKFLOW))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
