@@ -134,10 +134,11 @@ def parse_policy(text: str, display: str, *, source_path: str | None = None) -> 
 
 def policy_schema() -> dict[str, Any]:
     """The policy file's JSON Schema, shipped as package data."""
-    from importlib import resources
-
-    text = resources.files("npm_guard.schemas").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    # Beside this module rather than importlib.resources: `schemas` is a plain data
+    # directory, which `resources.files()` cannot open on Python 3.9.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas", SCHEMA_RESOURCE)
+    with open(path, encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
     return schema
 
 
