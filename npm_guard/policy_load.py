@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from npm_guard._record import dataclass, field
@@ -132,8 +133,9 @@ def parse_policy(text: str, display: str, *, source_path: str | None = None) -> 
     return _build(document, source_path or display)
 
 
+@lru_cache(maxsize=1)
 def policy_schema() -> dict[str, Any]:
-    """The policy file's JSON Schema, shipped as package data."""
+    """The policy file's JSON Schema, shipped as package data (callers must not change it)."""
     # Beside this module rather than importlib.resources: `schemas` is a plain data
     # directory, which `resources.files()` cannot open on Python 3.9.
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas", SCHEMA_RESOURCE)
