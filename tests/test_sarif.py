@@ -87,7 +87,12 @@ def multitool_problems(sarif_path: Path, tmp_path: Path) -> list[tuple[str, str,
         text=True,
         timeout=300,
         check=False,
-        env={**os.environ, "DOTNET_CLI_TELEMETRY_OPTOUT": "1"},
+        # Invariant globalization: the self-contained binary then needs no libicu.
+        env={
+            **os.environ,
+            "DOTNET_CLI_TELEMETRY_OPTOUT": "1",
+            "DOTNET_SYSTEM_GLOBALIZATION_INVARIANT": "1",
+        },
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     log = json.loads(out.read_text("utf-8-sig"))
