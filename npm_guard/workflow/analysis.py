@@ -1489,15 +1489,17 @@ def _env_credential(
     entry: EnvEntry, job: Job | None, step: Step | None, outer: dict[str, EnvEntry]
 ) -> NpmCredential | None:
     source = entry.source
+    credential = is_npm_credential_value(entry.name, source)
     if source.env and not (source.secrets or source.variables or source.github_token):
+        # `${{ env.X }}`: the value is X's. A literal X stays reported where it is written.
         referenced = [outer[name] for name in source.env if name in outer]
         if referenced:
             merged = referenced[0].source
-            if is_npm_credential_value(entry.name, merged) or is_npm_credential_value(
-                referenced[0].name, merged
-            ):
+            if is_npm_credential_value(referenced[0].name, merged):
+                credential = True
+            if lifetime_of(merged) not in (None, LITERAL):
                 source = merged
-    if not is_npm_credential_value(entry.name, source):
+    if not credential:
         return None
     lifetime = lifetime_of(source)
     if lifetime is None:
