@@ -59,7 +59,9 @@ def test_fixture(path: Path) -> None:
     not_ok = {line for line, kind in expected.items() if kind == "NOT OK"}
     missing = sorted(not_ok - reported)
     unexpected = sorted(
-        (line, message) for line, rule, message in findings if rule == rule_id and line not in not_ok
+        (line, message)
+        for line, rule, message in findings
+        if rule == rule_id and line not in not_ok
     )
     assert not missing, f"{path.name}: lines {missing} should be reported by {rule_id}"
     assert not unexpected, f"{path.name}: reported but not marked NOT OK: {unexpected}"
