@@ -38,8 +38,10 @@ def check(workflow: Workflow) -> Iterator[Finding]:
         return
     named = ", ".join(f"`{t}`" for t in triggers)
     why = _WHY[triggers[0]]
+    reported: set[tuple[int, int]] = set()  # one finding per place, however it flows
     for credential in workflow.credentials:
-        if not flowing(credential):
+        place = (credential.span.line, credential.span.column)
+        if not flowing(credential) or place in reported:
             continue
         jobs = _jobs_reaching(workflow, credential)
         if not jobs:
@@ -54,6 +56,7 @@ def check(workflow: Workflow) -> Iterator[Finding]:
             if checkout is not None
             else ""
         )
+        reported.add(place)
         conditional = any(job.node is not None and job.node.get("if") is not None for job in jobs)
         confidence = None if checkout is not None else Confidence.MEDIUM
         if conditional and checkout is None:

@@ -9,7 +9,7 @@ from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import live_publishes, publishing_credentials
 
 if TYPE_CHECKING:
-    from npm_guard.workflow.model import NpmCredential, Workflow
+    from npm_guard.workflow.model import Workflow
 
 RULE = Rule(
     id="workflow-token-shadows-oidc",
@@ -24,7 +24,7 @@ RULE = Rule(
 
 
 def check(workflow: Workflow) -> Iterator[Finding]:
-    reported: list[NpmCredential] = []
+    reported: set[tuple[int, int]] = set()  # one finding per place a token is given
     for job in workflow.jobs:
         if job.id_token_write() is not True:
             continue
@@ -33,9 +33,10 @@ def check(workflow: Workflow) -> Iterator[Finding]:
         for step in job.steps:
             for publish in live_publishes(step):
                 for credential, read in publishing_credentials(step, publish):
-                    if any(c is credential for c in reported):
+                    place = (credential.span.line, credential.span.column)
+                    if place in reported:
                         continue
-                    reported.append(credential)
+                    reported.add(place)
                     hedge = (
                         ""
                         if read

@@ -1069,7 +1069,8 @@ def _how(command: Command, words: list[Word]) -> str:
     if any(r.heredoc is not None for r in command.redirects):
         return "a heredoc"
     if command.piped_from is not None and command.piped_from.words:
-        return f"`{_name(command.piped_from.words[0])} … | {_name(words[0]) if words else ''}`"
+        writer = _name(command.piped_from.words[0]) or "a string"
+        return f"`{writer} … | {_name(words[0]) if words else ''}`"
     if words:
         return f"`{_name(words[0])}`"
     return "a redirection"

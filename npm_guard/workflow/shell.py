@@ -709,7 +709,7 @@ class _PwshReader:
             quote = s[self.i + 1]
             body_start = s.find("\n", self.i) + 1 or self.n
             close = s.find("\n" + quote + "@", body_start - 1)
-            body_end = self.n if close < 0 else close
+            body_end = self.n if close < 0 else max(close, body_start)
             self.i = self.n if close < 0 else close + 3
             if quote == "'":
                 parts = _split_expressions_in(s, body_start, body_end, "'")

@@ -156,6 +156,17 @@ def test_truncated_input_stays_in_bounds(source: str) -> None:
             assert 0 <= word.start <= word.end <= len(source)
 
 
+@pytest.mark.parametrize(
+    "source", ["@'\"rc\n'@\"\n", '@"', "@'\n", "`", "$(", "${", "'", '"', "> ", "$env:"]
+)
+def test_truncated_powershell_stays_in_bounds(source: str) -> None:
+    for command in commands(source, "pwsh"):
+        for word in command.words:
+            assert 0 <= word.start <= word.end <= len(source)
+            for part in word.parts:
+                assert 0 <= part.start <= part.end <= len(source), (source, part)
+
+
 def test_powershell_basics() -> None:
     source = (
         '$env:NODE_AUTH_TOKEN = "${{ secrets.NPM_TOKEN }}"\n'
