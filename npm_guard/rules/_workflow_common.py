@@ -40,7 +40,10 @@ def is_npmjs(registry: str | None) -> bool:
     text = registry.strip()
     if "${{" in text:
         return True  # an expression: most likely the default, judged as such
-    host = urlsplit(text if "//" in text else "https://" + text).hostname or ""
+    try:
+        host = urlsplit(text if "//" in text else "https://" + text).hostname or ""
+    except ValueError:  # not a URL npm could use either
+        return False
     return host in NPMJS_HOSTS
 
 

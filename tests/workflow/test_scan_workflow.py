@@ -211,3 +211,13 @@ def test_classifying_paths_does_not_import_yaml() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_an_unparseable_registry_url_is_not_npmjs() -> None:
+    text = (
+        "on: push\njobs:\n  p:\n    runs-on: ubuntu-latest\n    env:\n"
+        "      NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n    steps:\n"
+        "      - uses: actions/setup-node@v4\n        with:\n          registry-url: https://[x\n"
+        "      - run: npm publish\n"
+    )
+    assert "workflow-publish-with-long-lived-token" not in {f.rule.id for f in scan(text)}
