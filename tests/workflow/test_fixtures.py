@@ -30,7 +30,7 @@ def fixtures() -> list[Path]:
     return sorted(p for p in FIXTURES.glob("*/*.y*ml") if p.is_file())
 
 
-def annotations(text: str) -> dict[int, str]:
+def annotated_lines(text: str) -> dict[int, str]:
     found: dict[int, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         match = ANNOTATION_RE.search(line)
@@ -54,7 +54,7 @@ def test_fixture(path: Path) -> None:
     assert rule_id in RULE_IDS, f"{path.parent.name} is not a workflow rule id"
     text, findings = scan_fixture(path)
     assert [f for f in findings if f[1] == "parse-error"] == []
-    expected = annotations(text)
+    expected = annotated_lines(text)
     reported = {line for line, rule, _ in findings if rule == rule_id}
     not_ok = {line for line, kind in expected.items() if kind == "NOT OK"}
     missing = sorted(not_ok - reported)
@@ -71,5 +71,5 @@ def test_fixture(path: Path) -> None:
 def test_every_workflow_rule_has_ok_and_not_ok_cases(rule_id: str) -> None:
     kinds: set[str] = set()
     for path in FIXTURES.joinpath(rule_id).glob("*.y*ml"):
-        kinds.update(annotations(path.read_text(encoding="utf-8")).values())
+        kinds.update(annotated_lines(path.read_text(encoding="utf-8")).values())
     assert kinds == {"OK", "NOT OK"}, f"{rule_id}: fixtures need both OK and NOT OK lines"
