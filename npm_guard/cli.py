@@ -146,7 +146,7 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     for notice in result.notices:
         print(f"npm-guard: {notice}", file=sys.stderr)
     report = render(options.fmt, findings, files_scanned=result.files_scanned)
-    _emit(report, options.output)
+    emit_report(report, options.output)
     code = exit_code(findings, options.fail_on, options.fmt)
     _write_summary(findings, options, code, result.files_scanned)
     return EXIT_FINDINGS if fixed_any else code
@@ -170,27 +170,45 @@ def _write_summary(
     findings: Sequence[Finding], options: ScanOptions, code: int, files_scanned: int
 ) -> None:
     """The Markdown job summary, when asked for or when GitHub provides a summary file."""
-    path, append = options.summary, False
-    if path is None and options.fmt == "github":
-        path, append = os.environ.get("GITHUB_STEP_SUMMARY") or None, True
-    if path is None:
+    destination = summary_destination(options.summary, options.fmt)
+    if destination is None:
         return
     from npm_guard.report.summary import Verdict, render_summary
     from npm_guard.secrets import scrub
 
-    threshold = options.fail_on
-    if threshold is None and options.fmt != "sarif":
-        threshold = Severity.ERROR
-    verdict = Verdict(failed=code == EXIT_FINDINGS, threshold=threshold)
+    verdict = Verdict(
+        failed=code == EXIT_FINDINGS, threshold=summary_threshold(options.fail_on, options.fmt)
+    )
     text = render_summary(
         findings,
         verdict=verdict,
         files_scanned=files_scanned,
         link_base=github_blob_url(os.environ),
     )
+    write_summary(destination, scrub(text))
+
+
+def summary_destination(summary: str | None, fmt: str) -> tuple[str, bool] | None:
+    """Where the job summary goes and whether to append: `--summary FILE` (overwritten),
+    else `$GITHUB_STEP_SUMMARY` (appended) with `--format github`, else nowhere."""
+    if summary is not None:
+        return summary, False
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY") if fmt == "github" else None
+    return (step_summary, True) if step_summary else None
+
+
+def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
+    """The threshold the summary's verdict names: `--fail-on`, else error (none for SARIF)."""
+    if fail_on is None and fmt != "sarif":
+        return Severity.ERROR
+    return fail_on
+
+
+def write_summary(destination: tuple[str, bool], text: str) -> None:
+    path, append = destination
     try:
         with open(path, "a" if append else "w", encoding="utf-8") as handle:
-            handle.write(scrub(text))
+            handle.write(text)
     except OSError as error:
         raise NpmGuardError(f"cannot write the summary {path}: {error.strerror}") from error
 
@@ -229,7 +247,8 @@ def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str 
     return changed
 
 
-def _emit(report: str, output: str | None) -> None:
+def emit_report(report: str, output: str | None) -> None:
+    """The report on stdout, or in `--output FILE`."""
     if output is None:
         sys.stdout.write(report)
         return
@@ -300,11 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(arguments)
     handler: Command | None = getattr(args, "handler", None)
     if handler is None:
-        # `npm-guard` alone does the embedded default: an offline scan of this directory.
-        args = parser.parse_args(["scan", *(argv or [])])
+        # `npm-guard` alone (top-level options such as --debug aside) does the embedded
+        # default: an offline scan of this directory.
+        args = parser.parse_args([*arguments, "scan"])
         handler = args.handler
     return guarded(lambda: handler(args), debug=args.debug)
 

@@ -227,6 +227,16 @@ def test_default_path_is_the_current_directory(run: Runner, project: Path) -> No
         assert "(2 errors; 2 files scanned)" in out
 
 
+def test_top_level_options_alone_still_run_the_default_scan(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / ".npmrc", BAD)
+    # As the console script calls it: no argv, the arguments are in sys.argv.
+    monkeypatch.setattr(sys, "argv", ["npm-guard", "--debug"])
+    assert cli.main() == 1
+    assert ".npmrc:1:34:" in capsys.readouterr().out
+
+
 def test_walk_outside_git_reads_every_npmrc_and_skips_node_modules(
     run: Runner, project: Path
 ) -> None:

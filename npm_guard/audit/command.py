@@ -222,7 +222,7 @@ def _trace_printer(debug: bool) -> Callable[[str], None] | None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from npm_guard.cli import EXIT_FINDINGS, exit_code
+    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code
     from npm_guard.findings import Severity
 
     root = os.getcwd()
@@ -244,7 +244,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     for notice in result.notices:
         print(f"npm-guard: {notice}", file=sys.stderr)
     report = render_audit(args.fmt, result)
-    _emit(_scrub(report, secrets), args.output)
+    emit_report(_scrub(report, secrets), args.output)
     fail_on = Severity(args.fail_on) if args.fail_on else None
     code = exit_code(result.findings, fail_on, args.fmt)
     _write_summary(result, args, fail_on, code == EXIT_FINDINGS, secrets)
@@ -305,31 +305,14 @@ def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any)
 def _write_summary(
     result: AuditResult, args: argparse.Namespace, fail_on: Any, failed: bool, secrets: list[str]
 ) -> None:
-    from npm_guard.findings import Severity
+    from npm_guard.cli import summary_destination, summary_threshold, write_summary
 
-    path, append = args.summary, False
-    if path is None and args.fmt == "github":
-        path, append = os.environ.get("GITHUB_STEP_SUMMARY") or None, True
-    if path is None:
+    destination = summary_destination(args.summary, args.fmt)
+    if destination is None:
         return
-    threshold = fail_on if fail_on is not None or args.fmt == "sarif" else Severity.ERROR
+    threshold = summary_threshold(fail_on, args.fmt)
     text = audit_summary_markdown(result, failed=failed, threshold=threshold)
-    try:
-        with open(path, "a" if append else "w", encoding="utf-8") as handle:
-            handle.write(_scrub(text, secrets))
-    except OSError as error:
-        raise NpmGuardError(f"cannot write the summary {path}: {error.strerror}") from error
-
-
-def _emit(report: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(report)
-        return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(report)
-    except OSError as error:
-        raise NpmGuardError(f"cannot write {output}: {error.strerror}") from error
+    write_summary(destination, _scrub(text, secrets))
 
 
 def _cmd_attest(args: argparse.Namespace) -> int:
