@@ -11,11 +11,8 @@ JavaScript's idea of white space differs from Python's (`\\ufeff` is white space
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Union
-from urllib.parse import urlsplit
 
 from npm_guard._record import dataclass, field
 
@@ -39,7 +36,11 @@ _LINE_SPLIT_RE = re.compile(r"[\r\n]+")
 # env-replace.js of npm 11.6+: /(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}/g
 ENV_REFERENCE_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
 
-JSValue = Union[str, bool, None, int, float, list, dict]  # type: ignore[type-arg]
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from typing import Union
+
+    JSValue = Union[str, bool, None, int, float, list, dict]  # type: ignore[type-arg]
 
 AUTH_KEYS = ("_authToken", "_auth", "_password", "username", "certfile", "keyfile")
 SECRET_AUTH_KEYS = ("_authToken", "_auth", "_password")
@@ -79,6 +80,8 @@ def _js_json_parse(text: str) -> JSValue:
         return int(literal) if len(literal.lstrip("-")) <= 15 else float(literal)
 
     try:
+        import json  # only quoted values need it: kept off the hook's start-up path
+
         value: JSValue = json.loads(text, parse_constant=refuse, parse_int=number)
     except RecursionError as error:
         # JSON.parse takes deeper nesting than Python's stack; such a value is no config.
@@ -705,6 +708,8 @@ def split_scoped_key(key: str) -> ScopedKey:
 
 def nerf_dart(url: str) -> str:
     """npm's nerfDart: `https://r.example.com/npm/repo` → `//r.example.com/npm/`."""
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     path = parts.path or "/"
     directory = path[: path.rfind("/") + 1]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Confidence, Finding, Location, sort_key
 from npm_guard.rules import parse_error
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.policy import Policy
 

@@ -7,7 +7,6 @@ secret by kind, length and a short hash.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import zlib
@@ -183,6 +182,8 @@ class BasicAuth:
 def decode_basic_auth(value: str) -> BasicAuth:
     """Decode base64 `user:password`; the password is checked for presence, then dropped."""
     try:
+        import base64
+
         raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return BasicAuth(None, False, False)

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -33,7 +33,6 @@ from npm_guard.npmrc import (
     JS_LINE_TERMINATORS,
     JS_SPACE,
     JSUndefined,
-    JSValue,
     NpmrcDecodeError,
     NpmrcFile,
     config_value,
@@ -44,6 +43,9 @@ from npm_guard.npmrc import (
     parse_npmrc,
     unsafe,
 )
+
+if TYPE_CHECKING:
+    from npm_guard.npmrc import JSValue
 
 NODE_DIR = Path(__file__).parent / "node"
 ORACLE = NODE_DIR / "oracle.js"

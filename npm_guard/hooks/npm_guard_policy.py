@@ -6,12 +6,11 @@ Exit 0 when every file is valid, 1 when one is not (every problem is listed, eac
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
 
-from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, guarded
+from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, Parser, guarded
 from npm_guard.errors import NpmGuardError
 from npm_guard.policy import POLICY_FILE
 
@@ -41,7 +40,7 @@ def check_policy_files(filenames: Sequence[str], root: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="npm-guard-policy",
         description="Validate npm-guard policy files against the policy schema "
         f"(default: {POLICY_FILE} in the current directory).",

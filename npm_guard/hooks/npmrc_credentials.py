@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
-from npm_guard.cli import add_scan_options, guarded, options_from, run_scan
+from npm_guard.cli import Parser, add_scan_options, guarded, options_from, run_scan
 from npm_guard.scan import NPMRC
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="npmrc-credentials",
         description="Find npm credentials and unsafe auth settings in .npmrc files.",
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.npmrc import NpmrcFile, nerf_dart, split_scoped_key
@@ -43,6 +42,8 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
             continue
         if value is None or not (entry.key == "registry" or entry.key.endswith(":registry")):
             continue
+        from urllib.parse import urlsplit
+
         parts = urlsplit(value.strip())
         if parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
             continue
