@@ -39,7 +39,7 @@ def scan_workflow(
     literal tokens. `path` is the path to show; `repo_root` is where package.json
     scripts, the repository's `.npmrc` and local reusable workflows are looked up.
     """
-    from npm_guard.rules import POLICY_WORKFLOW_RULES, WORKFLOW_RULES, parse_error
+    from npm_guard.rules import WORKFLOW_RULES, parse_error
     from npm_guard.suppress import apply
     from npm_guard.workflow.model import build_workflow
     from npm_guard.workflow.yaml_loader import YamlLoadError, load_yaml
@@ -60,6 +60,8 @@ def scan_workflow(
         workflow = build_workflow(path, loaded, repo_root)
         findings = [finding for _, check in WORKFLOW_RULES for finding in check(workflow)]
         if policy is not None and policy.tokens is not None:  # the inventory's rules
+            from npm_guard.rules import POLICY_WORKFLOW_RULES
+
             findings += [f for _, check in POLICY_WORKFLOW_RULES for f in check(workflow, policy)]
     except RecursionError:
         return [
