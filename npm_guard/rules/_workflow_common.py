@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from npm_guard.findings import Finding, Rule
 
 if TYPE_CHECKING:
     from npm_guard.workflow.model import NpmCredential, Publish, Step, TokenCreate, Workflow
@@ -130,3 +132,22 @@ def token_creates(workflow: Workflow) -> Iterator[tuple[Step, TokenCreate, int, 
             if create.via:
                 where += f" (through {' → '.join(create.via)})"
             yield step, create, number, where
+
+
+def token_create_findings(
+    workflow: Workflow, rule: Rule, problem: Callable[[TokenCreate], str | None]
+) -> Iterator[Finding]:
+    """One finding of `rule` per `npm token create` for which `problem` says what is wrong.
+
+    The four `workflow-token-create-*` rules differ only in that question.
+    """
+    for step, create, number, where in token_creates(workflow):
+        wrong = problem(create)
+        if wrong is None:
+            continue
+        yield Finding(
+            rule=rule,
+            location=workflow.location(create.span),
+            message=f"`npm token create` {where} {wrong}",
+            key=f"{step.key}/token-create:{number}",
+        )

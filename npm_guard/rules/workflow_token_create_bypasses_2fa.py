@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
-from npm_guard.rules._workflow_common import TOKEN_CREATE_TIP, token_creates
+from npm_guard.rules._workflow_common import TOKEN_CREATE_TIP, token_create_findings
 
 if TYPE_CHECKING:
     from npm_guard.workflow.model import TokenCreate, Workflow
@@ -22,16 +22,7 @@ RULE = Rule(
 
 
 def check(workflow: Workflow) -> Iterator[Finding]:
-    for step, create, number, where in token_creates(workflow):
-        problem = _problem(create)
-        if problem is None:
-            continue
-        yield Finding(
-            rule=RULE,
-            location=workflow.location(create.span),
-            message=f"`npm token create` {where} {problem}",
-            key=f"{step.key}/token-create:{number}",
-        )
+    return token_create_findings(workflow, RULE, _problem)
 
 
 def _problem(create: TokenCreate) -> str | None:
