@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from npmrc_samples import git
+from precommit_support import scratch_repo, try_repo
 
 from npm_guard.hooks.workflow_npm_credentials import main
 
-REPO = Path(__file__).resolve().parents[2]
 HOOK_ID = "workflow-npm-credentials"
 TOKEN = "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"
 
@@ -125,76 +121,17 @@ def test_no_files_is_clean(project: Path) -> None:
 # --- real pre-commit -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("PRE_COMMIT", "GIT_", "VIRTUAL_ENV", "PYTHONPATH"))
-    }
-    env.update(
-        PRE_COMMIT_HOME=str(home),
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="npm-guard tests",
-        GIT_AUTHOR_EMAIL="tests@npm-guard.invalid",
-        GIT_COMMITTER_NAME="npm-guard tests",
-        GIT_COMMITTER_EMAIL="tests@npm-guard.invalid",
-        NO_COLOR="1",
-    )
-    return env
-
-
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=_env(repo))
-
-
 @pytest.fixture
 def scratch(tmp_path: Path) -> Path:
-    repo = tmp_path / "scratch"
-    repo.mkdir()
-    _git(repo, "init", "-q")
-    write(repo / "README.md", "scratch\n")
-    _git(repo, "add", "README.md")
-    _git(repo, "commit", "-q", "-m", "init")
-    return repo
-
-
-def try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    """`pre-commit try-repo` of this checkout on everything staged in `repo`."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pre_commit",
-            "try-repo",
-            str(REPO),
-            HOOK_ID,
-            "--color",
-            "never",
-            "--verbose",
-        ],
-        cwd=repo,
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return scratch_repo(tmp_path)
 
 
 @pytest.mark.slow
 def test_try_repo_fails_a_bad_workflow(scratch: Path, pre_commit_home: Path) -> None:
     write(scratch / ".github/workflows/release.yml", BAD)
     write(scratch / "docs/not-a-workflow.yml", BAD)  # the hook's files: pattern skips it
-    _git(scratch, "add", ".")
-    proc = try_repo(scratch, pre_commit_home)
+    git(scratch, "add", ".")
+    proc = try_repo(scratch, pre_commit_home, HOOK_ID)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert (
         ".github/workflows/release.yml:11:14: error [workflow-publish-with-long-lived-token]"
@@ -211,7 +148,7 @@ def test_try_repo_passes_a_good_workflow_and_action(scratch: Path, pre_commit_ho
         "name: s\ndescription: s\nruns:\n  using: composite\n  steps:\n"
         "    - run: npm ci --ignore-scripts\n      shell: bash\n",
     )
-    _git(scratch, "add", ".")
-    proc = try_repo(scratch, pre_commit_home)
+    git(scratch, "add", ".")
+    proc = try_repo(scratch, pre_commit_home, HOOK_ID)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Passed" in proc.stdout
