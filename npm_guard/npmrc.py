@@ -689,6 +689,23 @@ def load_config(
     ]
 
 
+def read_npm_config(path: str, env: Mapping[str, str]) -> dict[str, JSValue | JSUndefined]:
+    """The settings npm takes from the config file at `path`, by (expanded) key.
+
+    Read as npm reads it (UTF-8, bad bytes replaced); a missing or unreadable file, or
+    one npm's own parser would reject, contributes nothing, as it does for npm.
+    """
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return {}
+    try:
+        return dict(load_config(parse_npmrc(text, path), env))
+    except NpmrcDecodeError:
+        return {}
+
+
 @dataclass(frozen=True)
 class ScopedKey:
     """A nerf-darted key split into its registry scope and setting name."""

@@ -40,17 +40,9 @@ def login_token(registry: str, env: Mapping[str, str]) -> str | None:
 
     npm looks the key up by the registry's nerf-dart, then by each parent path.
     """
-    from npm_guard.npmrc import config_value, nerf_dart, parse_npmrc
+    from npm_guard.npmrc import nerf_dart, read_npm_config
 
-    path = user_config_path(env)
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
-        return None
-    values: dict[str, Any] = {}
-    for entry in parse_npmrc(text, path).top_level():
-        values[entry.key] = config_value(entry, env)
+    values = read_npm_config(user_config_path(env), env)
     scope = nerf_dart(registry)
     while scope.startswith("//"):
         value = values.get(f"{scope}:_authToken")

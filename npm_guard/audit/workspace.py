@@ -103,23 +103,16 @@ def npmrc_registries(root: str, env: Mapping[str, str]) -> dict[str, str]:
 
     Keys are `""` for the default registry and `@scope` for scoped ones.
     """
-    from npm_guard.npmrc import expand_env, parse_npmrc
+    from npm_guard.npmrc import read_npm_config
 
-    path = os.path.join(root, ".npmrc")
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
-        return {}
     registries: dict[str, str] = {}
-    for entry in parse_npmrc(text, path).top_level():
-        value = entry.string_value
-        if value is None:
+    for key, value in read_npm_config(os.path.join(root, ".npmrc"), env).items():
+        if not isinstance(value, str):
             continue
-        if entry.key == "registry":
-            registries[""] = expand_env(value, env).strip()
-        elif entry.key.startswith("@") and entry.key.endswith(":registry"):
-            registries[entry.key[: -len(":registry")]] = expand_env(value, env).strip()
+        if key == "registry":
+            registries[""] = value.strip()
+        elif key.startswith("@") and key.endswith(":registry"):
+            registries[key[: -len(":registry")]] = value.strip()
     return registries
 
 
