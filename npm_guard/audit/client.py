@@ -13,7 +13,6 @@ data. Each URL is fetched at most once per client, however many threads ask for 
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import json
 import threading
 import time
@@ -28,6 +27,7 @@ import requests.adapters
 from npm_guard import __version__
 from npm_guard.audit.registry_schemas import schema_problem
 from npm_guard.errors import NpmGuardError
+from npm_guard.hosts import is_loopback
 from npm_guard.secrets import scrub
 
 NPMJS_REGISTRY = "https://registry.npmjs.org/"
@@ -76,15 +76,6 @@ def normalise_registry(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NpmGuardError(f"registry {url!r} is not an http(s) URL")
     return url.strip().rstrip("/") + "/"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _origin(url: str) -> tuple[str, str, int]:

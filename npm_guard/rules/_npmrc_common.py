@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from npm_guard.findings import Location
 from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key, unexpanded_variables
 
 NPMJS = "//registry.npmjs.org/"
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def registry_label(entry: NpmrcEntry) -> str:
@@ -31,24 +28,6 @@ def same_scope(npmrc: NpmrcFile, entry: NpmrcEntry, name: str) -> NpmrcEntry | N
         if other_key.scope == scope and other_key.name == name:
             return other
     return None
-
-
-def is_loopback(host: str) -> bool:
-    """`localhost`, `127.x.y.z`, `::1` (with or without brackets or a port)."""
-    host = host.lower()
-    if host.startswith("["):
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:  # host:port; a bare IPv6 address has several colons
-        host = host.partition(":")[0]
-    # 127.0.0.1.evil.example is a DNS name, not loopback: only a dotted quad counts.
-    return (
-        host in LOOPBACK_HOSTS
-        or _IPV4_LOOPBACK_RE.fullmatch(host) is not None
-        or host.endswith(".localhost")
-    )
-
-
-_IPV4_LOOPBACK_RE = re.compile(r"127(?:\.\d{1,3}){3}")
 
 
 def value_location(npmrc: NpmrcFile, entry: NpmrcEntry, fragment: str = "") -> Location:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.hosts import is_loopback
 from npm_guard.npmrc import NpmrcFile, nerf_dart, split_scoped_key
-from npm_guard.rules._npmrc_common import is_loopback, value_location
+from npm_guard.rules._npmrc_common import value_location
 
 RULE = Rule(
     id="npmrc-insecure-registry",
