@@ -77,6 +77,7 @@ class Outcome:
 
     findings: list[Finding]
     files_scanned: int = 0
+    packages_audited: int | None = None  # None: the audit did not run
     sections: list[str] = field(default_factory=list)  # extra Markdown for the summary
     sarif_file: str = ""
     exit_code: int = EXIT_CLEAN
@@ -269,6 +270,7 @@ def _audit(
     )
     emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.findings.extend(result.findings)
+    outcome.packages_audited = len(result.facts.packages)
     outcome.sections.append(render_markdown_tables(result.facts))
 
 
@@ -308,8 +310,13 @@ _TITLES = {"scan": "npm-guard scan", "audit": "npm-guard audit", "all": "npm-gua
 def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> str:
     """The job summary: the shared Markdown report, plus the audit's sections."""
     from npm_guard.cli import github_blob_url
-    from npm_guard.report.summary import Verdict, render_summary
+    from npm_guard.report.summary import Verdict, count_phrase, render_summary
 
+    checked = []
+    if inputs.mode != "audit":
+        checked.append(count_phrase(outcome.files_scanned, "file", "scanned"))
+    if outcome.packages_audited is not None:
+        checked.append(count_phrase(outcome.packages_audited, "package", "audited"))
     sections = list(outcome.sections)
     if outcome.verdict == VERDICT_INCOMPLETE:
         sections.insert(
@@ -324,4 +331,5 @@ def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> 
         link_base=github_blob_url(env),
         extra_sections=sections,
         title=_TITLES[inputs.mode],
+        checked=", ".join(checked) or None,
     )

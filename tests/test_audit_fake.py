@@ -515,6 +515,7 @@ def test_cli_text_shows_tables_and_github_summary(
     markdown = summary.read_text()
     assert "| maintainer | can publish | evidence | mode | verdict |" in markdown
     assert "| alice |" in markdown and TOKEN not in markdown + annotations + text
+    assert "(1 package audited;" in markdown and "files scanned" not in markdown
 
 
 def test_cli_refuses_plain_http_token_registry(

@@ -292,13 +292,14 @@ def audit_summary_line(result: AuditResult) -> str:
 def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any) -> str:
     """The job summary: the shared verdict and findings, with the verdict tables added."""
     from npm_guard.audit.table import render_markdown_tables
-    from npm_guard.report.summary import Verdict, render_summary
+    from npm_guard.report.summary import Verdict, count_phrase, render_summary
 
     return render_summary(
         result.findings,
         verdict=Verdict(failed=failed, threshold=threshold),
         extra_sections=[render_markdown_tables(result.facts)],
         title="npm-guard audit",
+        checked=count_phrase(len(result.facts.packages), "package", "audited"),
     )
 
 

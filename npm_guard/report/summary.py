@@ -56,13 +56,16 @@ def render_summary(
     link_base: str | None = None,
     extra_sections: Sequence[str] = (),
     title: str = "npm-guard",
+    checked: str | None = None,
 ) -> str:
     """The job summary in Markdown.
 
     `link_base` is the URL prefix of the scanned files (for GitHub,
     `https://github.com/OWNER/REPO/blob/SHA/`); without it links are relative.
+    `checked` says in words what the run looked at (default: the number of files).
     """
-    parts = [f"## {escape_markdown(title)}", "", verdict_line(findings, verdict, files_scanned)]
+    checked = checked if checked is not None else count_phrase(files_scanned, "file", "scanned")
+    parts = [f"## {escape_markdown(title)}", "", verdict_line(findings, verdict, checked)]
     if findings:
         parts += ["", *_table(findings)]
     for section in extra_sections:
@@ -72,9 +75,14 @@ def render_summary(
     return "\n".join(parts) + "\n"
 
 
-def verdict_line(findings: Sequence[Finding], verdict: Verdict, files_scanned: int) -> str:
-    """One line: passed or failed, and why, in words."""
-    files = f"{files_scanned} file{'s' if files_scanned != 1 else ''} scanned"
+def count_phrase(count: int, noun: str, verb: str) -> str:
+    """`1 file scanned`, `3 packages audited`."""
+    return f"{count} {noun}{'s' if count != 1 else ''} {verb}"
+
+
+def verdict_line(findings: Sequence[Finding], verdict: Verdict, checked: str) -> str:
+    """One line: passed or failed, and why, in words; `checked` is what was looked at."""
+    files = checked
     counts = _counts(findings)
     found = ", ".join(
         f"{counts[s]} {s.value}{'s' if counts[s] != 1 else ''}" for s in SEVERITY_ORDER if counts[s]

@@ -265,6 +265,7 @@ def test_audit_passes_and_adds_the_verdict_tables(
     assert result.code == 0, result.stdout
     assert result.outputs["verdict"] == "pass"
     assert "## npm-guard audit" in result.summary
+    assert "no findings (1 package audited)" in result.summary
     assert "| maintainer | can publish | evidence | mode | verdict |" in result.summary
     assert fake.authorized(), "the audit used the token"
     assert token not in result.stdout.replace(f"::add-mask::{token}", "") + result.summary
@@ -288,6 +289,7 @@ def test_mode_all_scans_and_audits(run: RunProgram, project: Path, fake: FakeReg
     result = run({"mode": "all", "registry": fake.url}, NPM_TOKEN=token)
     assert result.code == 0
     assert "## npm-guard scan and audit" in result.summary
+    assert "(1 file scanned, 1 package audited)" in result.summary
     assert "npmrc-insecure-registry" in result.summary and "| maintainer |" in result.summary
 
 
