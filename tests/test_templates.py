@@ -3,15 +3,14 @@ and the pre-commit snippet are valid and use what this repository ships."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from linters import tool, zizmor
 
 from npm_guard.cli import main as cli_main
 from npm_guard.policy_load import parse_policy
@@ -20,14 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 WORKFLOWS = sorted((TEMPLATES / "workflows").glob("*.yml"))
 SHA_PIN_RE = re.compile(r"^[^@\s]+@[0-9a-f]{40} # v\d+(\.\d+)*$")
-
-
-def tool(name: str) -> str:
-    """A linter installed next to this Python (the test extra) or on PATH."""
-    here = str(Path(sys.executable).parent)
-    found = shutil.which(name, path=here + os.pathsep + os.environ.get("PATH", ""))
-    assert found, f"{name} is not installed: install the test extra (pip install -e '.[test]')"
-    return found
 
 
 def test_there_is_a_workflow_template() -> None:
@@ -50,14 +41,7 @@ def test_actionlint_passes(workflow: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=[p.name for p in WORKFLOWS])
 def test_zizmor_passes(workflow: Path) -> None:
-    proc = subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", "--format", "plain", str(workflow)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    proc = zizmor(workflow)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No findings to report" in proc.stdout
 

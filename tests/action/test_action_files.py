@@ -8,12 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from linters import tool
 
 from npm_guard.scan import scan_paths
 
@@ -26,15 +26,6 @@ PIN_RE = re.compile(
     r"^(?P<action>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_./-]+)?)@(?P<sha>[0-9a-f]{40})$"
 )
 VERSION_COMMENT_RE = re.compile(r"#\s*v\d+\.\d+\.\d+\s*$")
-
-
-def tool(name: str) -> str:
-    """A linter from the test environment (the `test` extra installs them)."""
-    here = Path(sys.executable).parent / name
-    found = str(here) if here.exists() else shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: install the test extra (pip install -e '.[test]')")
-    return found
 
 
 def load(path: Path) -> dict[str, Any]:

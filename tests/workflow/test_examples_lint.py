@@ -7,13 +7,11 @@ one fails with that instruction rather than skipping.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from linters import tool, zizmor
 
 from npm_guard.workflow import scan_workflow
 
@@ -25,13 +23,6 @@ WORKFLOWS = [
     *sorted((ROOT / ".github" / "workflows").glob("*.y*ml")),
 ]
 IDS = [p.relative_to(ROOT).as_posix() for p in WORKFLOWS]
-
-
-def tool(name: str) -> str:
-    here = str(Path(sys.executable).parent)
-    found = shutil.which(name, path=here + os.pathsep + os.environ.get("PATH", ""))
-    assert found, f"{name} is not installed: install the test extra (pip install -e '.[test]')"
-    return found
 
 
 def test_there_are_examples() -> None:
@@ -53,15 +44,7 @@ def test_actionlint_passes(workflow: Path) -> None:
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=IDS)
 def test_zizmor_passes(workflow: Path) -> None:
-    proc = subprocess.run(
-        [tool("zizmor"), "--offline", "--no-progress", "--format", "plain", str(workflow)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    proc = zizmor(workflow, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "No findings to report" in proc.stdout, proc.stdout
 
