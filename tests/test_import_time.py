@@ -55,3 +55,32 @@ def test_running_the_hook(tmp_path: Path, fmt: str) -> None:
     assert not _top_level(modules) & set(FORBIDDEN)
     # Nor the parts of npm-guard that only other features need.
     assert not {m for m in modules if m.startswith(("npm_guard.workflow", "npm_guard.audit"))}
+
+
+WORKFLOW = """\
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          registry-url: https://registry.npmjs.org
+      - run: npm publish
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+"""
+
+
+def test_running_the_workflow_hook(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "release.yml").write_text(WORKFLOW)
+    code = (
+        "from npm_guard.hooks.workflow_npm_credentials import main\n"
+        "assert main(['.github/workflows/release.yml']) == 1"
+    )
+    modules = imported_modules(code, tmp_path)
+    assert "npm_guard.workflow.analysis" in modules
+    # typing costs about 2 ms of start-up; the engine uses it for mypy only.
+    assert "typing" not in modules

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from npm_guard.findings import Finding, Rule
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.workflow.model import NpmCredential, Publish, Step, TokenCreate, Workflow
 
@@ -42,6 +41,8 @@ def is_npmjs(registry: str | None) -> bool:
     text = registry.strip()
     if "${{" in text:
         return True  # an expression: most likely the default, judged as such
+    from urllib.parse import urlsplit  # only here: it and ipaddress cost start-up time
+
     try:
         host = urlsplit(text if "//" in text else "https://" + text).hostname or ""
     except ValueError:  # not a URL npm could use either

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import LITERAL
@@ -16,6 +15,7 @@ from npm_guard.secrets import (
     short_hash,
 )
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.workflow.model import Span, Workflow
 

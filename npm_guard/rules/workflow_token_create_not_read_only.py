@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import TOKEN_CREATE_TIP, token_create_findings
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.workflow.model import TokenCreate, Workflow
 

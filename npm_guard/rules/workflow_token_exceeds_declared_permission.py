@@ -8,12 +8,12 @@ authenticates with a token declared `read-only` (or, publishing directly, `stage
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import flowing, publishing_credentials
 from npm_guard.rules.workflow_undeclared_npm_token import declared_token
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.policy import Policy
     from npm_guard.workflow.model import Job, NpmCredential, Publish, Step, Workflow

@@ -6,11 +6,11 @@ Runs only with a policy file whose `tokens:` section declares the inventory.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import flowing
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.policy import Policy, TokenSpec
     from npm_guard.workflow.model import Workflow

@@ -7,8 +7,8 @@ not import yaml (or anything heavy) at import time: the parse path imports it la
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.findings import Finding
     from npm_guard.policy import Policy

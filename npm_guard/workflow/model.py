@@ -32,8 +32,11 @@ from npm_guard.workflow.yaml_loader import (
     MappingNode,
     ScalarNode,
     SequenceNode,
-    YamlNode,
 )
+
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from npm_guard.workflow.yaml_loader import YamlNode
 
 WORKFLOW = "workflow"
 ACTION = "action"

@@ -11,8 +11,6 @@ unreadable resolves to nothing (the step is then judged on what it visibly runs)
 
 from __future__ import annotations
 
-import glob
-import json
 import os
 
 from npm_guard._record import dataclass
@@ -69,6 +67,8 @@ def read_package(directory: str) -> Package | None:
 def _parse_package(directory: str, path: str, size: int) -> Package | None:
     if size > MAX_PACKAGE_JSON_BYTES:
         return None
+    import json  # only here: most hook runs never meet a package.json
+
     try:
         with open(path, "rb") as handle:
             data = json.loads(handle.read(MAX_PACKAGE_JSON_BYTES).decode("utf-8-sig"))
@@ -128,6 +128,8 @@ def _pnpm_workspaces(directory: str) -> tuple[str, ...]:
 
 def workspace_packages(root_package: Package, repo_root: str) -> list[Package]:
     """The workspace packages a root package.json (or pnpm-workspace.yaml) declares."""
+    import glob  # only here: workspaces are rare
+
     packages: list[Package] = []
     seen: set[str] = set()
     for pattern in root_package.workspaces:

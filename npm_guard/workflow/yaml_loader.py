@@ -17,9 +17,17 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from typing import Protocol, Union
 
 from npm_guard._record import dataclass, field
+
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from typing import Protocol, Union
+
+    class _Mark(Protocol):
+        line: int
+        column: int
+
 
 MAX_DEPTH = 200
 MAX_EXPANDED_NODES = 100_000
@@ -27,11 +35,6 @@ MAX_EXPANDED_NODES = 100_000
 # libyaml's line breaks: NEL, LS and PS count as breaks too (YAML 1.1).
 _BREAK_RE = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _QUOTED_RE = re.compile(r"'([^']*)'")
-
-
-class _Mark(Protocol):
-    line: int
-    column: int
 
 
 class YamlLoadError(Exception):
@@ -103,7 +106,8 @@ class MappingNode(Node):
                 yield k, v
 
 
-YamlNode = Union[ScalarNode, SequenceNode, MappingNode]
+if TYPE_CHECKING:
+    YamlNode = Union[ScalarNode, SequenceNode, MappingNode]
 
 
 @dataclass
