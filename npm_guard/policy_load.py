@@ -240,16 +240,24 @@ def _nesting_beyond(loader: Any, limit: int) -> int | None:
     """
     import yaml
 
+    from npm_guard.workflow.yaml_loader import is_nesting_limit
+
     depth = 0
-    while loader.check_event():
-        event = loader.get_event()
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > limit:
-                mark = event.start_mark
-                return mark.line + 1 if mark is not None else 1
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    mark = event.start_mark
+                    return mark.line + 1 if mark is not None else 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.MarkedYAMLError as error:
+        if not is_nesting_limit(error):
+            raise
+        mark = error.problem_mark or error.context_mark
+        return mark.line + 1 if mark is not None else 1
     return None
 
 

@@ -152,6 +152,12 @@ def line_starts_of(text: str) -> list[int]:
     return starts
 
 
+def is_nesting_limit(error: Exception) -> bool:
+    """True for libyaml's own depth refusal (its scanner stops at 1000 levels since
+    PyYAML 6.0.4's bundled libyaml), which can fire before our event-level check."""
+    return "maximum nesting depth" in str(getattr(error, "problem", "") or "")
+
+
 def _safe_problem(problem: str | None) -> str:
     """A parser message without file content: quoted fragments longer than an escape go."""
     text = (problem or "syntax error").strip()
@@ -299,6 +305,8 @@ def load_yaml(text: str) -> LoadedYaml:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
         column = mark.column + 1 if mark is not None else 1
+        if is_nesting_limit(error):
+            raise YamlLoadError(f"YAML nested deeper than {MAX_DEPTH} levels", line, column) from None
         raise YamlLoadError(f"invalid YAML: {_safe_problem(error.problem)}", line, column) from None
     except yaml.reader.ReaderError as error:
         line, column = _reader_position(starts, text, error.position)
