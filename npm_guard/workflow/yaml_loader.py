@@ -306,7 +306,8 @@ def load_yaml(text: str) -> LoadedYaml:
         line = mark.line + 1 if mark is not None else 1
         column = mark.column + 1 if mark is not None else 1
         if is_nesting_limit(error):
-            raise YamlLoadError(f"YAML nested deeper than {MAX_DEPTH} levels", line, column) from None
+            problem = f"YAML nested deeper than {MAX_DEPTH} levels"
+            raise YamlLoadError(problem, line, column) from None
         raise YamlLoadError(f"invalid YAML: {_safe_problem(error.problem)}", line, column) from None
     except yaml.reader.ReaderError as error:
         line, column = _reader_position(starts, text, error.position)
