@@ -11,6 +11,7 @@ import builtins
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -208,17 +209,31 @@ def test_unreadable_file(run: Runner, project: Path, monkeypatch: pytest.MonkeyP
     assert_others_still_reported(findings)
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can read a mode-000 file"
-)
 def test_unreadable_file_for_real(run: Runner, project: Path) -> None:
+    """chmod 000 and a real scan process that the kernel refuses.
+
+    Root reads a mode-000 file anyway (CAP_DAC_OVERRIDE), so as root the scan runs under
+    util-linux's `setpriv` with the two capabilities that bypass file modes dropped.
+    """
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    prefix: list[str] = []
+    if as_root:
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "running as root: this test needs util-linux's setpriv"
+        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
     unreadable = write(project / "odd" / ".npmrc", TOKEN_LINE)
     unreadable.chmod(0)
     try:
-        code, findings, _ = findings_of(run, *ALL)
+        proc = subprocess.run(
+            [*prefix, sys.executable, "-m", "npm_guard", "scan", "--format", "json", *ALL],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     finally:
         unreadable.chmod(0o600)
-    assert code == 1
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
     assert by_path(findings, "odd/.npmrc") == [
         ("parse-error", 1, 1, "cannot scan this file: cannot read (Permission denied)")
     ]
