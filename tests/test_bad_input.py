@@ -11,14 +11,21 @@ import builtins
 import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from npmrc_samples import NPM_TOKEN, NPM_TOKEN_2, Runner, make_runner, redacted, write
+from npmrc_samples import (
+    NPM_TOKEN,
+    NPM_TOKEN_2,
+    Runner,
+    as_unprivileged,
+    make_runner,
+    redacted,
+    write,
+)
 
 from npm_guard import cli
 from npm_guard.hooks import npmrc_credentials
@@ -210,22 +217,21 @@ def test_unreadable_file(run: Runner, project: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_unreadable_file_for_real(run: Runner, project: Path) -> None:
-    """chmod 000 and a real scan process that the kernel refuses.
-
-    Root reads a mode-000 file anyway (CAP_DAC_OVERRIDE), so as root the scan runs under
-    util-linux's `setpriv` with the two capabilities that bypass file modes dropped.
-    """
-    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    prefix: list[str] = []
-    if as_root:
-        setpriv = shutil.which("setpriv")
-        assert setpriv, "running as root: this test needs util-linux's setpriv"
-        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    """chmod 000 and a real scan process that the kernel refuses (as root too)."""
     unreadable = write(project / "odd" / ".npmrc", TOKEN_LINE)
     unreadable.chmod(0)
     try:
         proc = subprocess.run(
-            [*prefix, sys.executable, "-m", "npm_guard", "scan", "--format", "json", *ALL],
+            [
+                *as_unprivileged(),
+                sys.executable,
+                "-m",
+                "npm_guard",
+                "scan",
+                "--format",
+                "json",
+                *ALL,
+            ],
             capture_output=True,
             text=True,
             timeout=60,

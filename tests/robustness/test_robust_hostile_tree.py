@@ -17,12 +17,12 @@ import stat
 import subprocess
 import sys
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from npmrc_samples import NPM_TOKEN, NPM_TOKEN_2, git, make_runner, write
+from npmrc_samples import NPM_TOKEN, NPM_TOKEN_2, as_unprivileged, git, make_runner, write
 
 from npm_guard import cli, scan
 
@@ -39,9 +39,11 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def scan_subprocess(*args: str) -> tuple[int, list[dict[str, Any]], str]:
+def scan_subprocess(
+    *args: str, prefix: Sequence[str] = ()
+) -> tuple[int, list[dict[str, Any]], str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "npm_guard", "scan", "--format", "json", *args],
+        [*prefix, sys.executable, "-m", "npm_guard", "scan", "--format", "json", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -249,6 +251,21 @@ def test_directory_that_cannot_be_listed(
 
     monkeypatch.setattr(os, "scandir", scandir)
     code, findings, err = scan_in_process(capsys, ".")
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert not [f for f in findings if f["location"]["path"].startswith("locked/")]
+    assert "locked: cannot list directory" in err
+
+
+def test_directory_that_cannot_be_listed_for_real(tree: Path) -> None:
+    """chmod 000 on a directory and a scan process the kernel refuses (as root too)."""
+    write(tree / "locked" / ".npmrc", TOKEN_LINE)
+    write(tree / "locked" / "inner" / ".npmrc", TOKEN_LINE)
+    (tree / "locked").chmod(0)
+    try:
+        code, findings, err = scan_subprocess(".", prefix=as_unprivileged())
+    finally:
+        (tree / "locked").chmod(0o700)
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not [f for f in findings if f["location"]["path"].startswith("locked/")]
