@@ -7,9 +7,11 @@ composite action, sources, tests, docs and a lock file. A share of the `.npmrc`,
 workflow and action files hold a real-looking credential (npm tokens with a valid
 checksum, legacy UUID tokens, GitHub tokens, `_auth`, `_password`, opaque registry
 tokens); a small share of ordinary source files hold one too (outside what npm-guard
-reads, on purpose: the benchmark reports it). Decoys that are *not* credentials are
-everywhere: `${NPM_TOKEN}` references, `${{ secrets.NPM_TOKEN }}`, `<YOUR_TOKEN>`
-placeholders in docs, lock-file integrity hashes, commit SHAs and UUIDs in code.
+reads, on purpose: the benchmark reports it). Each share is a quota, not a coin toss
+per file: N eligible files hold N x share credentials, give or take one. Decoys that
+are *not* credentials are everywhere: `${NPM_TOKEN}` references, `${{ secrets.NPM_TOKEN
+}}`, `<YOUR_TOKEN>` placeholders in docs, lock-file integrity hashes, commit SHAs and
+UUIDs in code.
 
 `manifest.json` (next to the tree, not in it) lists every planted credential with its
 path, 1-based line and kind, so recall and false positives can be counted exactly.
@@ -37,6 +39,9 @@ HEX = "0123456789abcdef"
 # Where a planted credential is, and whether npm-guard claims to cover that place.
 IN_SCOPE = "npm-config"  # .npmrc, workflows, composite actions
 OUT_OF_SCOPE = "source"  # ordinary source files: general secret scanners' ground
+# Bumped when the same seed and size would write a different tree (bench/run.py reuses
+# a tree only when its manifest has this version).
+GENERATOR_VERSION = 2
 
 
 @dataclass
@@ -56,6 +61,23 @@ class Tree:
     files: int = 0
     planted: list[Planted] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    # Credit towards the next planted credential, per scope: the share is a quota, not a
+    # coin toss per file, so a tree of N config files holds floor(phase + N * share)
+    # credentials (a 200-file tree gets its share too), spread evenly, with a random phase.
+    owed: dict[str, float] = field(default_factory=dict)
+    offered: dict[str, int] = field(default_factory=dict)  # files that could get one
+
+    def due(self, scope: str = IN_SCOPE) -> bool:
+        """Whether the file being written gets a credential of `scope`."""
+        share = self.credential_share if scope == IN_SCOPE else self.source_share
+        if scope not in self.owed:
+            self.owed[scope] = self.rng.random()
+        self.offered[scope] = self.offered.get(scope, 0) + 1
+        self.owed[scope] += share
+        if self.owed[scope] >= 1:
+            self.owed[scope] -= 1
+            return True
+        return False
 
     def write(self, relative: str, lines: list[str]) -> None:
         path = os.path.join(self.root, relative)
@@ -156,7 +178,7 @@ def npmrc_file(tree: Tree, repo: str, scope: str) -> None:
     lines.append("//registry.npmjs.org/:_authToken=${NPM_TOKEN}")
     lines.append("//npm.pkg.github.com/:_authToken=${GITHUB_TOKEN}")
     relative = f"{repo}/.npmrc"
-    if rng.random() < tree.credential_share:
+    if tree.due():
         if rng.random() < 0.15:
             # username + _password: the _password line is the secret.
             password = base64.b64encode(
@@ -228,7 +250,7 @@ def release_workflow(tree: Tree, repo: str, extension: str) -> None:
         "          registry-url: https://registry.npmjs.org",
         "      - run: npm ci --ignore-scripts",
     ]
-    if rng.random() < tree.credential_share:
+    if tree.due():
         style = rng.randrange(3)
         if style == 0:
             lines += ["      - run: npm publish", "        env:"]
@@ -274,7 +296,7 @@ def composite_action(tree: Tree, repo: str) -> None:
         "      run: npm ci",
         "      env:",
     ]
-    if rng.random() < tree.credential_share:
+    if tree.due():
         lines.append(f"        NPM_TOKEN: {npm_token(rng)}")
         tree.plant(relative, len(lines), "action-env-npm-token")
     else:
@@ -360,7 +382,7 @@ def source_file(tree: Tree, relative: str) -> None:
             "}",
             "",
         ]
-    if rng.random() < tree.source_share:
+    if tree.due(OUT_OF_SCOPE):
         lines.append(f"const NPM_TOKEN = '{npm_token(rng)}';")
         tree.plant(relative, len(lines), "source-npm-token", OUT_OF_SCOPE)
     lines.append("module.exports = {};")
@@ -431,10 +453,12 @@ def generate(
     manifest = {
         "files": tree.files,
         "seed": seed,
+        "generator": GENERATOR_VERSION,
         "repositories": index,
         "credential_share": credential_share,
         "source_share": source_share,
         "file_kinds": tree.counts,
+        "files_offered_a_credential": tree.offered,
         "credentials": [p.__dict__ for p in tree.planted],
     }
     with open(manifest_path(out), "w", encoding="utf-8") as handle:

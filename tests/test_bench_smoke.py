@@ -52,6 +52,32 @@ def test_generator_manifest_points_at_every_planted_credential(tmp_path: Path) -
         assert "${" not in line
 
 
+def test_credential_share_is_a_quota_not_a_coin_toss(tmp_path: Path) -> None:
+    """Small trees get their share too: N eligible files hold N x share credentials (±1)."""
+    for files, seed in ((200, 1), (200, 2), (1000, 3)):
+        out = tmp_path / f"tree-{files}-{seed}"
+        subprocess.run(
+            [
+                sys.executable,
+                str(BENCH / "generate.py"),
+                "--files",
+                str(files),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        manifest = json.loads(out.with_name(out.name + ".manifest.json").read_text())
+        offered = manifest["files_offered_a_credential"]
+        for scope, share in (("npm-config", 0.2), ("source", 0.005)):
+            planted = [c for c in manifest["credentials"] if c["scope"] == scope]
+            assert abs(len(planted) - offered[scope] * share) <= 1, (files, seed, scope)
+        assert [c for c in manifest["credentials"] if c["scope"] == "npm-config"]
+
+
 def test_run_smoke_mode_writes_the_table(tmp_path: Path) -> None:
     output = tmp_path / "latest.md"
     proc = subprocess.run(
@@ -75,6 +101,11 @@ def test_run_smoke_mode_writes_the_table(tmp_path: Path) -> None:
     report = output.read_text()
     assert report.strip() == proc.stdout.strip()
     assert "### Pre-commit latency" in report
-    assert "| `npmrc-credentials (" in report
+    # Ten files per hook whatever the tree size (the 50-file tree has fewer of each).
+    assert "| `npmrc-credentials (10 .npmrc)` |" in report
+    assert "| `workflow-npm-credentials (10 workflows), with policy` |" in report
+    for hook in ("npmrc-credentials (10 .npmrc)", "workflow-npm-credentials (10 workflows)"):
+        assert f"- {hook}: " in report and f"- {hook}, with policy: " in report
+    assert "- npm-guard-policy (.npm-guard.yml): " in report
     assert "| 50 | npm-guard |" in report
     assert "### Recall and false positives (50-file tree" in report
