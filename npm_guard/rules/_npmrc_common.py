@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from npm_guard.findings import Location
 from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key, unexpanded_variables
+from npm_guard.secrets import redact_url
 
 NPMJS = "//registry.npmjs.org/"
 
@@ -13,7 +14,7 @@ def registry_label(entry: NpmrcEntry) -> str:
     scope = split_scoped_key(entry.key).scope
     if scope is None:
         return "every registry (the key has no //host/ prefix)"
-    return "https:" + scope if not scope.startswith("//localhost") else "http:" + scope
+    return redact_url("https:" + scope if not scope.startswith("//localhost") else "http:" + scope)
 
 
 def setting_name(entry: NpmrcEntry) -> str:

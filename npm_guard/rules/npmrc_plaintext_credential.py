@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
@@ -29,6 +28,8 @@ from npm_guard.secrets import (
     is_placeholder,
     redact,
     short_hash,
+    show_user,
+    url_userinfo,
 )
 
 RULE = Rule(
@@ -46,7 +47,6 @@ _REVOKE_NPM = (
     "https://www.npmjs.com/settings/~/tokens. Then write {scope}:_authToken=${{{variable}}} "
     "and pass the token in the environment (`npm-guard scan --fix` rewrites the line)."
 )
-_URL_USERINFO_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/@\s:]+):([^/@\s]+)@")
 _KIND_NOTES = {
     CredentialKind.NPM_TOKEN: "checksum valid: a real npm token",
     CredentialKind.NPM_TOKEN_BAD_CHECKSUM: (
@@ -126,7 +126,8 @@ def _auth_value_finding(npmrc: NpmrcFile, entry: NpmrcEntry) -> Finding | None:
         auth = decode_basic_auth(value)
         if auth.decodable and auth.username is not None:
             message = (
-                f"basic auth for user '{auth.username}' is stored in plain text for {registry} "
+                f"basic auth for user '{show_user(auth.username)}' is stored in plain text "
+                f"for {registry} "
                 f"(_auth is only base64 of user:password; base64 is not encryption)"
             )
         else:
@@ -140,7 +141,7 @@ def _auth_value_finding(npmrc: NpmrcFile, entry: NpmrcEntry) -> Finding | None:
     else:
         user_entry = same_scope(npmrc, entry, "username")
         user = user_entry.string_value if user_entry is not None else None
-        who = f" for user '{user}'" if user else ""
+        who = f" for user '{show_user(user)}'" if user else ""
         message = (
             f"a password (_password){who} is stored in plain text for {registry} "
             f"(it is only base64-encoded; base64 is not encryption)"
@@ -161,15 +162,15 @@ def _url_password_findings(npmrc: NpmrcFile, entry: NpmrcEntry) -> Iterator[Find
     value = entry.string_value
     if value is None:
         return
-    for match in _URL_USERINFO_RE.finditer(value):
-        user, password = match.group(1), match.group(2)
-        if env_references(password) or is_placeholder(password):
+    for info in url_userinfo(value):
+        password = info.password
+        if not password or env_references(password) or is_placeholder(password):
             continue
         yield Finding(
             rule=RULE,
             location=value_location(npmrc, entry, password),
             message=(
-                f"the URL in {entry.key} carries a password for user '{user}' "
+                f"the URL in {entry.key} carries a password for user '{show_user(info.user)}' "
                 f"({redact(password, CredentialKind.PASSWORD)}); npm sends it as Basic auth"
             ),
             key=f"{entry.key}:url:{short_hash(password)}",
