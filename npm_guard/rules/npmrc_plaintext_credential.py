@@ -166,6 +166,8 @@ def _url_password_findings(npmrc: NpmrcFile, entry: NpmrcEntry) -> Iterator[Find
         password = info.password
         if not password or env_references(password) or is_placeholder(password):
             continue
+        if only_unexpanded_variables(password):
+            continue  # `$NPM_PASSWORD`: a broken reference, npmrc-unexpanded-variable's
         yield Finding(
             rule=RULE,
             location=value_location(npmrc, entry, password),

@@ -19,7 +19,7 @@ from npm_guard.rules._npmrc_common import (
     setting_name,
     value_location,
 )
-from npm_guard.secrets import short_hash
+from npm_guard.secrets import short_hash, url_userinfo
 
 RULE = Rule(
     id="npmrc-unexpanded-variable",
@@ -44,8 +44,14 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         # A literal credential that merely contains `$` is npmrc-plaintext-credential's:
         # quoting a piece of it here would leak part of the secret.
         literal_secret = secret and not only_unexpanded_variables(value)
+        # The same for the password of a URL (`https://deploy:pa$$w0rd@host/`).
+        literal_passwords = literal_url_passwords(value)
         # Judged on the value npm sees (after ini's unescaping), located in the raw text.
         for variable in [] if literal_secret else unexpanded_variables(value):
+            if any(
+                start < variable.end and variable.start < end for start, end in literal_passwords
+            ):
+                continue
             fragment = variable.text.lstrip("\\") if variable.form == "\\${VAR}" else variable.text
             yield Finding(
                 rule=RULE,
@@ -57,6 +63,15 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
                 key=f"{entry.key}:{variable.text}",
             )
         yield from _not_a_variable_name(npmrc, entry, value, what)
+
+
+def literal_url_passwords(value: str) -> list[tuple[int, int]]:
+    """Spans of URL passwords in `value` that are literal secrets, not broken references."""
+    return [
+        (info.password_start, info.end)
+        for info in url_userinfo(value)
+        if info.password and not only_unexpanded_variables(info.password)
+    ]
 
 
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
