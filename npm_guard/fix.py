@@ -12,7 +12,7 @@ import re
 
 from npm_guard._record import dataclass, field
 from npm_guard.npmrc import NpmrcEntry, env_references, parse_npmrc, split_scoped_key
-from npm_guard.secrets import CredentialKind, classify_token_value, redact
+from npm_guard.secrets import CredentialKind, classify_token_value, kept_quotes_inner, redact
 
 _NPMJS_SCOPE = "//registry.npmjs.org/"
 _GITHUB_SCOPE = "//npm.pkg.github.com/"
@@ -71,15 +71,17 @@ def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult
         value = entry.string_value
         if scoped.name != "_authToken" or value is None or env_references(value):
             continue
-        kind = classify_token_value(value)
+        token = kept_quotes_inner(value)
+        kind = classify_token_value(token)
         if kind is None or "$" in value or "%" in value or "{{" in value:
             continue
+        # The whole value, quotes npm kept included: `${VAR}` must be all npm reads.
         span = _token_span(entry, value)
         if span is None:
             continue
         name = variable or variable_for_scope(scoped.scope)
         edits.append((span[0], span[1], "${" + name + "}"))
-        result.replacements.append(Replacement(entry.line, name, redact(value, kind), kind))
+        result.replacements.append(Replacement(entry.line, name, redact(token, kind), kind))
     if not edits:
         return result
     for start, end, new in sorted(edits, reverse=True):

@@ -159,6 +159,17 @@ def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
     yield from found
 
 
+def kept_quotes_inner(value: str) -> str:
+    """The text inside quotes that npm kept: `'npm_…' ; note` is read as `'npm_…'`.
+
+    ini strips quotes only when they wrap the whole value; with a comment after them it
+    cuts the comment and keeps the quotes, so npm sends them as part of the value.
+    """
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
 def classify_token_value(value: str) -> CredentialKind | None:
     """The kind of a whole `_authToken` value, or None for a placeholder / empty value."""
     value = value.strip()

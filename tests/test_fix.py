@@ -107,6 +107,16 @@ def test_fix_exit_code_message_and_redaction(run: Runner, project: Path) -> None
     assert NPM_TOKEN not in out + err
 
 
+def test_fix_of_a_quoted_token_before_a_comment(run: Runner, project: Path) -> None:
+    """npm keeps the quotes when a comment follows: the fix replaces them too, and names
+    the token inside as the npm token it is."""
+    npmrc = write(project / ".npmrc", f"//registry.npmjs.org/:_authToken='{NPM_TOKEN}' ; c\n")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert npmrc.read_text() == "//registry.npmjs.org/:_authToken=${NPM_TOKEN} ; c\n"
+    assert f"replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}" in err
+
+
 def test_fix_of_other_token_kinds_says_to_revoke_without_showing_them(
     run: Runner, project: Path
 ) -> None:

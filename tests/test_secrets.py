@@ -18,6 +18,7 @@ from npm_guard.secrets import (
     decode_basic_auth,
     find_tokens,
     is_placeholder,
+    kept_quotes_inner,
     redact,
     redact_url,
     scrub,
@@ -309,3 +310,11 @@ def test_show_user_hides_a_token_used_as_a_user_name() -> None:
     assert show_user("ci-bot") == "ci-bot"
     assert show_user(KINGFISHER_SAMPLE) == "***"
     assert show_user("87751d4c-a850-4e2c-84dc-da6a797d76de") == "***"
+
+
+@pytest.mark.parametrize(
+    ("value", "inner"),
+    [("'npm_x'", "npm_x"), ('"npm_x"', "npm_x"), ("'npm_x\"", "'npm_x\""), ("'", "'"), ("x", "x")],
+)
+def test_kept_quotes_inner(value: str, inner: str) -> None:
+    assert kept_quotes_inner(value) == inner

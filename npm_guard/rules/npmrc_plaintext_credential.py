@@ -26,6 +26,7 @@ from npm_guard.secrets import (
     decode_basic_auth,
     find_tokens,
     is_placeholder,
+    kept_quotes_inner,
     redact,
     short_hash,
     show_user,
@@ -103,13 +104,15 @@ def _auth_value_finding(npmrc: NpmrcFile, entry: NpmrcEntry) -> Finding | None:
     confidence: Confidence | None = None
     tip = ""
     if name == "_authToken":
-        kind = classify_token_value(value)
+        token = kept_quotes_inner(value)
+        kind = classify_token_value(token)
         if kind is None:
             return None
-        shown = redact(value, kind)
-        message = (
-            f"{kind.value} {shown} is stored in plain text for {registry} ({_KIND_NOTES[kind]})"
-        )
+        shown = redact(token, kind)
+        note = _KIND_NOTES[kind]
+        if token != value:
+            note += "; npm keeps the quotes around it, so as written it does not even work"
+        message = f"{kind.value} {shown} is stored in plain text for {registry} ({note})"
         if kind in LOW_CONFIDENCE_KINDS:
             confidence = Confidence.LOW
         elif kind is CredentialKind.OPAQUE_TOKEN:
