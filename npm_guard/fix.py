@@ -9,10 +9,28 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Sequence
 
 from npm_guard._record import dataclass, field
-from npm_guard.npmrc import NpmrcEntry, env_references, parse_npmrc, split_scoped_key
-from npm_guard.secrets import CredentialKind, classify_token_value, kept_quotes_inner, redact
+from npm_guard.errors import NpmGuardError
+from npm_guard.npmrc import (
+    NpmrcEntry,
+    NpmrcFile,
+    env_references,
+    parse_npmrc,
+    split_scoped_key,
+)
+from npm_guard.secrets import (
+    CredentialKind,
+    classify_token_value,
+    kept_quotes_inner,
+    redact,
+    redact_url,
+)
+
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from npm_guard.scan import FileText
 
 _NPMJS_SCOPE = "//registry.npmjs.org/"
 _GITHUB_SCOPE = "//npm.pkg.github.com/"
@@ -20,13 +38,101 @@ _GITHUB_SCOPE = "//npm.pkg.github.com/"
 
 def variable_for_scope(scope: str | None) -> str:
     """`NPM_TOKEN` for npmjs (or an unscoped key), `GITHUB_TOKEN` for GitHub Packages,
-    `NPM_TOKEN_<HOST>` for any other registry."""
+    `NPM_TOKEN_<HOST>` for any other registry: the name before `variables_for_scopes()`
+    tells apart registries of one file that share it."""
     if scope is None or scope.startswith(_NPMJS_SCOPE):
         return "NPM_TOKEN"
     if scope.startswith(_GITHUB_SCOPE):
         return "GITHUB_TOKEN"
     host = scope[2:].split("/", 1)[0]
-    return "NPM_TOKEN_" + re.sub(r"[^A-Za-z0-9]+", "_", host).strip("_").upper()
+    return "NPM_TOKEN_" + _env_word(host)
+
+
+def _env_word(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
+
+
+def _registry(scope: str | None) -> str:
+    """The registry a scope stands for: an unscoped key is npm's default, npmjs."""
+    return _NPMJS_SCOPE if scope is None else scope
+
+
+def variables_for_scopes(scopes: Iterable[str | None]) -> dict[str | None, str]:
+    """A variable per registry of one file, distinct between registries.
+
+    Registries whose names would be the same (`//a.example.com/` and
+    `//a.example.com/sub/`) get their path added (`NPM_TOKEN_A_EXAMPLE_COM_SUB`), all
+    but the one at the host's root; a name still taken gets `_2`, `_3`….
+    """
+    given = list(dict.fromkeys(scopes))
+    registries = list(dict.fromkeys(_registry(scope) for scope in given))
+    bases = [variable_for_scope(registry) for registry in registries]
+    by_registry: dict[str, str] = {}
+    taken: set[str] = set()
+    for registry, name in zip(registries, bases):
+        path = _env_word(registry[2:].partition("/")[2])
+        if bases.count(name) > 1 and path:
+            name = f"{name}_{path}"
+        candidate, number = name, 2
+        while candidate in taken:
+            candidate, number = f"{name}_{number}", number + 1
+        taken.add(candidate)
+        by_registry[registry] = candidate
+    return {scope: by_registry[_registry(scope)] for scope in given}
+
+
+def registry_words(scope: str | None) -> str:
+    """A registry as error messages name it."""
+    return "unscoped (every registry)" if scope is None else redact_url(scope)
+
+
+@dataclass(frozen=True)
+class TokenToFix:
+    """A literal `_authToken` value `--fix` replaces by a `${VAR}` reference."""
+
+    entry: NpmrcEntry
+    scope: str | None
+    token: str  # the token, without quotes npm kept around it
+    kind: CredentialKind
+
+
+def tokens_to_fix(npmrc: NpmrcFile) -> list[TokenToFix]:
+    """The literal `_authToken` values of a file that `--fix` rewrites, in file order."""
+    found = []
+    for entry in npmrc.entries:
+        scoped = split_scoped_key(entry.key)
+        value = entry.string_value
+        if scoped.name != "_authToken" or value is None or env_references(value):
+            continue
+        token = kept_quotes_inner(value)
+        kind = classify_token_value(token)
+        if kind is None or "$" in value or "%" in value or "{{" in value:
+            continue
+        found.append(TokenToFix(entry, scoped.scope, token, kind))
+    return found
+
+
+def fix_variables(
+    tokens: Sequence[TokenToFix], variable: str | None = None, *, path: str = ".npmrc"
+) -> dict[str | None, str]:
+    """The variable for each registry with a token to fix.
+
+    `variable` (`--fix-variable`) names the one registry of the file; a file with tokens
+    for several registries is refused (NpmGuardError, exit 2) rather than given one name
+    for different tokens.
+    """
+    scopes = [token.scope for token in tokens]
+    if variable is None:
+        return variables_for_scopes(scopes)
+    registries = list(dict.fromkeys(_registry(scope) for scope in scopes))
+    if len(registries) > 1:
+        named = ", ".join(registry_words(scope) for scope in dict.fromkeys(scopes))
+        raise NpmGuardError(
+            f"--fix-variable {variable}: {path} has literal tokens for {len(registries)} "
+            f"registries ({named}); one variable cannot hold them all. Run --fix without "
+            f"--fix-variable (each registry gets its own variable) or edit the file by hand"
+        )
+    return dict.fromkeys(scopes, variable)
 
 
 @dataclass(frozen=True)
@@ -53,35 +159,42 @@ def _token_span(entry: NpmrcEntry, value: str) -> tuple[int, int] | None:
     return entry.value_start + offset, entry.value_start + offset + len(value)
 
 
-def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult:
-    """Rewrite literal `_authToken` values of one file in place; say what was replaced."""
+def _readable(path: str) -> FileText:
     from npm_guard.scan import read_text
 
-    result = FixResult(display)
     # The scan's own reader: a FIFO named .npmrc must not block, a directory or a huge
     # file is not rewritten. Invalid UTF-8 is not rewritten either (it would not round-trip).
-    content = read_text(path)
+    return read_text(path)
+
+
+def check_fix_variable(path: str, display: str, variable: str) -> None:
+    """Refuse `--fix-variable` for a file before any file is rewritten (see fix_variables)."""
+    content = _readable(path)
+    if content.problem is None and content.text is not None:
+        fix_variables(tokens_to_fix(parse_npmrc(content.text, display)), variable, path=display)
+
+
+def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult:
+    """Rewrite literal `_authToken` values of one file in place; say what was replaced."""
+    result = FixResult(display)
+    content = _readable(path)
     if content.problem is not None or content.text is None:
         result.problem = f"not fixed: {content.problem}"
         return result
     text = content.text
+    tokens = tokens_to_fix(parse_npmrc(text, display))
+    names = fix_variables(tokens, variable, path=display)
     edits: list[tuple[int, int, str]] = []
-    for entry in parse_npmrc(text, display).entries:
-        scoped = split_scoped_key(entry.key)
-        value = entry.string_value
-        if scoped.name != "_authToken" or value is None or env_references(value):
-            continue
-        token = kept_quotes_inner(value)
-        kind = classify_token_value(token)
-        if kind is None or "$" in value or "%" in value or "{{" in value:
-            continue
+    for item in tokens:
         # The whole value, quotes npm kept included: `${VAR}` must be all npm reads.
-        span = _token_span(entry, value)
+        span = _token_span(item.entry, item.entry.string_value or "")
         if span is None:
             continue
-        name = variable or variable_for_scope(scoped.scope)
+        name = names[item.scope]
         edits.append((span[0], span[1], "${" + name + "}"))
-        result.replacements.append(Replacement(entry.line, name, redact(token, kind), kind))
+        result.replacements.append(
+            Replacement(item.entry.line, name, redact(item.token, item.kind), item.kind)
+        )
     if not edits:
         return result
     for start, end, new in sorted(edits, reverse=True):

@@ -24,7 +24,7 @@ from npmrc_samples import (
 )
 
 from npm_guard import cli
-from npm_guard.fix import fix_npmrc, variable_for_scope
+from npm_guard.fix import fix_npmrc, variable_for_scope, variables_for_scopes
 from npm_guard.hooks import npmrc_credentials
 
 
@@ -140,18 +140,94 @@ def test_fix_is_idempotent(run: Runner, project: Path) -> None:
 
 
 def test_fix_variable_override(run: Runner, project: Path) -> None:
+    """One registry in the file (twice, and an unscoped key, which is npm's default)."""
     npmrc = write(
         project / ".npmrc",
         f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
-        f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n",
+        f"//registry.npmjs.org/:_authToken={NPM_TOKEN_2}\n"
+        f"_authToken={NPM_TOKEN}\n",
     )
     code, _, err = run("scan", "--fix", "--fix-variable", "CI_PUBLISH_TOKEN", ".npmrc")
     assert code == 1
     assert npmrc.read_text() == (
         "//registry.npmjs.org/:_authToken=${CI_PUBLISH_TOKEN}\n"
-        "//npm.pkg.github.com/:_authToken=${CI_PUBLISH_TOKEN}\n"
+        "//registry.npmjs.org/:_authToken=${CI_PUBLISH_TOKEN}\n"
+        "_authToken=${CI_PUBLISH_TOKEN}\n"
     )
     assert "set CI_PUBLISH_TOKEN in the environment" in err
+
+
+def test_fix_variable_refuses_several_registries(run: Runner, project: Path) -> None:
+    """One name for an npm, a GitHub and a UUID token would be wrong for two of them:
+    refused, naming the registries, and no file is rewritten, not even a good one."""
+    good = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+    several = (
+        f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+        f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n"
+        f"//legacy.example.com/:_authToken={UUID_TOKEN}\n"
+    )
+    first = write(project / "a" / ".npmrc", good)
+    second = write(project / "b" / ".npmrc", several)
+    code, out, err = run("scan", "--fix", "--fix-variable", "MY_TOK", "a/.npmrc", "b/.npmrc")
+    assert code == 2
+    assert err == (
+        "npm-guard: error: --fix-variable MY_TOK: b/.npmrc has literal tokens for 3 "
+        "registries (//registry.npmjs.org/, //npm.pkg.github.com/, //legacy.example.com/); "
+        "one variable cannot hold them all. Run --fix without --fix-variable (each registry "
+        "gets its own variable) or edit the file by hand\n"
+    )
+    assert out == ""
+    assert first.read_text() == good and second.read_text() == several
+
+
+@pytest.mark.parametrize(
+    ("scopes", "variables"),
+    [
+        (
+            ["//a.example.com/", "//a.example.com/sub/"],
+            ["NPM_TOKEN_A_EXAMPLE_COM", "NPM_TOKEN_A_EXAMPLE_COM_SUB"],
+        ),
+        (
+            ["//a.example.com/x/", "//a.example.com/y/"],
+            ["NPM_TOKEN_A_EXAMPLE_COM_X", "NPM_TOKEN_A_EXAMPLE_COM_Y"],
+        ),
+        (
+            [None, "//registry.npmjs.org/", "//registry.npmjs.org/private/"],
+            ["NPM_TOKEN", "NPM_TOKEN", "NPM_TOKEN_PRIVATE"],
+        ),
+        (
+            ["//npm.pkg.github.com/", "//npm.pkg.github.com/my-org/"],
+            ["GITHUB_TOKEN", "GITHUB_TOKEN_MY_ORG"],
+        ),
+        (  # names that still meet get a number
+            ["//h.example/a-b/", "//h.example/a_b/", "//h.example/a.b/"],
+            ["NPM_TOKEN_H_EXAMPLE_A_B", "NPM_TOKEN_H_EXAMPLE_A_B_2", "NPM_TOKEN_H_EXAMPLE_A_B_3"],
+        ),
+        (  # alone, a registry keeps the short name
+            ["//a.example.com/sub/"],
+            ["NPM_TOKEN_A_EXAMPLE_COM"],
+        ),
+    ],
+)
+def test_variables_for_scopes_are_distinct_per_registry(
+    scopes: list[str | None], variables: list[str]
+) -> None:
+    names = variables_for_scopes(scopes)
+    assert [names[scope] for scope in scopes] == variables
+
+
+def test_fix_gives_registries_sharing_a_host_their_own_variables(
+    run: Runner, project: Path
+) -> None:
+    npmrc = write(
+        project / ".npmrc",
+        f"//a.example.com/:_authToken={NPM_TOKEN}\n//a.example.com/sub/:_authToken={NPM_TOKEN_2}\n",
+    )
+    assert run("scan", "--fix", ".npmrc")[0] == 1
+    assert npmrc.read_text() == (
+        "//a.example.com/:_authToken=${NPM_TOKEN_A_EXAMPLE_COM}\n"
+        "//a.example.com/sub/:_authToken=${NPM_TOKEN_A_EXAMPLE_COM_SUB}\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["1TOKEN", "MY-TOKEN", "MY TOKEN", "", "${X}"])
