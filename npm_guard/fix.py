@@ -18,6 +18,7 @@ from npm_guard.npmrc import (
     NpmrcFile,
     env_references,
     parse_npmrc,
+    registry_url_for_scope,
     split_scoped_key,
 )
 from npm_guard.secrets import (
@@ -86,6 +87,67 @@ def registry_words(scope: str | None) -> str:
     return "unscoped (every registry)" if scope is None else redact_url(scope)
 
 
+NPM_TOKENS_PAGE = "https://www.npmjs.com/settings/~/tokens"
+NPM_TOKEN_KINDS = (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM)
+GITHUB_TOKEN_KINDS = (CredentialKind.GITHUB_TOKEN, CredentialKind.GITHUB_TOKEN_BAD_CHECKSUM)
+# Where each kind of GitHub token is revoked, by its prefix.
+_GITHUB_PAGES = (
+    ("github_pat_", "https://github.com/settings/personal-access-tokens (fine-grained tokens)"),
+    ("ghp_", "https://github.com/settings/tokens (personal access tokens, classic)"),
+    ("gho_", "https://github.com/settings/applications (the OAuth app it was issued to)"),
+    ("ghu_", "https://github.com/settings/applications (the GitHub App it was issued to)"),
+)
+_GITHUB_APP_TOKEN = "the settings of the GitHub App that issued it (ghs_ and ghr_ belong to an app)"
+
+
+def registry_supports_tokens(scope: str | None) -> bool:
+    """Registries known to take `_authToken`: npmjs and GitHub Packages."""
+    registry = _registry(scope)
+    return registry.startswith((_NPMJS_SCOPE, _GITHUB_SCOPE))
+
+
+def is_dead(kind: CredentialKind, scope: str | None) -> bool:
+    """A legacy UUID token for npmjs: npm revoked every classic token on 2025-12-09."""
+    return kind is CredentialKind.LEGACY_UUID_TOKEN and _registry(scope).startswith(_NPMJS_SCOPE)
+
+
+def token_status(kind: CredentialKind, scope: str | None) -> str:
+    """One sentence on whether the replaced token still works (it stays in git history)."""
+    if is_dead(kind, scope):
+        return "The token is still in git history"
+    if kind in (CredentialKind.NPM_TOKEN, CredentialKind.GITHUB_TOKEN, CredentialKind.OPAQUE_TOKEN):
+        return "The token is still valid and still in git history"
+    return "The token may still be valid, and it is still in git history"
+
+
+def how_to_revoke(kind: CredentialKind, shown: str, token: str, scope: str | None) -> str:
+    """What to do about a leaked token of this kind, as sentences without the last period.
+
+    `token` is only looked at (its prefix), never put in the text.
+    """
+    if kind in NPM_TOKEN_KINDS:
+        return (
+            f"Revoke it: `npm token list` shows it as {shown}; `npm token revoke <id>`, or "
+            f"Access Tokens on npmjs.com ({NPM_TOKENS_PAGE})"
+        )
+    if kind in GITHUB_TOKEN_KINDS:
+        page = next((p for prefix, p in _GITHUB_PAGES if token.startswith(prefix)), None)
+        return f"Revoke it in GitHub's settings: {page or _GITHUB_APP_TOKEN}"
+    where = registry_url_for_scope(_registry(scope))
+    if is_dead(kind, scope):
+        return (
+            "It no longer works (npm revoked every classic token on 2025-12-09), but it was "
+            "exposed: look for other copies of it (other registries, CI secrets, old "
+            "machines) and clean it out of git history"
+        )
+    if kind is CredentialKind.LEGACY_UUID_TOKEN:
+        return (
+            f"Revoke it on {redact_url(where)}: npm revoked its own classic tokens on "
+            f"2025-12-09, but this registry is not npmjs and may still accept it"
+        )
+    return f"Revoke it on {redact_url(where)}, where it was issued"
+
+
 @dataclass(frozen=True)
 class TokenToFix:
     """A literal `_authToken` value `--fix` replaces by a `${VAR}` reference."""
@@ -141,6 +203,8 @@ class Replacement:
     variable: str
     shown: str  # the redacted token
     kind: CredentialKind
+    status: str  # token_status(): whether it still works
+    revoke: str  # how_to_revoke(): what to do about it
 
 
 @dataclass
@@ -192,8 +256,16 @@ def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult
             continue
         name = names[item.scope]
         edits.append((span[0], span[1], "${" + name + "}"))
+        shown = redact(item.token, item.kind)
         result.replacements.append(
-            Replacement(item.entry.line, name, redact(item.token, item.kind), item.kind)
+            Replacement(
+                item.entry.line,
+                name,
+                shown,
+                item.kind,
+                token_status(item.kind, item.scope),
+                how_to_revoke(item.kind, shown, item.token, item.scope),
+            )
         )
     if not edits:
         return result
@@ -225,15 +297,9 @@ def describe(result: FixResult) -> list[str]:
     """What the user must still do: the fix removes the token from the file, not from npm."""
     lines = []
     for item in result.replacements:
-        how = (
-            f"`npm token list` shows it as {item.shown}; revoke it with `npm token revoke <id>` "
-            f"or at https://www.npmjs.com/settings/~/tokens"
-            if item.kind in (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM)
-            else "revoke it where it was issued"
-        )
         lines.append(
             f"{result.path}:{item.line}: replaced the {item.kind.value} {item.shown} with "
-            f"${{{item.variable}}}. The token is still valid and still in git history: {how}; "
-            f"then set {item.variable} in the environment where npm runs."
+            f"${{{item.variable}}}. {item.status}. {item.revoke}. Then set {item.variable} in the "
+            f"environment where npm runs."
         )
     return lines

@@ -15,6 +15,7 @@ from npmrc_samples import (
     NPM_TOKEN,
     NPM_TOKEN_2,
     NPM_TOKEN_BAD_CHECKSUM,
+    OPAQUE_TOKEN,
     PASSWORD_VALUE,
     UUID_TOKEN,
     Runner,
@@ -99,10 +100,10 @@ def test_fix_exit_code_message_and_redaction(run: Runner, project: Path) -> None
     assert out == "npm-guard: no findings (1 file scanned)\n"  # the report is after the fix
     assert err == (
         f"npm-guard: .npmrc:1: replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}. "
-        "The token is still valid and still in git history: `npm token list` shows it as "
-        f"{redacted(NPM_TOKEN)}; revoke it with `npm token revoke <id>` or at "
-        "https://www.npmjs.com/settings/~/tokens; then set NPM_TOKEN in the environment "
-        "where npm runs.\n"
+        "The token is still valid and still in git history. Revoke it: `npm token list` "
+        f"shows it as {redacted(NPM_TOKEN)}; `npm token revoke <id>`, or Access Tokens on "
+        "npmjs.com (https://www.npmjs.com/settings/~/tokens). Then set NPM_TOKEN in the "
+        "environment where npm runs.\n"
     )
     assert NPM_TOKEN not in out + err
 
@@ -117,15 +118,61 @@ def test_fix_of_a_quoted_token_before_a_comment(run: Runner, project: Path) -> N
     assert f"replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}" in err
 
 
-def test_fix_of_other_token_kinds_says_to_revoke_without_showing_them(
-    run: Runner, project: Path
+FINE_GRAINED_TOKEN = "github_pat_" + "Q7w" * 7 + "x_" + "Zr4Tb" * 11 + "Kp9y"
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (
+            f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}",
+            "replaced the GitHub token <redacted, 40 chars, sha256:"
+            "…with ${GITHUB_TOKEN}. The token is still valid and still in git history. "
+            "Revoke it in GitHub's settings: https://github.com/settings/tokens "
+            "(personal access tokens, classic). Then set GITHUB_TOKEN",
+        ),
+        (
+            f"//npm.pkg.github.com/:_authToken={FINE_GRAINED_TOKEN}",
+            "Revoke it in GitHub's settings: https://github.com/settings/personal-access-tokens "
+            "(fine-grained tokens). Then set GITHUB_TOKEN",
+        ),
+        (
+            f"//registry.npmjs.org/:_authToken={UUID_TOKEN}",
+            "replaced the legacy UUID npm token <redacted, 36 chars, sha256:"
+            "…with ${NPM_TOKEN}. The token is still in git history. It no longer works "
+            "(npm revoked every classic token on 2025-12-09), but it was exposed: look for "
+            "other copies of it (other registries, CI secrets, old machines) and clean it out "
+            "of git history. Then set NPM_TOKEN",
+        ),
+        (
+            f"//npm.corp.example/:_authToken={UUID_TOKEN}",
+            "The token may still be valid, and it is still in git history. Revoke it on "
+            "https://npm.corp.example/: npm revoked its own classic tokens on 2025-12-09, but "
+            "this registry is not npmjs and may still accept it. Then set "
+            "NPM_TOKEN_NPM_CORP_EXAMPLE",
+        ),
+        (
+            f"//npm.corp.example/:_authToken={OPAQUE_TOKEN}",
+            "The token is still valid and still in git history. Revoke it on "
+            "https://npm.corp.example/, where it was issued. Then set NPM_TOKEN_NPM_CORP_EXAMPLE",
+        ),
+        (
+            f"//npm.corp.example/:_authToken={NPM_TOKEN_BAD_CHECKSUM}",
+            "The token may still be valid, and it is still in git history. Revoke it: "
+            "`npm token list` shows it as",
+        ),
+    ],
+)
+def test_fix_says_how_to_revoke_each_kind_without_showing_it(
+    run: Runner, project: Path, line: str, says: str
 ) -> None:
-    write(project / ".npmrc", f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n")
+    write(project / ".npmrc", line + "\n")
     code, _, err = run("scan", "--fix", ".npmrc")
     assert code == 1
-    assert "replaced the GitHub token <redacted, 40 chars, sha256:" in err
-    assert "revoke it where it was issued" in err
-    assert GITHUB_TOKEN not in err
+    for part in says.split("…"):
+        assert part in err
+    token = line.partition("=")[2]
+    assert token not in err and token[8:] not in err
 
 
 def test_fix_is_idempotent(run: Runner, project: Path) -> None:

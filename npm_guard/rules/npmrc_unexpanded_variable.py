@@ -61,6 +61,7 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
                     f"{what} is sent as that literal text"
                 ),
                 key=f"{entry.key}:{variable.text}",
+                tip=_rewrite_tip(entry, value, variable.text, _variable_name(variable.text)),
             )
         yield from _not_a_variable_name(npmrc, entry, value, what)
 
@@ -75,6 +76,30 @@ def literal_url_passwords(value: str) -> list[tuple[int, int]]:
 
 
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _variable_name(text: str) -> str | None:
+    """The variable meant by `$NPM_TOKEN`, `%X%`, `${{ secrets.NPM_TOKEN }}`…: its last name."""
+    names = _ENV_NAME_RE.findall(text)
+    return names[-1] if names else None
+
+
+def _rewrite_tip(entry: NpmrcEntry, value: str, text: str, name: str | None) -> str:
+    """The line as npm would expand it, for this key (a literal part is never repeated)."""
+    if name is None:
+        return ""
+    reference = "${" + name + "}"
+    if value.strip() == text:
+        return (
+            f"npm expands only ${{VAR}} (or ${{VAR?}} for 'empty when unset'): write "
+            f"{entry.key}={reference} and set {name} in the environment."
+        )
+    return (
+        f"npm expands only ${{VAR}} (or ${{VAR?}} for 'empty when unset'): write {reference} "
+        f"instead of {text} and set {name} in the environment."
+    )
+
+
 _SHELL_OPERATOR_RE = re.compile(r"[:=+-]")
 
 
@@ -99,4 +124,5 @@ def _not_a_variable_name(
                 f"that literal text"
             ),
             key=f"{entry.key}:{short_hash(text)}",
+            tip=_rewrite_tip(entry, value, text, head if _ENV_NAME_RE.fullmatch(head) else None),
         )
