@@ -211,3 +211,28 @@ def test_suppressed_fixtures_report_everything_with_no_ignores() -> None:
         target = Target(str(path), path.name, NPMRC)
         everything = scan_target(target, root=str(FIXTURES), no_ignores=True)
         assert [f for f in everything if f.rule.id == path.parent.name], path
+
+
+def _documented_kinds() -> set[tuple[str, str]]:
+    """(kind, confidence) rows of the kinds table in docs/rules.md's plaintext section."""
+    docs = (Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = docs.split("## npmrc-plaintext-credential", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[2] in ("high", "medium", "low"):
+            rows.add((cells[0], cells[2]))
+    return rows
+
+
+def test_every_reported_kind_is_documented_with_its_confidence() -> None:
+    """Each (credential_kind, confidence) the fixtures produce has a row in docs/rules.md."""
+    documented = _documented_kinds()
+    reported = {
+        (f.properties["credential_kind"], f.effective_confidence.value)
+        for path in BAD
+        for f in scan_fixture(path)
+        if f.rule.id == "npmrc-plaintext-credential" and "credential_kind" in f.properties
+    }
+    assert ("token", "medium") in reported and ("basic auth (_auth)", "medium") in reported
+    assert reported - documented == set()
