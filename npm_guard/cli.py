@@ -104,8 +104,9 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     parser.add_argument(
         "--fix-variable",
         metavar="NAME",
-        help="variable name for --fix (default: NPM_TOKEN for npmjs, "
-        "derived from the host otherwise)",
+        help="variable name for --fix, for a file with literal tokens for one registry "
+        "(default: NPM_TOKEN for npmjs, GITHUB_TOKEN for GitHub Packages, derived from "
+        "the host, and the path where needed, otherwise)",
     )
     parser.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     parser.add_argument(
@@ -264,7 +265,7 @@ def github_blob_url(environ: Mapping[str, str]) -> str | None:
 
 
 def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str | None) -> bool:
-    from npm_guard.fix import describe, fix_npmrc
+    from npm_guard.fix import check_fix_variable, describe, fix_npmrc
     from npm_guard.scan import NPMRC, discover
 
     notices: list[str] = []
@@ -276,6 +277,9 @@ def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str 
         targets = [(p, display_path(p, root)) for p in paths]
     else:
         targets = []
+    if options.fix_variable is not None:  # refused for one file: no file is rewritten
+        for path, display in targets:
+            check_fix_variable(path, display, options.fix_variable)
     changed = False
     for path, display in targets:
         result = fix_npmrc(path, display, options.fix_variable)

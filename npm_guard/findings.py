@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from enum import Enum
 
 from npm_guard._record import dataclass, field, replace
@@ -68,6 +68,8 @@ class Finding:
     `key` identifies what the finding is about without its position (for example
     `//registry.npmjs.org/:_authToken` or `job publish / env NODE_AUTH_TOKEN`), so the
     fingerprint survives edits above the finding. It must never hold a secret.
+    `occurrence` tells apart findings that share rule, path and key (the same key on two
+    lines, the same token in two comments): `number_occurrences()` sets it.
     """
 
     rule: Rule
@@ -78,6 +80,7 @@ class Finding:
     severity: Severity | None = None
     confidence: Confidence | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
+    occurrence: int = 1
 
     @property
     def rule_id(self) -> str:
@@ -97,10 +100,14 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """A stable hash of rule, path and key: line numbers are left out on purpose."""
+        """A stable hash of rule, path, key and occurrence: line numbers are left out on
+        purpose. The first occurrence hashes as it did before occurrences were counted."""
         import hashlib
 
-        raw = "\0".join((self.rule.id, self.location.path, self.key))
+        parts = [self.rule.id, self.location.path, self.key]
+        if self.occurrence > 1:
+            parts.append(str(self.occurrence))
+        raw = "\0".join(parts)
         return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def with_severity(self, severity: Severity) -> Finding:
@@ -111,3 +118,21 @@ def sort_key(finding: Finding) -> tuple[str, int, int, str]:
     """Order findings by file, then position, then rule id."""
     loc = finding.location
     return (loc.path, loc.line, loc.column, finding.rule.id)
+
+
+def number_occurrences(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings in their order, each the n-th of its rule, path and key in file order.
+
+    Every reporter that writes fingerprints calls this, so two findings never share one
+    (code scanning would merge them into one alert) and the count, unlike a line number,
+    does not change when lines are added above.
+    """
+    numbered = list(findings)
+    seen: dict[tuple[str, str, str], int] = {}
+    for index in sorted(range(len(numbered)), key=lambda i: sort_key(numbered[i])):
+        finding = numbered[index]
+        identity = (finding.rule.id, finding.location.path, finding.key)
+        seen[identity] = occurrence = seen.get(identity, 0) + 1
+        if finding.occurrence != occurrence:
+            numbered[index] = replace(finding, occurrence=occurrence)
+    return numbered

@@ -9,10 +9,29 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Sequence
 
 from npm_guard._record import dataclass, field
-from npm_guard.npmrc import NpmrcEntry, env_references, parse_npmrc, split_scoped_key
-from npm_guard.secrets import CredentialKind, classify_token_value, redact
+from npm_guard.errors import NpmGuardError
+from npm_guard.npmrc import (
+    NpmrcEntry,
+    NpmrcFile,
+    env_references,
+    parse_npmrc,
+    registry_url_for_scope,
+    split_scoped_key,
+)
+from npm_guard.secrets import (
+    CredentialKind,
+    classify_token_value,
+    kept_quotes_inner,
+    redact,
+    redact_url,
+)
+
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from npm_guard.scan import FileText
 
 _NPMJS_SCOPE = "//registry.npmjs.org/"
 _GITHUB_SCOPE = "//npm.pkg.github.com/"
@@ -20,13 +39,162 @@ _GITHUB_SCOPE = "//npm.pkg.github.com/"
 
 def variable_for_scope(scope: str | None) -> str:
     """`NPM_TOKEN` for npmjs (or an unscoped key), `GITHUB_TOKEN` for GitHub Packages,
-    `NPM_TOKEN_<HOST>` for any other registry."""
+    `NPM_TOKEN_<HOST>` for any other registry: the name before `variables_for_scopes()`
+    tells apart registries of one file that share it."""
     if scope is None or scope.startswith(_NPMJS_SCOPE):
         return "NPM_TOKEN"
     if scope.startswith(_GITHUB_SCOPE):
         return "GITHUB_TOKEN"
     host = scope[2:].split("/", 1)[0]
-    return "NPM_TOKEN_" + re.sub(r"[^A-Za-z0-9]+", "_", host).strip("_").upper()
+    return "NPM_TOKEN_" + _env_word(host)
+
+
+def _env_word(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
+
+
+def _registry(scope: str | None) -> str:
+    """The registry a scope stands for: an unscoped key is npm's default, npmjs."""
+    return _NPMJS_SCOPE if scope is None else scope
+
+
+def variables_for_scopes(scopes: Iterable[str | None]) -> dict[str | None, str]:
+    """A variable per registry of one file, distinct between registries.
+
+    Registries whose names would be the same (`//a.example.com/` and
+    `//a.example.com/sub/`) get their path added (`NPM_TOKEN_A_EXAMPLE_COM_SUB`), all
+    but the one at the host's root; a name still taken gets `_2`, `_3`….
+    """
+    given = list(dict.fromkeys(scopes))
+    registries = list(dict.fromkeys(_registry(scope) for scope in given))
+    bases = [variable_for_scope(registry) for registry in registries]
+    by_registry: dict[str, str] = {}
+    taken: set[str] = set()
+    for registry, name in zip(registries, bases):
+        path = _env_word(registry[2:].partition("/")[2])
+        if bases.count(name) > 1 and path:
+            name = f"{name}_{path}"
+        candidate, number = name, 2
+        while candidate in taken:
+            candidate, number = f"{name}_{number}", number + 1
+        taken.add(candidate)
+        by_registry[registry] = candidate
+    return {scope: by_registry[_registry(scope)] for scope in given}
+
+
+def registry_words(scope: str | None) -> str:
+    """A registry as error messages name it."""
+    return "unscoped (every registry)" if scope is None else redact_url(scope)
+
+
+NPM_TOKENS_PAGE = "https://www.npmjs.com/settings/~/tokens"
+NPM_TOKEN_KINDS = (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM)
+GITHUB_TOKEN_KINDS = (CredentialKind.GITHUB_TOKEN, CredentialKind.GITHUB_TOKEN_BAD_CHECKSUM)
+# Where each kind of GitHub token is revoked, by its prefix.
+_GITHUB_PAGES = (
+    ("github_pat_", "https://github.com/settings/personal-access-tokens (fine-grained tokens)"),
+    ("ghp_", "https://github.com/settings/tokens (personal access tokens, classic)"),
+    ("gho_", "https://github.com/settings/applications (the OAuth app it was issued to)"),
+    ("ghu_", "https://github.com/settings/applications (the GitHub App it was issued to)"),
+)
+_GITHUB_APP_TOKEN = "the settings of the GitHub App that issued it (ghs_ and ghr_ belong to an app)"
+
+
+def registry_supports_tokens(scope: str | None) -> bool:
+    """Registries known to take `_authToken`: npmjs and GitHub Packages."""
+    registry = _registry(scope)
+    return registry.startswith((_NPMJS_SCOPE, _GITHUB_SCOPE))
+
+
+def is_dead(kind: CredentialKind, scope: str | None) -> bool:
+    """A legacy UUID token for npmjs: npm revoked every classic token on 2025-12-09."""
+    return kind is CredentialKind.LEGACY_UUID_TOKEN and _registry(scope).startswith(_NPMJS_SCOPE)
+
+
+def token_status(kind: CredentialKind, scope: str | None) -> str:
+    """One sentence on whether the replaced token still works (it stays in git history)."""
+    if is_dead(kind, scope):
+        return "The token is still in git history"
+    if kind in (CredentialKind.NPM_TOKEN, CredentialKind.GITHUB_TOKEN, CredentialKind.OPAQUE_TOKEN):
+        return "The token is still valid and still in git history"
+    return "The token may still be valid, and it is still in git history"
+
+
+def how_to_revoke(kind: CredentialKind, shown: str, token: str, scope: str | None) -> str:
+    """What to do about a leaked token of this kind, as sentences without the last period.
+
+    `token` is only looked at (its prefix), never put in the text.
+    """
+    if kind in NPM_TOKEN_KINDS:
+        return (
+            f"Revoke it: `npm token list` shows it as {shown}; `npm token revoke <id>`, or "
+            f"Access Tokens on npmjs.com ({NPM_TOKENS_PAGE})"
+        )
+    if kind in GITHUB_TOKEN_KINDS:
+        page = next((p for prefix, p in _GITHUB_PAGES if token.startswith(prefix)), None)
+        return f"Revoke it in GitHub's settings: {page or _GITHUB_APP_TOKEN}"
+    where = registry_url_for_scope(_registry(scope))
+    if is_dead(kind, scope):
+        return (
+            "It no longer works (npm revoked every classic token on 2025-12-09), but it was "
+            "exposed: look for other copies of it (other registries, CI secrets, old "
+            "machines) and clean it out of git history"
+        )
+    if kind is CredentialKind.LEGACY_UUID_TOKEN:
+        return (
+            f"Revoke it on {redact_url(where)}: npm revoked its own classic tokens on "
+            f"2025-12-09, but this registry is not npmjs and may still accept it"
+        )
+    return f"Revoke it on {redact_url(where)}, where it was issued"
+
+
+@dataclass(frozen=True)
+class TokenToFix:
+    """A literal `_authToken` value `--fix` replaces by a `${VAR}` reference."""
+
+    entry: NpmrcEntry
+    scope: str | None
+    token: str  # the token, without quotes npm kept around it
+    kind: CredentialKind
+
+
+def tokens_to_fix(npmrc: NpmrcFile) -> list[TokenToFix]:
+    """The literal `_authToken` values of a file that `--fix` rewrites, in file order."""
+    found = []
+    for entry in npmrc.entries:
+        scoped = split_scoped_key(entry.key)
+        value = entry.string_value
+        if scoped.name != "_authToken" or value is None or env_references(value):
+            continue
+        token = kept_quotes_inner(value)
+        kind = classify_token_value(token)
+        if kind is None or "$" in value or "%" in value or "{{" in value:
+            continue
+        found.append(TokenToFix(entry, scoped.scope, token, kind))
+    return found
+
+
+def fix_variables(
+    tokens: Sequence[TokenToFix], variable: str | None = None, *, path: str = ".npmrc"
+) -> dict[str | None, str]:
+    """The variable for each registry with a token to fix.
+
+    `variable` (`--fix-variable`) names the one registry of the file; a file with tokens
+    for several registries is refused (NpmGuardError, exit 2) rather than given one name
+    for different tokens.
+    """
+    scopes = [token.scope for token in tokens]
+    if variable is None:
+        return variables_for_scopes(scopes)
+    registries = list(dict.fromkeys(_registry(scope) for scope in scopes))
+    if len(registries) > 1:
+        named = ", ".join(registry_words(scope) for scope in dict.fromkeys(scopes))
+        raise NpmGuardError(
+            f"--fix-variable {variable}: {path} has literal tokens for {len(registries)} "
+            f"registries ({named}); one variable cannot hold them all. Run --fix without "
+            f"--fix-variable (each registry gets its own variable) or edit the file by hand"
+        )
+    return dict.fromkeys(scopes, variable)
 
 
 @dataclass(frozen=True)
@@ -35,6 +203,8 @@ class Replacement:
     variable: str
     shown: str  # the redacted token
     kind: CredentialKind
+    status: str  # token_status(): whether it still works
+    revoke: str  # how_to_revoke(): what to do about it
 
 
 @dataclass
@@ -53,33 +223,50 @@ def _token_span(entry: NpmrcEntry, value: str) -> tuple[int, int] | None:
     return entry.value_start + offset, entry.value_start + offset + len(value)
 
 
-def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult:
-    """Rewrite literal `_authToken` values of one file in place; say what was replaced."""
+def _readable(path: str) -> FileText:
     from npm_guard.scan import read_text
 
-    result = FixResult(display)
     # The scan's own reader: a FIFO named .npmrc must not block, a directory or a huge
     # file is not rewritten. Invalid UTF-8 is not rewritten either (it would not round-trip).
-    content = read_text(path)
+    return read_text(path)
+
+
+def check_fix_variable(path: str, display: str, variable: str) -> None:
+    """Refuse `--fix-variable` for a file before any file is rewritten (see fix_variables)."""
+    content = _readable(path)
+    if content.problem is None and content.text is not None:
+        fix_variables(tokens_to_fix(parse_npmrc(content.text, display)), variable, path=display)
+
+
+def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult:
+    """Rewrite literal `_authToken` values of one file in place; say what was replaced."""
+    result = FixResult(display)
+    content = _readable(path)
     if content.problem is not None or content.text is None:
         result.problem = f"not fixed: {content.problem}"
         return result
     text = content.text
+    tokens = tokens_to_fix(parse_npmrc(text, display))
+    names = fix_variables(tokens, variable, path=display)
     edits: list[tuple[int, int, str]] = []
-    for entry in parse_npmrc(text, display).entries:
-        scoped = split_scoped_key(entry.key)
-        value = entry.string_value
-        if scoped.name != "_authToken" or value is None or env_references(value):
-            continue
-        kind = classify_token_value(value)
-        if kind is None or "$" in value or "%" in value or "{{" in value:
-            continue
-        span = _token_span(entry, value)
+    for item in tokens:
+        # The whole value, quotes npm kept included: `${VAR}` must be all npm reads.
+        span = _token_span(item.entry, item.entry.string_value or "")
         if span is None:
             continue
-        name = variable or variable_for_scope(scoped.scope)
+        name = names[item.scope]
         edits.append((span[0], span[1], "${" + name + "}"))
-        result.replacements.append(Replacement(entry.line, name, redact(value, kind), kind))
+        shown = redact(item.token, item.kind)
+        result.replacements.append(
+            Replacement(
+                item.entry.line,
+                name,
+                shown,
+                item.kind,
+                token_status(item.kind, item.scope),
+                how_to_revoke(item.kind, shown, item.token, item.scope),
+            )
+        )
     if not edits:
         return result
     for start, end, new in sorted(edits, reverse=True):
@@ -110,15 +297,9 @@ def describe(result: FixResult) -> list[str]:
     """What the user must still do: the fix removes the token from the file, not from npm."""
     lines = []
     for item in result.replacements:
-        how = (
-            f"`npm token list` shows it as {item.shown}; revoke it with `npm token revoke <id>` "
-            f"or at https://www.npmjs.com/settings/~/tokens"
-            if item.kind in (CredentialKind.NPM_TOKEN, CredentialKind.NPM_TOKEN_BAD_CHECKSUM)
-            else "revoke it where it was issued"
-        )
         lines.append(
             f"{result.path}:{item.line}: replaced the {item.kind.value} {item.shown} with "
-            f"${{{item.variable}}}. The token is still valid and still in git history: {how}; "
-            f"then set {item.variable} in the environment where npm runs."
+            f"${{{item.variable}}}. {item.status}. {item.revoke}. Then set {item.variable} in the "
+            f"environment where npm runs."
         )
     return lines

@@ -730,7 +730,8 @@ def nerf_dart(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path or "/"
     directory = path[: path.rfind("/") + 1]
-    return f"//{parts.netloc}{directory}"
+    # npm builds it from URL.host, which has no user:password@ part.
+    return f"//{parts.netloc.rpartition('@')[2]}{directory}"
 
 
 def registry_url_for_scope(scope: str) -> str:

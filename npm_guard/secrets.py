@@ -159,6 +159,17 @@ def find_tokens(text: str, *, uuids: bool = False) -> Iterator[Credential]:
     yield from found
 
 
+def kept_quotes_inner(value: str) -> str:
+    """The text inside quotes that npm kept: `'npm_…' ; note` is read as `'npm_…'`.
+
+    ini strips quotes only when they wrap the whole value; with a comment after them it
+    cuts the comment and keeps the quotes, so npm sends them as part of the value.
+    """
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
 def classify_token_value(value: str) -> CredentialKind | None:
     """The kind of a whole `_authToken` value, or None for a placeholder / empty value."""
     value = value.strip()
@@ -208,6 +219,51 @@ def redact(value: str, kind: CredentialKind | None = None) -> str:
     return f"<redacted, {len(value)} chars, sha256:{short_hash(value)}>"
 
 
+HIDDEN = "***"
+# `scheme://userinfo@`: WHATWG URL parsing ends the user info at the last `@` before the
+# path, and splits user from password at the first `:`.
+_URL_USERINFO_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
+
+
+@dataclass(frozen=True)
+class UrlUserinfo:
+    """The `user:password@` of a URL in some text; offsets index that text."""
+
+    user: str
+    password: str | None  # None: no `:` at all (`https://token@host/`)
+    start: int  # of the user info
+    password_start: int  # where the password starts (== end of the user info if None)
+    end: int  # of the user info, before the `@`
+
+
+def url_userinfo(text: str) -> Iterator[UrlUserinfo]:
+    """The user info of every URL in `text`, in order."""
+    for match in _URL_USERINFO_RE.finditer(text):
+        start, end = match.span("userinfo")
+        user, sep, password = match.group("userinfo").partition(":")
+        password_start = start + len(user) + len(sep)
+        yield UrlUserinfo(user, password if sep else None, start, password_start, end)
+
+
+def show_user(name: str) -> str:
+    """A user name as messages show it: as written, unless it holds a token."""
+    if any(find_tokens(name, uuids=True)):
+        return HIDDEN
+    return name
+
+
+def redact_url(text: str) -> str:
+    """Every URL in `text` without its password: `http://alice:***@registry.example.com/`.
+
+    A user part without a password is hidden too (`https://***@host/`): registries take
+    tokens there, and a user name that is a token is hidden as well.
+    """
+    for info in reversed(list(url_userinfo(text))):
+        shown = HIDDEN if info.password is None else f"{show_user(info.user)}:{HIDDEN}"
+        text = text[: info.start] + shown + text[info.end :]
+    return text
+
+
 def scrub(text: str, secrets: Iterator[str] | list[str] | tuple[str, ...] = ()) -> str:
     """Replace every token-shaped string and every given secret in `text` by its redaction.
 
@@ -219,6 +275,7 @@ def scrub(text: str, secrets: Iterator[str] | list[str] | tuple[str, ...] = ()) 
     spans = list(find_tokens(text))
     for cred in reversed(spans):
         text = text[: cred.start] + cred.redacted + text[cred.end :]
+    text = _MARKDOWN_TOKEN_RE.sub(_redact_markdown_match, text)
     return _ESCAPED_TOKEN_RE.sub(_redact_match, text)
 
 
@@ -231,6 +288,24 @@ _ESCAPED_TOKEN_RE = re.compile(
 )
 
 
-def _redact_match(match: re.Match[str]) -> str:
-    value = match.group()
+def _redact_token(value: str) -> str:
     return redact(value, CredentialKind.NPM_TOKEN if value.startswith("npm_") else None)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    return _redact_token(match.group())
+
+
+# A token in Markdown (the job summary) has its `_` escaped as `\_`, which hides it from
+# find_tokens(): `npm\_aBcD…` is still the whole token to a reader.
+_MARKDOWN_TOKEN_RE = re.compile(
+    r"(?<![A-Za-z0-9_\\])"
+    r"(?:npm\\_[A-Za-z0-9]{36}|gh[pousr]\\_[A-Za-z0-9]{36}"
+    r"|github\\_pat\\_[A-Za-z0-9]{22}\\_[A-Za-z0-9]{59})"
+    r"(?![A-Za-z0-9_])"
+)
+
+
+def _redact_markdown_match(match: re.Match[str]) -> str:
+    shown = _redact_token(match.group().replace("\\_", "_"))
+    return shown.replace("_", "\\_").replace("<", "&lt;").replace(">", "&gt;")

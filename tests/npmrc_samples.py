@@ -48,6 +48,11 @@ AUTH_VALUE = base64.b64encode(f"{AUTH_USER}:{AUTH_PASSWORD}".encode()).decode()
 PASSWORD_PLAIN = "correct horse battery staple"
 PASSWORD_VALUE = base64.b64encode(PASSWORD_PLAIN.encode()).decode()
 URL_PASSWORD = "s3cr3t-Pa55w0rd"
+HTTP_URL_PASSWORD = "SuperSecretPw123"
+SCOPED_HTTP_URL_PASSWORD = "AnotherSecret999"
+# A token where a user name belongs: messages name users, never this one.
+TOKEN_AS_USER = make_token("npm_", 105)
+TOKEN_USER_AUTH_VALUE = base64.b64encode(f"{TOKEN_AS_USER}:pw-of-a-token-user".encode()).decode()
 
 
 def redacted(token: str) -> str:
@@ -67,6 +72,12 @@ EVERY_CREDENTIAL_NPMRC = (
     f"//pw.example.com/:_password={PASSWORD_VALUE}\n"
     f"@corp:registry=https://deploy:{URL_PASSWORD}@npm.corp.example/\n"
     f"# the previous token was {NPM_TOKEN_2}\n"
+    f"registry=http://alice:{HTTP_URL_PASSWORD}@registry.example.com/\n"
+    f"@corp2:registry=http://bob:{SCOPED_HTTP_URL_PASSWORD}@corp.example.com/npm/\n"
+    f"//corp.example.com/npm/:_authToken=${{CORP_TOKEN}}\n"
+    f"//z.example.com/:username={TOKEN_AS_USER}\n"
+    f"//z.example.com/:_password={PASSWORD_VALUE}\n"
+    f"//y.example.com/:_auth={TOKEN_USER_AUTH_VALUE}\n"
 )
 EVERY_SECRET = (
     NPM_TOKEN,
@@ -80,6 +91,10 @@ EVERY_SECRET = (
     PASSWORD_VALUE,
     PASSWORD_PLAIN,
     URL_PASSWORD,
+    HTTP_URL_PASSWORD,
+    SCOPED_HTTP_URL_PASSWORD,
+    TOKEN_AS_USER,
+    TOKEN_USER_AUTH_VALUE,
 )
 
 

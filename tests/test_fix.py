@@ -15,6 +15,7 @@ from npmrc_samples import (
     NPM_TOKEN,
     NPM_TOKEN_2,
     NPM_TOKEN_BAD_CHECKSUM,
+    OPAQUE_TOKEN,
     PASSWORD_VALUE,
     UUID_TOKEN,
     Runner,
@@ -24,7 +25,7 @@ from npmrc_samples import (
 )
 
 from npm_guard import cli
-from npm_guard.fix import fix_npmrc, variable_for_scope
+from npm_guard.fix import fix_npmrc, variable_for_scope, variables_for_scopes
 from npm_guard.hooks import npmrc_credentials
 
 
@@ -99,23 +100,79 @@ def test_fix_exit_code_message_and_redaction(run: Runner, project: Path) -> None
     assert out == "npm-guard: no findings (1 file scanned)\n"  # the report is after the fix
     assert err == (
         f"npm-guard: .npmrc:1: replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}. "
-        "The token is still valid and still in git history: `npm token list` shows it as "
-        f"{redacted(NPM_TOKEN)}; revoke it with `npm token revoke <id>` or at "
-        "https://www.npmjs.com/settings/~/tokens; then set NPM_TOKEN in the environment "
-        "where npm runs.\n"
+        "The token is still valid and still in git history. Revoke it: `npm token list` "
+        f"shows it as {redacted(NPM_TOKEN)}; `npm token revoke <id>`, or Access Tokens on "
+        "npmjs.com (https://www.npmjs.com/settings/~/tokens). Then set NPM_TOKEN in the "
+        "environment where npm runs.\n"
     )
     assert NPM_TOKEN not in out + err
 
 
-def test_fix_of_other_token_kinds_says_to_revoke_without_showing_them(
-    run: Runner, project: Path
-) -> None:
-    write(project / ".npmrc", f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n")
+def test_fix_of_a_quoted_token_before_a_comment(run: Runner, project: Path) -> None:
+    """npm keeps the quotes when a comment follows: the fix replaces them too, and names
+    the token inside as the npm token it is."""
+    npmrc = write(project / ".npmrc", f"//registry.npmjs.org/:_authToken='{NPM_TOKEN}' ; c\n")
     code, _, err = run("scan", "--fix", ".npmrc")
     assert code == 1
-    assert "replaced the GitHub token <redacted, 40 chars, sha256:" in err
-    assert "revoke it where it was issued" in err
-    assert GITHUB_TOKEN not in err
+    assert npmrc.read_text() == "//registry.npmjs.org/:_authToken=${NPM_TOKEN} ; c\n"
+    assert f"replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}" in err
+
+
+FINE_GRAINED_TOKEN = "github_pat_" + "Q7w" * 7 + "x_" + "Zr4Tb" * 11 + "Kp9y"
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (
+            f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}",
+            "replaced the GitHub token <redacted, 40 chars, sha256:"
+            "…with ${GITHUB_TOKEN}. The token is still valid and still in git history. "
+            "Revoke it in GitHub's settings: https://github.com/settings/tokens "
+            "(personal access tokens, classic). Then set GITHUB_TOKEN",
+        ),
+        (
+            f"//npm.pkg.github.com/:_authToken={FINE_GRAINED_TOKEN}",
+            "Revoke it in GitHub's settings: https://github.com/settings/personal-access-tokens "
+            "(fine-grained tokens). Then set GITHUB_TOKEN",
+        ),
+        (
+            f"//registry.npmjs.org/:_authToken={UUID_TOKEN}",
+            "replaced the legacy UUID npm token <redacted, 36 chars, sha256:"
+            "…with ${NPM_TOKEN}. The token is still in git history. It no longer works "
+            "(npm revoked every classic token on 2025-12-09), but it was exposed: look for "
+            "other copies of it (other registries, CI secrets, old machines) and clean it out "
+            "of git history. Then set NPM_TOKEN",
+        ),
+        (
+            f"//npm.corp.example/:_authToken={UUID_TOKEN}",
+            "The token may still be valid, and it is still in git history. Revoke it on "
+            "https://npm.corp.example/: npm revoked its own classic tokens on 2025-12-09, but "
+            "this registry is not npmjs and may still accept it. Then set "
+            "NPM_TOKEN_NPM_CORP_EXAMPLE",
+        ),
+        (
+            f"//npm.corp.example/:_authToken={OPAQUE_TOKEN}",
+            "The token is still valid and still in git history. Revoke it on "
+            "https://npm.corp.example/, where it was issued. Then set NPM_TOKEN_NPM_CORP_EXAMPLE",
+        ),
+        (
+            f"//npm.corp.example/:_authToken={NPM_TOKEN_BAD_CHECKSUM}",
+            "The token may still be valid, and it is still in git history. Revoke it: "
+            "`npm token list` shows it as",
+        ),
+    ],
+)
+def test_fix_says_how_to_revoke_each_kind_without_showing_it(
+    run: Runner, project: Path, line: str, says: str
+) -> None:
+    write(project / ".npmrc", line + "\n")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    for part in says.split("…"):
+        assert part in err
+    token = line.partition("=")[2]
+    assert token not in err and token[8:] not in err
 
 
 def test_fix_is_idempotent(run: Runner, project: Path) -> None:
@@ -130,18 +187,94 @@ def test_fix_is_idempotent(run: Runner, project: Path) -> None:
 
 
 def test_fix_variable_override(run: Runner, project: Path) -> None:
+    """One registry in the file (twice, and an unscoped key, which is npm's default)."""
     npmrc = write(
         project / ".npmrc",
         f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
-        f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n",
+        f"//registry.npmjs.org/:_authToken={NPM_TOKEN_2}\n"
+        f"_authToken={NPM_TOKEN}\n",
     )
     code, _, err = run("scan", "--fix", "--fix-variable", "CI_PUBLISH_TOKEN", ".npmrc")
     assert code == 1
     assert npmrc.read_text() == (
         "//registry.npmjs.org/:_authToken=${CI_PUBLISH_TOKEN}\n"
-        "//npm.pkg.github.com/:_authToken=${CI_PUBLISH_TOKEN}\n"
+        "//registry.npmjs.org/:_authToken=${CI_PUBLISH_TOKEN}\n"
+        "_authToken=${CI_PUBLISH_TOKEN}\n"
     )
     assert "set CI_PUBLISH_TOKEN in the environment" in err
+
+
+def test_fix_variable_refuses_several_registries(run: Runner, project: Path) -> None:
+    """One name for an npm, a GitHub and a UUID token would be wrong for two of them:
+    refused, naming the registries, and no file is rewritten, not even a good one."""
+    good = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+    several = (
+        f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+        f"//npm.pkg.github.com/:_authToken={GITHUB_TOKEN}\n"
+        f"//legacy.example.com/:_authToken={UUID_TOKEN}\n"
+    )
+    first = write(project / "a" / ".npmrc", good)
+    second = write(project / "b" / ".npmrc", several)
+    code, out, err = run("scan", "--fix", "--fix-variable", "MY_TOK", "a/.npmrc", "b/.npmrc")
+    assert code == 2
+    assert err == (
+        "npm-guard: error: --fix-variable MY_TOK: b/.npmrc has literal tokens for 3 "
+        "registries (//registry.npmjs.org/, //npm.pkg.github.com/, //legacy.example.com/); "
+        "one variable cannot hold them all. Run --fix without --fix-variable (each registry "
+        "gets its own variable) or edit the file by hand\n"
+    )
+    assert out == ""
+    assert first.read_text() == good and second.read_text() == several
+
+
+@pytest.mark.parametrize(
+    ("scopes", "variables"),
+    [
+        (
+            ["//a.example.com/", "//a.example.com/sub/"],
+            ["NPM_TOKEN_A_EXAMPLE_COM", "NPM_TOKEN_A_EXAMPLE_COM_SUB"],
+        ),
+        (
+            ["//a.example.com/x/", "//a.example.com/y/"],
+            ["NPM_TOKEN_A_EXAMPLE_COM_X", "NPM_TOKEN_A_EXAMPLE_COM_Y"],
+        ),
+        (
+            [None, "//registry.npmjs.org/", "//registry.npmjs.org/private/"],
+            ["NPM_TOKEN", "NPM_TOKEN", "NPM_TOKEN_PRIVATE"],
+        ),
+        (
+            ["//npm.pkg.github.com/", "//npm.pkg.github.com/my-org/"],
+            ["GITHUB_TOKEN", "GITHUB_TOKEN_MY_ORG"],
+        ),
+        (  # names that still meet get a number
+            ["//h.example/a-b/", "//h.example/a_b/", "//h.example/a.b/"],
+            ["NPM_TOKEN_H_EXAMPLE_A_B", "NPM_TOKEN_H_EXAMPLE_A_B_2", "NPM_TOKEN_H_EXAMPLE_A_B_3"],
+        ),
+        (  # alone, a registry keeps the short name
+            ["//a.example.com/sub/"],
+            ["NPM_TOKEN_A_EXAMPLE_COM"],
+        ),
+    ],
+)
+def test_variables_for_scopes_are_distinct_per_registry(
+    scopes: list[str | None], variables: list[str]
+) -> None:
+    names = variables_for_scopes(scopes)
+    assert [names[scope] for scope in scopes] == variables
+
+
+def test_fix_gives_registries_sharing_a_host_their_own_variables(
+    run: Runner, project: Path
+) -> None:
+    npmrc = write(
+        project / ".npmrc",
+        f"//a.example.com/:_authToken={NPM_TOKEN}\n//a.example.com/sub/:_authToken={NPM_TOKEN_2}\n",
+    )
+    assert run("scan", "--fix", ".npmrc")[0] == 1
+    assert npmrc.read_text() == (
+        "//a.example.com/:_authToken=${NPM_TOKEN_A_EXAMPLE_COM}\n"
+        "//a.example.com/sub/:_authToken=${NPM_TOKEN_A_EXAMPLE_COM_SUB}\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["1TOKEN", "MY-TOKEN", "MY TOKEN", "", "${X}"])

@@ -1,15 +1,17 @@
-"""No output ever contains a whole credential: every format, the hook, `--fix`, `--debug`.
+"""No output ever contains a whole credential: every format, the job summary, the hook,
+`--fix`, `--debug`.
 
 The secrets are collected from the credential-bearing fixtures with this file's own
 patterns (not npm-guard's), plus `npmrc_samples.EVERY_SECRET`: tokens, `_auth` values
 and the user:password they decode to, `_password` values and the password they decode
-to, and passwords in registry URLs.
+to, and passwords in registry URLs (https and http, `registry=` and `@scope:registry=`).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import re
 import shutil
@@ -83,10 +85,23 @@ def fixture_secrets() -> set[str]:
 ALL_SECRETS = sorted(fixture_secrets() | set(EVERY_SECRET), key=len, reverse=True)
 
 
+_WORKFLOW_COMMAND_ESCAPES = {"%25": "%", "%0D": "\r", "%0A": "\n", "%3A": ":", "%2C": ","}
+
+
 def readable(output: str, fmt: str = "text") -> str:
-    """What a reader of the output sees: JSON string escapes (`\\u2026`, `\\"`) decoded."""
+    """What a reader of the output sees, escapes decoded: JSON's (`\\u2026`, `\\"`),
+    workflow commands' (`%0A`, `%3A`), Markdown's (`\\_`) and HTML's (`&lt;`)."""
     if fmt in ("json", "sarif"):
         return output + json.dumps(json.loads(output), ensure_ascii=False)
+    if fmt == "github":
+        decoded = re.sub(
+            "|".join(_WORKFLOW_COMMAND_ESCAPES),
+            lambda m: _WORKFLOW_COMMAND_ESCAPES[m.group()],
+            output,
+        )
+        return output + "\n" + decoded
+    if fmt == "markdown":
+        return output + "\n" + re.sub(r"\\(.)", r"\1", html.unescape(output))
     return output
 
 
@@ -107,7 +122,14 @@ def test_the_collector_finds_what_it_must() -> None:
     assert "AKCp8kqX7T3vLm9ZRb2Wd4YcNf6Hs1Gu" in collected
     assert any(s.startswith("github_pat_") for s in collected)
     assert collect_secrets(EVERY_CREDENTIAL_NPMRC) >= set(EVERY_SECRET) - {NPM_TOKEN_2} - {"ci-bot"}
+    assert "Http-Pa55word" in collected  # http URL password
     assert len(ALL_SECRETS) >= 25
+
+
+def test_readable_decodes_what_each_format_escapes() -> None:
+    """Guard against a vacuous search: escaped secrets are found once decoded."""
+    assert "ab:cd" in readable("x ab%3Acd", "github")
+    assert "a_b<c" in readable("x a\\_b&lt;c", "markdown")
 
 
 @pytest.fixture
@@ -127,7 +149,10 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return files
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+FORMATS = ["text", "json", "sarif", "github"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_scan_output_in_every_format(
     fmt: str, tree: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -140,7 +165,7 @@ def test_scan_output_in_every_format(
     assert "ci-bot" in out  # the _auth user is named
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_hook_output_in_every_format(
     fmt: str, tree: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -150,6 +175,22 @@ def test_hook_output_in_every_format(
     assert_no_secret(out, fmt)
     assert_no_secret(err)
     assert redacted(NPM_TOKEN) in readable(out, fmt)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_job_summary(
+    fmt: str, tree: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Markdown summary, whose escaping (`npm\\_…`) hides tokens from a plain search."""
+    run = make_runner(cli.main, capsys)
+    summary = tmp_path / "summary.md"
+    code, _, err = run("scan", "--format", fmt, "--summary", str(summary), "--no-ignores", *tree)
+    assert code == (0 if fmt == "sarif" else 1)
+    markdown = summary.read_text(encoding="utf-8")
+    assert_no_secret(markdown, "markdown")
+    assert_no_secret(err)
+    assert redacted(NPM_TOKEN) in readable(markdown, "markdown")
+    assert "http://alice:***@registry.example.com/" in readable(markdown, "markdown")
 
 
 def test_directory_scan_output(tree: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,11 +8,12 @@ the offending line (consecutive `expect` lines all describe the next other line)
     //registry.npmjs.org/:_authToken=npm_…
 
 `line=N` names the line explicitly (for findings on line 1), and `severity=`,
-`confidence=`, `kind=` (the `credential_kind` property) and `says=` (a substring of
-the message) are checked when given. A bad fixture must produce exactly its declared
-findings, at least one of them of its folder's rule; an ok fixture none of its folder's
-rule (and nothing undeclared). The fixtures are read through the scanner's own file
-reader, so BOM, CRLF, invalid UTF-8 and binary content are part of the case.
+`confidence=`, `kind=` (the `credential_kind` property), `says=` (a substring of
+the message) and `tip=` (a substring of the fix tip) are checked when given. A bad
+fixture must produce exactly its declared findings, at least one of them of its folder's
+rule; an ok fixture none of its folder's rule (and nothing undeclared). The fixtures are
+read through the scanner's own file reader, so BOM, CRLF, invalid UTF-8 and binary
+content are part of the case.
 
 The fixture names end in `.npmrc` without being `.npmrc`, so the repository's own
 scan (which walks for files named exactly `.npmrc`) does not pick them up.
@@ -34,7 +35,7 @@ from npm_guard.scan import NPMRC, Target, scan_target
 FIXTURES = Path(__file__).parent / "fixtures" / "npmrc"
 _EXPECT_RE = re.compile(r"^[#;]\s*expect:\s*(?P<rule>[a-z0-9-]+)(?P<rest>.*)$")
 _LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
-_CHECKED = ("severity", "confidence", "kind", "says")
+_CHECKED = ("severity", "confidence", "kind", "says", "tip")
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,10 @@ def _check(path: Path) -> tuple[list[Finding], list[Expected]]:
             == (expectation.rule, expectation.line, expectation.column)
         ]
         for name, value in expectation.attributes:
-            if name == "says":
-                assert value in finding.message, (
-                    f"{path.name}:{expectation.declared_on}: {value!r} not in {finding.message!r}"
+            if name in ("says", "tip"):
+                text = finding.message if name == "says" else finding.effective_tip
+                assert value in text, (
+                    f"{path.name}:{expectation.declared_on}: {value!r} not in {text!r}"
                 )
             else:
                 assert _attribute(finding, name) == value, (
@@ -194,6 +196,13 @@ def test_expectation_parser_catches_mistakes(tmp_path: Path) -> None:
     )
     with pytest.raises(AssertionError, match="not in"):
         _check(says)
+    tip = tmp_path / "bad-tip.npmrc"
+    tip.write_text(
+        '# expect: npmrc-unexpanded-variable col=34 tip="nothing like it"\n'
+        "//registry.npmjs.org/:_authToken=$X\n"
+    )
+    with pytest.raises(AssertionError, match="not in"):
+        _check(tip)
 
 
 def test_suppressed_fixtures_report_everything_with_no_ignores() -> None:
@@ -202,3 +211,28 @@ def test_suppressed_fixtures_report_everything_with_no_ignores() -> None:
         target = Target(str(path), path.name, NPMRC)
         everything = scan_target(target, root=str(FIXTURES), no_ignores=True)
         assert [f for f in everything if f.rule.id == path.parent.name], path
+
+
+def _documented_kinds() -> set[tuple[str, str]]:
+    """(kind, confidence) rows of the kinds table in docs/rules.md's plaintext section."""
+    docs = (Path(__file__).parent.parent / "docs" / "rules.md").read_text(encoding="utf-8")
+    section = docs.split("## npmrc-plaintext-credential", 1)[1].split("\n## ", 1)[0]
+    rows = set()
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[2] in ("high", "medium", "low"):
+            rows.add((cells[0], cells[2]))
+    return rows
+
+
+def test_every_reported_kind_is_documented_with_its_confidence() -> None:
+    """Each (credential_kind, confidence) the fixtures produce has a row in docs/rules.md."""
+    documented = _documented_kinds()
+    reported = {
+        (f.properties["credential_kind"], f.effective_confidence.value)
+        for path in BAD
+        for f in scan_fixture(path)
+        if f.rule.id == "npmrc-plaintext-credential" and "credential_kind" in f.properties
+    }
+    assert ("token", "medium") in reported and ("basic auth (_auth)", "medium") in reported
+    assert reported - documented == set()

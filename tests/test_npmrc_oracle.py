@@ -429,3 +429,35 @@ BATCH = 30
 @given(cases=st.lists(_cases, min_size=BATCH, max_size=BATCH))
 def test_generated_npmrc_matches_npm(oracle: Oracle, cases: list[dict[str, Any]]) -> None:
     compare(oracle, cases)
+
+
+# npm's nerfDart builds `//host/dir/` from URL.host: a user:password@ is not part of it.
+NERF_DART_URLS = (
+    "https://registry.npmjs.org/",
+    "https://r.example.com/npm/repo",
+    "https://r.example.com:8443/api/npm/repo/",
+    "http://alice:pw@registry.example.com/",
+    "https://deploytoken@h.example:8443/a/b/",
+    "https://user:@h.example/x/",
+    "http://a:b@c@d.example/",
+)
+
+
+def test_nerf_dart_matches_npm(oracle: Oracle) -> None:
+    from npm_guard.npmrc import nerf_dart
+
+    node = shutil.which("node")
+    assert node is not None
+    script = (
+        "const nerfDart = require('@npmcli/config/lib/nerf-dart.js');"
+        "console.log(JSON.stringify(JSON.parse(process.argv[1]).map(nerfDart)))"
+    )
+    proc = subprocess.run(
+        [node, "-e", script, json.dumps(NERF_DART_URLS)],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert [nerf_dart(url) for url in NERF_DART_URLS] == json.loads(proc.stdout)

@@ -12,6 +12,7 @@ import pytest
 from npmrc_samples import EVERY_CREDENTIAL_NPMRC, NPM_TOKEN, Runner, make_runner, write
 
 from npm_guard import cli
+from npm_guard.findings import Finding, Location, number_occurrences
 from npm_guard.rules import all_rules
 from npm_guard.scan import scan_paths
 
@@ -151,7 +152,7 @@ def test_sarif_absolute_path_is_a_file_uri(
 def _fingerprints(root: Path) -> dict[tuple[str, str], tuple[str, int]]:
     result = scan_paths([str(root)], root=str(root))
     by_key: dict[tuple[str, str], tuple[str, int]] = {}
-    for finding in result.findings:
+    for finding in number_occurrences(result.findings):
         by_key[(finding.rule.id, finding.message)] = (finding.fingerprint, finding.location.line)
     return by_key
 
@@ -181,3 +182,72 @@ def test_fingerprint_changes_with_the_secret_and_the_file(tmp_path: Path) -> Non
     write(tmp_path / "c" / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN_2}\n")
     result = scan_paths([str(tmp_path)], root=str(tmp_path))
     assert len({f.fingerprint for f in result.findings}) == 3
+
+
+# The same token in two comments and the same key on two lines: four findings, each
+# with a rule, path and key it shares with another one.
+REPEATS = (
+    f"# old: {NPM_TOKEN}\n"
+    f"# older: {NPM_TOKEN}\n"
+    f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+    f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+)
+
+
+def _report_fingerprints(run: Runner, fmt: str) -> list[tuple[int, str]]:
+    """(line, fingerprint) of every finding in a JSON or SARIF report of the cwd."""
+    _, out, _ = run("scan", "--format", fmt, ".")
+    if fmt == "json":
+        return [(f["location"]["line"], f["fingerprint"]) for f in json.loads(out)["findings"]]
+    return [
+        (
+            r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            r["partialFingerprints"]["npmGuardFingerprint/v1"],
+        )
+        for r in json.loads(out)["runs"][0]["results"]
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_repeated_findings_get_distinct_fingerprints(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    npmrc = write(tmp_path / ".npmrc", REPEATS)
+    before = _report_fingerprints(run, fmt)
+    assert [line for line, _ in before] == [1, 2, 3, 4]
+    assert len({fingerprint for _, fingerprint in before}) == 4
+    write(npmrc, "# a comment\n\nsave-exact=true\n" + REPEATS)
+    after = _report_fingerprints(run, fmt)
+    assert after == [(line + 3, fingerprint) for line, fingerprint in before]
+
+
+def test_json_and_sarif_fingerprints_are_the_same(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / ".npmrc", REPEATS + "registry=http://npm.corp.example/\n")
+    assert _report_fingerprints(run, "json") == _report_fingerprints(run, "sarif")
+
+
+def test_a_single_finding_keeps_its_fingerprint(tmp_path: Path) -> None:
+    """Counting occurrences does not change the fingerprint of a finding that has no twin."""
+    write(tmp_path / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    (finding,) = scan_paths([str(tmp_path)], root=str(tmp_path)).findings
+    (numbered,) = number_occurrences([finding])
+    assert numbered.fingerprint == finding.fingerprint
+    assert numbered.occurrence == 1
+
+
+def test_occurrences_count_in_file_order_whatever_the_list_order() -> None:
+    """Workflow and online findings are numbered the same way as .npmrc ones."""
+    from npm_guard.rules import audit_incomplete, workflow_plaintext_credential
+
+    workflow_rule, online_rule = workflow_plaintext_credential.RULE, audit_incomplete.RULE
+    later = Finding(workflow_rule, Location("w.yml", 9), "m", "job / step 1/text:abcd")
+    earlier = Finding(workflow_rule, Location("w.yml", 4), "m", "job / step 1/text:abcd")
+    gaps = [Finding(online_rule, Location("a"), "m", "token T / incomplete") for _ in range(2)]
+    numbered = number_occurrences([later, earlier, *gaps])
+    assert [f.occurrence for f in numbered] == [2, 1, 1, 2]
+    assert len({f.fingerprint for f in numbered}) == 4
+    assert numbered[1].fingerprint == earlier.fingerprint

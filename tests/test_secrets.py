@@ -18,9 +18,13 @@ from npm_guard.secrets import (
     decode_basic_auth,
     find_tokens,
     is_placeholder,
+    kept_quotes_inner,
     redact,
+    redact_url,
     scrub,
     short_hash,
+    show_user,
+    url_userinfo,
 )
 
 # The sample npm token published with Kingfisher's npm rule: checksum valid.
@@ -255,3 +259,62 @@ def test_scrub_replaces_longer_secrets_first() -> None:
     scrubbed = scrub("value: abcdefgh", ["abcd", "abcdefgh"])
     assert "abcd" not in scrubbed
     assert f"sha256:{short_hash('abcdefgh')}" in scrubbed
+
+
+def test_scrub_sees_tokens_through_markdown_escapes() -> None:
+    """The job summary escapes `_` as `\\_`: `npm\\_…` is still the whole token to a reader."""
+    ghp = make_token("ghp_", 14)
+    escaped = [token.replace("_", "\\_") for token in (KINGFISHER_SAMPLE, ghp)]
+    text = f"user '{escaped[0]}' and {escaped[1]}"
+    scrubbed = scrub(text)
+    assert KINGFISHER_SAMPLE[4:] not in scrubbed and ghp[4:] not in scrubbed
+    assert "npm\\_UEui…KSCV" in scrubbed
+    assert "&lt;redacted, 40 chars" in scrubbed  # still Markdown: no raw `<` tag
+    assert scrub("a\\_b npm\\_short") == "a\\_b npm\\_short"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "http://alice:SuperSecretPw123@registry.example.com/",
+            "http://alice:***@registry.example.com/",
+        ),
+        (
+            "@corp:registry=http://bob:pw@corp.example/npm/",
+            "@corp:registry=http://bob:***@corp.example/npm/",
+        ),
+        ("https://deploytoken@h.example/", "https://***@h.example/"),  # a lone user may be a token
+        ("https://user:@h.example/", "https://user:***@h.example/"),
+        ("http://a:b@c@d.example/x@y", "http://a:***@d.example/x@y"),  # WHATWG: the last @
+        (f"https://{KINGFISHER_SAMPLE}:x@h/", "https://***:***@h/"),
+        ("https://registry.npmjs.org/", "https://registry.npmjs.org/"),
+        ("https://h.example/path@not-userinfo", "https://h.example/path@not-userinfo"),
+        ("x http://u:p1@h/ y https://v:p2@k/", "x http://u:***@h/ y https://v:***@k/"),
+    ],
+)
+def test_redact_url_hides_passwords(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_url_userinfo_spans() -> None:
+    text = "registry=https://deploy:pa$$w0rd@npm.corp.example/ and https://tok@h/"
+    first, second = url_userinfo(text)
+    assert (first.user, first.password) == ("deploy", "pa$$w0rd")
+    assert text[first.password_start : first.end] == "pa$$w0rd"
+    assert text[first.start : first.end] == "deploy:pa$$w0rd"
+    assert (second.user, second.password) == ("tok", None)
+
+
+def test_show_user_hides_a_token_used_as_a_user_name() -> None:
+    assert show_user("ci-bot") == "ci-bot"
+    assert show_user(KINGFISHER_SAMPLE) == "***"
+    assert show_user("87751d4c-a850-4e2c-84dc-da6a797d76de") == "***"
+
+
+@pytest.mark.parametrize(
+    ("value", "inner"),
+    [("'npm_x'", "npm_x"), ('"npm_x"', "npm_x"), ("'npm_x\"", "'npm_x\""), ("'", "'"), ("x", "x")],
+)
+def test_kept_quotes_inner(value: str, inner: str) -> None:
+    assert kept_quotes_inner(value) == inner

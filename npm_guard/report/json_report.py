@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from npm_guard import __version__
-from npm_guard.findings import Finding, Severity
+from npm_guard.findings import Finding, Severity, number_occurrences
 
 REPORT_VERSION = 1
 
@@ -44,7 +44,7 @@ def report_dict(findings: Sequence[Finding], *, files_scanned: int = 0) -> dict[
             "findings": len(findings),
             "bySeverity": by_severity,
         },
-        "findings": [finding_to_dict(f) for f in findings],
+        "findings": [finding_to_dict(f) for f in number_occurrences(findings)],
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from npm_guard import __version__
-from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.findings import Confidence, Finding, Rule, Severity, number_occurrences
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -109,7 +109,9 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
                 "originalUriBaseIds": {
                     SRCROOT: {"description": {"text": "The root of the scanned repository."}}
                 },
-                "results": [result_object(f, index[f.rule.id]) for f in findings],
+                "results": [
+                    result_object(f, index[f.rule.id]) for f in number_occurrences(findings)
+                ],
             }
         ],
     }

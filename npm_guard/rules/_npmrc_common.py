@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from npm_guard.findings import Location
 from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key, unexpanded_variables
+from npm_guard.secrets import redact_url
 
 NPMJS = "//registry.npmjs.org/"
+_ENV_STYLE_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 
 def registry_label(entry: NpmrcEntry) -> str:
@@ -13,7 +17,7 @@ def registry_label(entry: NpmrcEntry) -> str:
     scope = split_scoped_key(entry.key).scope
     if scope is None:
         return "every registry (the key has no //host/ prefix)"
-    return "https:" + scope if not scope.startswith("//localhost") else "http:" + scope
+    return redact_url("https:" + scope if not scope.startswith("//localhost") else "http:" + scope)
 
 
 def setting_name(entry: NpmrcEntry) -> str:
@@ -44,8 +48,14 @@ def only_unexpanded_variables(value: str) -> bool:
 
     `_authToken=$NPM_TOKEN` is a broken reference; `_password=pa$$word` is a literal
     password that happens to contain `$`, and must be reported (and shown) as a secret.
+    So is `_password=$Secr3tPw`: a bare `$name` counts as a variable only when the name
+    is written the way environment variables are (upper case, digits, `_`).
     """
-    variables = unexpanded_variables(value)
+    variables = [
+        v
+        for v in unexpanded_variables(value)
+        if v.form != "$VAR" or _ENV_STYLE_RE.fullmatch(v.text[1:])
+    ]
     if not variables:
         return False
     covered = "".join(

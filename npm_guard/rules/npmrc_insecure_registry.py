@@ -8,6 +8,7 @@ from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.hosts import is_loopback
 from npm_guard.npmrc import NpmrcFile, nerf_dart, split_scoped_key
 from npm_guard.rules._npmrc_common import value_location
+from npm_guard.secrets import redact_url
 
 RULE = Rule(
     id="npmrc-insecure-registry",
@@ -49,18 +50,19 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         if parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
             continue
         scope = nerf_dart(value.strip())
+        shown = redact_url(value.strip())  # a user:password@ in it is the other rule's finding
         sends_credentials = any(
             scope.startswith(c) or c.startswith(scope) for c in credential_scopes
         )
         if sends_credentials:
             message = (
-                f"{entry.key} is plain http ({value.strip()}) and this file has credentials "
+                f"{entry.key} is plain http ({shown}) and this file has credentials "
                 f"for it: the token crosses the network unencrypted"
             )
             severity = Severity.ERROR
         else:
             message = (
-                f"{entry.key} is plain http ({value.strip()}): packages can be tampered with "
+                f"{entry.key} is plain http ({shown}): packages can be tampered with "
                 f"in transit, and any credential configured later is sent unencrypted"
             )
             severity = Severity.WARNING
@@ -70,5 +72,5 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
             message=message,
             key=entry.key,
             severity=severity,
-            properties={"registry": value.strip()},
+            properties={"registry": shown},
         )

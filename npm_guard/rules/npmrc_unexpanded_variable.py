@@ -19,7 +19,7 @@ from npm_guard.rules._npmrc_common import (
     setting_name,
     value_location,
 )
-from npm_guard.secrets import short_hash
+from npm_guard.secrets import short_hash, url_userinfo
 
 RULE = Rule(
     id="npmrc-unexpanded-variable",
@@ -44,8 +44,14 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         # A literal credential that merely contains `$` is npmrc-plaintext-credential's:
         # quoting a piece of it here would leak part of the secret.
         literal_secret = secret and not only_unexpanded_variables(value)
+        # The same for the password of a URL (`https://deploy:pa$$w0rd@host/`).
+        literal_passwords = literal_url_passwords(value)
         # Judged on the value npm sees (after ini's unescaping), located in the raw text.
         for variable in [] if literal_secret else unexpanded_variables(value):
+            if any(
+                start < variable.end and variable.start < end for start, end in literal_passwords
+            ):
+                continue
             fragment = variable.text.lstrip("\\") if variable.form == "\\${VAR}" else variable.text
             yield Finding(
                 rule=RULE,
@@ -55,11 +61,45 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
                     f"{what} is sent as that literal text"
                 ),
                 key=f"{entry.key}:{variable.text}",
+                tip=_rewrite_tip(entry, value, variable.text, _variable_name(variable.text)),
             )
         yield from _not_a_variable_name(npmrc, entry, value, what)
 
 
+def literal_url_passwords(value: str) -> list[tuple[int, int]]:
+    """Spans of URL passwords in `value` that are literal secrets, not broken references."""
+    return [
+        (info.password_start, info.end)
+        for info in url_userinfo(value)
+        if info.password and not only_unexpanded_variables(info.password)
+    ]
+
+
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _variable_name(text: str) -> str | None:
+    """The variable meant by `$NPM_TOKEN`, `%X%`, `${{ secrets.NPM_TOKEN }}`…: its last name."""
+    names = _ENV_NAME_RE.findall(text)
+    return names[-1] if names else None
+
+
+def _rewrite_tip(entry: NpmrcEntry, value: str, text: str, name: str | None) -> str:
+    """The line as npm would expand it, for this key (a literal part is never repeated)."""
+    if name is None:
+        return ""
+    reference = "${" + name + "}"
+    if value.strip() == text:
+        return (
+            f"npm expands only ${{VAR}} (or ${{VAR?}} for 'empty when unset'): write "
+            f"{entry.key}={reference} and set {name} in the environment."
+        )
+    return (
+        f"npm expands only ${{VAR}} (or ${{VAR?}} for 'empty when unset'): write {reference} "
+        f"instead of {text} and set {name} in the environment."
+    )
+
+
 _SHELL_OPERATOR_RE = re.compile(r"[:=+-]")
 
 
@@ -84,4 +124,5 @@ def _not_a_variable_name(
                 f"that literal text"
             ),
             key=f"{entry.key}:{short_hash(text)}",
+            tip=_rewrite_tip(entry, value, text, head if _ENV_NAME_RE.fullmatch(head) else None),
         )

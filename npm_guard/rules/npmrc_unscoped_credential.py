@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
-from npm_guard.npmrc import NpmrcFile, split_scoped_key
+from npm_guard.fix import variable_for_scope
+from npm_guard.npmrc import ENV_REFERENCE_RE, NpmrcFile, nerf_dart, split_scoped_key
+from npm_guard.rules._npmrc_common import NPMJS
 
 RULE = Rule(
     id="npmrc-unscoped-credential",
@@ -25,6 +27,7 @@ UNSCOPED_AUTH_KEYS = frozenset(
 
 
 def check(npmrc: NpmrcFile) -> Iterator[Finding]:
+    registry = _configured_registry(npmrc)
     for entry in npmrc.top_level():
         if split_scoped_key(entry.key).scope is not None or entry.key not in UNSCOPED_AUTH_KEYS:
             continue
@@ -37,4 +40,31 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
                 f"including ones you do not control"
             ),
             key=entry.key,
+            tip=_tip(entry.key, entry.string_value, registry),
         )
+
+
+def _configured_registry(npmrc: NpmrcFile) -> str | None:
+    """The nerf-dart of this file's `registry=` (the last one, as npm reads it), if any."""
+    urls = [
+        e.string_value.strip()
+        for e in npmrc.top_level()
+        if e.key == "registry" and e.string_value and "://" in e.string_value
+    ]
+    return nerf_dart(urls[-1]) if urls else None
+
+
+def _tip(key: str, value: str | None, registry: str | None) -> str:
+    """The key for the registry `npm config fix` would pick: this file's, or npmjs."""
+    name = "_authToken" if key.lower() in ("_authtoken", "-authtoken") else key
+    if value is not None and ENV_REFERENCE_RE.fullmatch(value.strip()):
+        shown = "=" + value.strip()  # a reference is safe to repeat; a literal never is
+    elif name == "_authToken":
+        shown = "=${" + variable_for_scope(registry) + "}"
+    else:
+        shown = ""
+    which = "the registry= of this file" if registry else "npm's default registry"
+    return (
+        f"Prefix the key with the registry it is for: {registry or NPMJS}:{name}{shown} "
+        f"for {which} (`npm config fix` does this)."
+    )
