@@ -17,7 +17,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     confidence=Confidence.HIGH,
     tip="Create tokens with --expires (npm caps write tokens at 90 days) and rotate them; "
-    "set max_expiry_days for the token in the policy to choose the limit.",
+    "set `max-expiry-days` for the token under tokens: in the policy to choose the limit.",
     target="online",
     online=True,
 )
