@@ -46,6 +46,39 @@ def json_reply(body: object, status: int = 200, headers: Mapping[str, str] | Non
     return Reply(status, json.dumps(body).encode(), merged)
 
 
+class InFlight:
+    """Counts the requests the server holds at once, and holds the first `expect` of them.
+
+    The first requests wait until `expect` are in (or `patience` runs out), then a moment
+    longer (`settle`) in which a client that allowed more than `expect` would send one
+    more; after that every request passes at once. A request counts from its arrival
+    until its reply starts, so a client's next request can never overlap its last one.
+    """
+
+    def __init__(self, expect: int, *, settle: float = 0.2, patience: float = 10.0) -> None:
+        self.expect = expect
+        self.settle = settle
+        self.patience = patience
+        self.current = 0
+        self.peak = 0
+        self._open = False
+        self._cond = threading.Condition()
+
+    def hold(self) -> None:
+        with self._cond:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+            self._cond.notify_all()
+            if not self._open:
+                self._cond.wait_for(
+                    lambda: self._open or self.current >= self.expect, self.patience
+                )
+                self._cond.wait_for(lambda: self._open or self.current > self.expect, self.settle)
+                self._open = True
+                self._cond.notify_all()
+            self.current -= 1
+
+
 class FakeRegistry:
     """A threaded HTTP server; `routes` maps a path (with query) to a list of replies.
 
@@ -55,6 +88,7 @@ class FakeRegistry:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
+        self.in_flight: InFlight | None = None  # set to count (and hold) concurrent requests
         self._lock = threading.Lock()
         self._release = threading.Event()
         registry = self
@@ -146,6 +180,8 @@ class FakeRegistry:
                 reply = json_reply({"error": "Not found"}, 404)
             else:
                 reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if self.in_flight is not None:
+            self.in_flight.hold()
         if reply.action == "hang":
             self._release.wait(30)
             handler.close_connection = True
