@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -100,29 +100,22 @@ def run_audit(
     workers = max(1, min(request.concurrency, 2 * len(request.targets) + 2))
     packuments: dict[str, Future[FetchResult]] = {}
     collaborators: dict[str, Future[FetchResult]] = {}
-    done = 0
-    total = len(request.targets)
-
-    def count(_: Future[FetchResult]) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="npm-guard-audit") as pool:
         listing_future = profile_future = None
         if token:
             listing_future = pool.submit(fetch_token_list, client, token_registry)
             profile_future = pool.submit(client.get_json, profile_url(token_registry), "profile")
         for target in request.targets:
-            future = pool.submit(
+            packuments[target.name] = pool.submit(
                 client.get_json, package_url(target.registry, target.name), "packument"
             )
-            future.add_done_callback(count)
-            packuments[target.name] = future
             url = collaborators_url(target.registry, target.name)
             if client.authenticates(url):
                 collaborators[target.name] = pool.submit(client.get_json, url, "collaborators")
+        if progress is not None:
+            # Counted here, in the calling thread, so the count only ever goes up.
+            for done, _ in enumerate(as_completed(packuments.values()), start=1):
+                progress(done, len(packuments))
         listing = listing_future.result() if listing_future else None
         profile = profile_future.result() if profile_future else None
         fetched = {name: f.result() for name, f in packuments.items()}
