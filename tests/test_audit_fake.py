@@ -287,7 +287,11 @@ def test_self_attestation_counts_until_it_expires(fake: FakeRegistry, tmp_path: 
         )
     )
     valid = Attestation(
-        "bob", "auth-and-writes", datetime.date(2026, 2, 1), datetime.date(2026, 5, 1)
+        "bob",
+        "auth-and-writes",
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 5, 1),
+        registry=fake.url,
     )
     result = run(fake, tmp_path, Policy(attestations=(valid,)))
     assert result.findings == []
@@ -296,12 +300,92 @@ def test_self_attestation_counts_until_it_expires(fake: FakeRegistry, tmp_path: 
     assert "self-attested" in render_text_tables(result.facts)
 
     expired = Attestation(
-        "bob", "auth-and-writes", datetime.date(2025, 11, 1), datetime.date(2026, 2, 1)
+        "bob",
+        "auth-and-writes",
+        datetime.date(2025, 11, 1),
+        datetime.date(2026, 2, 1),
+        registry=fake.url,
     )
     finding = only(
         run(fake, tmp_path, Policy(attestations=(expired,))), "maintainer-2fa-unverified"
     )
     assert "expired on 2026-02-01" in finding.message
+
+
+@pytest.fixture
+def two_registries(tmp_path: Path) -> Iterator[tuple[FakeRegistry, FakeRegistry]]:
+    """A repository whose default registry is `home`; @acme/gadget publishes to `other`.
+
+    alice maintains a package on each, and the token is alice's on `home`: on `other`,
+    "alice" is another account, whatever its name.
+    """
+    with FakeRegistry() as home, FakeRegistry() as other:
+        (tmp_path / ".npmrc").write_text(f"registry={home.url}\n")
+        (tmp_path / "package.json").write_text(
+            json.dumps({"name": "root", "private": True, "workspaces": ["packages/*"]})
+        )
+        for folder, manifest in {
+            "a": {"name": "pkg-a"},
+            "b": {"name": "@acme/gadget", "publishConfig": {"registry": other.url}},
+        }.items():
+            (tmp_path / "packages" / folder).mkdir(parents=True)
+            (tmp_path / "packages" / folder / "package.json").write_text(json.dumps(manifest))
+        for registry, name in ((home, "pkg-a"), (other, "@acme/gadget")):
+            registry.packument(
+                packument_doc(
+                    name, ["alice", "bob"], [version_doc(name, "1.0.0", trusted="github")]
+                )
+            )
+        home.collaborators("pkg-a", {"alice": "write"})
+        home.profile(profile_doc("alice", {"pending": False, "mode": "auth-and-writes"}))
+        home.token_pages([token_entry(TOKEN, key="22222222-0000-4000-8000-000000000002")])
+        yield home, other
+
+
+def _verdicts(result: AuditResult) -> dict[tuple[str, str], tuple[Verdict, EvidenceKind]]:
+    return {
+        (package.name, account.name): (verdict, account.evidence.kind)
+        for package in result.facts.packages
+        for account, verdict in package.verdicts()
+    }
+
+
+def test_the_token_owners_profile_counts_on_its_own_registry_only(
+    two_registries: tuple[FakeRegistry, FakeRegistry], tmp_path: Path
+) -> None:
+    result = audit_repository(str(tmp_path), Policy(), {"NPM_TOKEN": TOKEN}, today=TODAY, now=NOW)
+    verdicts = _verdicts(result)
+    assert verdicts[("pkg-a", "alice")] == (Verdict.PASS, EvidenceKind.PROFILE)
+    assert verdicts[("@acme/gadget", "alice")] == (Verdict.UNVERIFIED, EvidenceKind.NONE)
+    unverified = {
+        (f.properties["package"], f.properties["subject"])
+        for f in result.findings
+        if f.rule_id == "maintainer-2fa-unverified"
+    }
+    assert unverified == {
+        ("pkg-a", "maintainer bob"),
+        ("@acme/gadget", "maintainer alice"),
+        ("@acme/gadget", "maintainer bob"),
+    }
+
+
+def test_an_attestation_counts_on_its_registry_else_on_the_default_one(
+    two_registries: tuple[FakeRegistry, FakeRegistry], tmp_path: Path
+) -> None:
+    home, other = two_registries
+    dates = (datetime.date(2026, 2, 1), datetime.date(2026, 5, 1))
+
+    def bob(*attestations: Attestation) -> dict[str, Verdict]:
+        policy = Policy(attestations=attestations)
+        result = audit_repository(str(tmp_path), policy, {"NPM_TOKEN": TOKEN}, today=TODAY, now=NOW)
+        return {p: v for (p, name), (v, _) in _verdicts(result).items() if name == "bob"}
+
+    unbound = Attestation("bob", "auth-and-writes", *dates)
+    assert bob(unbound) == {"pkg-a": Verdict.PASS, "@acme/gadget": Verdict.UNVERIFIED}
+    on_other = Attestation("bob", "auth-and-writes", *dates, registry=other.url.rstrip("/"))
+    assert bob(on_other) == {"pkg-a": Verdict.UNVERIFIED, "@acme/gadget": Verdict.PASS}
+    on_home = Attestation("bob", "auth-only", *dates, registry=home.url.upper())
+    assert bob(on_home) == {"pkg-a": Verdict.AUTH_ONLY, "@acme/gadget": Verdict.UNVERIFIED}
 
 
 def test_staged_publish_approval_proves_2fa_but_not_its_mode(

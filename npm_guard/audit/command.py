@@ -151,7 +151,12 @@ def audit_repository(
     """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`."""
     from npm_guard.audit.client import RegistryClient, normalise_registry
     from npm_guard.audit.run import AuditRequest, run_audit
-    from npm_guard.audit.workspace import named_packages, repository_packages
+    from npm_guard.audit.workspace import (
+        NPMJS_REGISTRY,
+        named_packages,
+        npmrc_registries,
+        repository_packages,
+    )
 
     if concurrency < 1 or concurrency > 64:
         raise NpmGuardError("--concurrency must be between 1 and 64")
@@ -163,12 +168,14 @@ def audit_repository(
     targets = [type(t)(t.name, normalise_registry(t.registry), t.manifest, t.line) for t in targets]
     token = env.get(token_env) or None
     token_registry = normalise_registry(token_registry_for(targets, root, env, override))
+    default_registry = normalise_registry(npmrc_registries(root, env).get("") or NPMJS_REGISTRY)
     moment = now or datetime.datetime.now(datetime.timezone.utc)
     request = AuditRequest(
         targets=targets,
         policy=policy,
         token_env=token_env,
         token_registry=token_registry,
+        default_registry=default_registry,
         root=root,
         today=today or moment.date(),
         now=moment,

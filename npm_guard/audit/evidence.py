@@ -27,21 +27,40 @@ from npm_guard.audit.facts import (
 )
 from npm_guard.audit.workspace import PackageTarget
 from npm_guard.findings import Location, Severity
-from npm_guard.policy import Policy, TokenSpec
+from npm_guard.policy import Attestation, Policy, TokenSpec
 from npm_guard.secrets import NPM_TOKEN_RE, CredentialKind, redact
 
 
 @dataclass(frozen=True)
 class OwnerProfile:
-    """The token owner's own profile: the only first-hand 2FA evidence there is."""
+    """The token owner's own profile: the only first-hand 2FA evidence there is.
+
+    It speaks for the account of that name on `registry` only: the same name on another
+    registry is another account.
+    """
 
     name: str | None
     evidence: Evidence | None  # None when the profile is unusable as 2FA evidence
     gap: Gap | None = None
+    registry: str | None = None
 
 
-def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> OwnerProfile:
-    """2FA evidence from `GET /-/npm/v1/user` read with the audit's token.
+def same_registry(one: str, other: str) -> bool:
+    """Two registry URLs name the same registry: scheme and host in any case, one `/`."""
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(one.strip()), urlsplit(other.strip())
+    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/")) == (
+        b.scheme.lower(),
+        b.netloc.lower(),
+        b.path.rstrip("/"),
+    )
+
+
+def profile_evidence(
+    result: FetchResult, token_bypasses_2fa: bool | None, *, registry: str | None = None
+) -> OwnerProfile:
+    """2FA evidence from `GET /-/npm/v1/user` on `registry`, read with the audit's token.
 
     `tfa.pending == false` with a `mode` is verified 2FA; `false`, missing or pending is
     verified "not enabled" — except through a bypass-2FA token, which npm is known to
@@ -56,6 +75,7 @@ def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> Ow
                 f"{result.endpoint}: {result.reason}; the 2FA of the token's own account "
                 f"cannot be verified",
             ),
+            registry,
         )
     data: Mapping[str, Any] = result.data
     name = str(data["name"])
@@ -63,9 +83,11 @@ def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> Ow
     source = f"{name}'s own profile ({result.endpoint})"
     if isinstance(tfa, dict) and tfa.get("pending") is False and tfa.get("mode"):
         mode = TwoFactorMode(tfa["mode"])
-        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, mode, source))
+        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, mode, source), registry=registry)
     if isinstance(tfa, dict) and tfa.get("pending") is True:
-        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source))
+        return OwnerProfile(
+            name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source), registry=registry
+        )
     if token_bypasses_2fa:
         return OwnerProfile(
             name,
@@ -77,11 +99,16 @@ def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> Ow
                 f"with a session token (npm-guard attest) instead",
                 Severity.WARNING,
             ),
+            registry,
         )
     if tfa is None or tfa is False or "tfa" not in data or isinstance(tfa, dict):
-        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.DISABLED, source))
+        return OwnerProfile(
+            name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.DISABLED, source), registry=registry
+        )
     # A recovery-code list or an otpauth:// string: the account is mid-way through setup.
-    return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source))
+    return OwnerProfile(
+        name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source), registry=registry
+    )
 
 
 def _person_name(value: object) -> str | None:
@@ -147,6 +174,19 @@ def _maintainer_names(packument: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(names))
 
 
+def attestations_on(
+    policy: Policy, registry: str, default_registry: str
+) -> tuple[Attestation, ...]:
+    """The policy's attestations that speak for accounts on `registry`.
+
+    An attestation names its registry; one without counts on the project's default
+    registry only, never on a registry that publishConfig or a scope picks.
+    """
+    return tuple(
+        a for a in policy.attestations if same_registry(a.registry or default_registry, registry)
+    )
+
+
 def account_evidence(
     name: str,
     *,
@@ -154,12 +194,23 @@ def account_evidence(
     policy: Policy,
     today: datetime.date,
     approvals: Mapping[str, Sequence[str]],
+    registry: str,
+    default_registry: str,
 ) -> Evidence:
-    """The strongest 2FA evidence for `name`: own profile, attestation, approval, none."""
+    """The strongest 2FA evidence for `name` on `registry`: own profile, attestation,
+    approval, none."""
     key = name.lower()
-    if owner is not None and owner.evidence is not None and (owner.name or "").lower() == key:
+    if (
+        owner is not None
+        and owner.evidence is not None
+        and (owner.name or "").lower() == key
+        and owner.registry is not None
+        and same_registry(owner.registry, registry)
+    ):
         return owner.evidence
-    attestation = policy.attestation_for(name, today)
+    attested = attestations_on(policy, registry, default_registry)
+    valid = [a for a in attested if a.maintainer == name and a.valid_on(today)]
+    attestation = max(valid, key=lambda a: a.date) if valid else None
     if attestation is not None:
         mode = TwoFactorMode(attestation.mode)
         detail = (
@@ -177,7 +228,7 @@ def account_evidence(
             f"approved the staged publish of {shown} (an interactive 2FA challenge)",
             f"approved staged publish {approved[0]}",
         )
-    expired = [a for a in policy.attestations if a.maintainer.lower() == key]
+    expired = [a for a in attested if a.maintainer.lower() == key]
     if expired:
         last = max(expired, key=lambda a: a.expires)
         when = "expired on" if last.expires <= today else "is dated in the future:"
@@ -200,10 +251,12 @@ def package_facts(
     policy: Policy,
     policy_path: str | None,
     today: datetime.date,
+    default_registry: str,
 ) -> PackageFacts:
     """All facts about one package; `collaborators` None means not asked.
 
-    `policy_path` is the policy file as findings show it (relative to the root).
+    `policy_path` is the policy file as findings show it (relative to the root);
+    `default_registry` is the project's, where attestations without a registry count.
     """
     entry = policy.package_policy(target.name)
     settings = policy.audit
@@ -298,7 +351,13 @@ def package_facts(
             display[key],
             tuple(role_list),
             account_evidence(
-                display[key], owner=owner, policy=policy, today=today, approvals=approvals
+                display[key],
+                owner=owner,
+                policy=policy,
+                today=today,
+                approvals=approvals,
+                registry=target.registry,
+                default_registry=default_registry,
             ),
         )
         for key, role_list in roles.items()

@@ -17,10 +17,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from npm_guard.audit.client import (
+    NPMJS_REGISTRY,
     FetchFailure,
     FetchResult,
     RegistryClient,
     collaborators_url,
+    normalise_registry,
     package_url,
     profile_url,
     tokens_url,
@@ -42,6 +44,8 @@ class AuditRequest:
     policy: Policy
     token_env: str = "NPM_TOKEN"
     token_registry: str | None = None  # the registry the token belongs to
+    # The project's default registry: where attestations without a `registry` count.
+    default_registry: str | None = None
     root: str = "."
     today: datetime.date = field(default_factory=datetime.date.today)
     now: datetime.datetime = field(
@@ -155,10 +159,13 @@ def run_audit(
             now=request.now,
         )
     if profile is not None:
-        owner = profile_evidence(profile, token_info.bypass_2fa if token_info else None)
+        owner = profile_evidence(
+            profile, token_info.bypass_2fa if token_info else None, registry=token_registry
+        )
         if owner.gap is not None:
             run_gaps.append(owner.gap)
 
+    default_registry = normalise_registry(request.default_registry or NPMJS_REGISTRY)
     package_list: list[PackageFacts] = []
     for target in request.targets:
         facts = package_facts(
@@ -169,6 +176,7 @@ def run_audit(
             policy=request.policy,
             policy_path=policy_path,
             today=request.today,
+            default_registry=default_registry,
         )
         package_list.append(facts)
     facts_all = AuditFacts(
