@@ -24,11 +24,11 @@ from fake_registry import (
 )
 
 from npm_guard.audit.command import audit_repository
-from npm_guard.audit.facts import EvidenceKind, Verdict
+from npm_guard.audit.facts import EvidenceKind, TokenKind, Verdict
 from npm_guard.audit.run import AuditResult
 from npm_guard.audit.table import render_markdown_tables, render_text_tables
 from npm_guard.cli import main
-from npm_guard.findings import Severity
+from npm_guard.findings import Confidence, Severity
 from npm_guard.policy import (
     Attestation,
     AuditSettings,
@@ -468,6 +468,84 @@ def test_token_profile_through_a_bypass_token_is_not_evidence(
     assert "maintainer-2fa-unverified" in rule_ids(result)
     gap = next(f for f in result.findings if f.rule_id == "audit-incomplete")
     assert "bypasses 2FA" in gap.message
+
+
+def test_tfa_false_through_a_token_of_unknown_type_is_unverified(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    # A granular token may not list tokens (npm: session tokens only), so its type and
+    # bypass flag are unknown, and npm may answer it with tfa: false whatever alice has.
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    fake.reply("/-/npm/v1/tokens", json_reply({"error": "requires a session token"}, 403))
+    result = run(fake, tmp_path)
+    assert rule_ids(result) == ["audit-incomplete", "maintainer-2fa-unverified"]
+    finding = only(result, "maintainer-2fa-unverified")
+    assert finding.properties["subject"] == "maintainer alice"
+    assert finding.effective_severity is Severity.WARNING
+    assert "alice's own profile" in finding.message and "reports 2FA disabled" in finding.message
+    assert "token of unknown type" in finding.message and "session token" in finding.message
+    (account,) = result.facts.packages[0].accounts
+    assert account.evidence.kind is EvidenceKind.NONE
+    assert "token of unknown type" in render_text_tables(result.facts)
+
+
+@pytest.mark.parametrize(
+    ("entries", "words"),
+    [
+        ([{"bypass_2fa": None}], "does not say whether it bypasses 2FA"),  # field absent
+        ([{}, {"key": "33333333-0000-4000-8000-000000000003"}], "did not say which token"),
+    ],
+)
+def test_tfa_false_through_a_listed_token_of_unknown_kind_is_unverified(
+    fake: FakeRegistry, tmp_path: Path, entries: list[dict[str, Any]], words: str
+) -> None:
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    listed = []
+    for change in entries:
+        entry = token_entry(TOKEN, key="22222222-0000-4000-8000-000000000002")
+        entry.update(change)
+        if entry.get("bypass_2fa") is None:
+            del entry["bypass_2fa"]
+        listed.append(entry)
+    fake.token_pages(listed)
+    result = run(fake, tmp_path)
+    assert "maintainer-2fa-disabled" not in rule_ids(result)
+    assert words in only(result, "maintainer-2fa-unverified").message
+
+
+def test_tfa_false_through_a_session_token_is_disabled(fake: FakeRegistry, tmp_path: Path) -> None:
+    # npm lists granular tokens only: a token missing from a list that was read is
+    # npm login's session token, and through it the profile is reliable.
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    fake.token_pages([token_entry(OTHER, key="11111111-0000-4000-8000-000000000001")])
+    result = run(fake, tmp_path)
+    assert result.facts.token is not None and result.facts.token.kind is TokenKind.SESSION
+    finding = only(result, "maintainer-2fa-disabled")
+    assert finding.effective_confidence is Confidence.HIGH
+    assert finding.properties["evidence"] == "own profile"
+
+
+def test_an_attestation_outranks_a_profile_read_with_a_token_of_unknown_type(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    fake.reply("/-/npm/v1/tokens", json_reply({"error": "requires a session token"}, 403))
+    attestation = Attestation(
+        "alice",
+        "auth-and-writes",
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 5, 1),
+        0,
+        fake.url,
+    )
+    result = run(fake, tmp_path, Policy(attestations=(attestation,)))
+    assert rule_ids(result) == ["audit-incomplete"]  # the token list; alice passes
+    (account,) = result.facts.packages[0].accounts
+    assert account.evidence.kind is EvidenceKind.ATTESTATION
 
 
 def test_token_cidr_wider_than_declared(fake: FakeRegistry, tmp_path: Path) -> None:

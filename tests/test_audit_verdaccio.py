@@ -80,15 +80,19 @@ def test_maintainers_profile_and_a_read_write_token(
     (package,) = result.facts.packages
     assert package.maintainers == ("bob", "alice")  # real npm publish + npm owner add
     verdicts = {a.name: (v, a.evidence.kind) for a, v in package.verdicts()}
+    # Verdaccio says tfa: false, through a token its list shows without bypass_2fa: a
+    # token of unknown type, so that answer is no evidence either way.
     assert verdicts == {
-        "bob": (Verdict.DISABLED, EvidenceKind.PROFILE),  # Verdaccio: tfa false
+        "bob": (Verdict.UNVERIFIED, EvidenceKind.NONE),
         "alice": (Verdict.UNVERIFIED, EvidenceKind.NONE),
     }
     assert messages(result, "maintainer-not-allowed") == [
         "alice can publish @acme/widget (maintainer) but the policy allows only: bob"
     ]
-    (disabled,) = messages(result, "maintainer-2fa-disabled")
-    assert disabled.startswith("bob can publish @acme/widget (maintainer) and has 2FA disabled")
+    assert messages(result, "maintainer-2fa-disabled") == []
+    bob = next(m for m in messages(result, "maintainer-2fa-unverified") if m.startswith("bob"))
+    assert "bob's own profile" in bob and "reports 2FA disabled" in bob
+    assert "does not say whether it bypasses 2FA" in bob
     assert len(messages(result, "token-not-read-only")) == 1
     assert len(messages(result, "token-without-cidr")) == 1
     incomplete = messages(result, "audit-incomplete")
@@ -107,24 +111,26 @@ def test_a_read_only_cidr_token_passes_those_checks(
     assert (token.readonly, token.cidr) == (True, ("127.0.0.1/32",))
     ids = {f.rule_id for f in result.findings}
     assert not ids & {"token-not-read-only", "token-without-cidr"}
-    # The token is alice's: her own profile is evidence in both packages; bob has none.
-    assert messages(result, "maintainer-2fa-disabled") == [
-        "alice can publish @acme/gadget (maintainer) and has 2FA disabled (evidence: alice's "
-        f"own profile (GET {registry.url}-/npm/v1/user))",
-        "alice can publish @acme/widget (maintainer) and has 2FA disabled (evidence: alice's "
-        f"own profile (GET {registry.url}-/npm/v1/user))",
+    # The token is alice's, but of unknown type (no bypass_2fa in the list): her profile's
+    # tfa: false is no evidence in either package; bob has none at all.
+    assert messages(result, "maintainer-2fa-disabled") == []
+    unverified = sorted(messages(result, "maintainer-2fa-unverified"))
+    assert [m.split(" and ")[0] for m in unverified] == [
+        "alice can publish @acme/gadget (maintainer)",
+        "alice can publish @acme/widget (maintainer)",
+        "bob can publish @acme/widget (maintainer)",
     ]
-    assert messages(result, "maintainer-2fa-unverified") == [
-        "bob can publish @acme/widget (maintainer) and there is no evidence of their 2FA"
-    ]
+    assert all("token of unknown type" in m for m in unverified[:2])
+    assert unverified[2].endswith("and there is no evidence of their 2FA")
 
 
 def test_a_login_token_is_not_in_the_token_list(registry: Verdaccio, tmp_path: Path) -> None:
     result = audit(registry, tmp_path, registry.tokens["carol"], "plain-pkg")
     gaps = messages(result, "audit-incomplete")
     assert any("not in the account's token list" in m for m in gaps)
-    verdicts = {a.name: v for a, v in result.facts.packages[0].verdicts()}
-    assert verdicts == {"carol": Verdict.DISABLED}
+    # A login (session) token: the profile read with it is evidence.
+    verdicts = {a.name: (v, a.evidence.kind) for a, v in result.facts.packages[0].verdicts()}
+    assert verdicts == {"carol": (Verdict.DISABLED, EvidenceKind.PROFILE)}
 
 
 def test_the_repository_and_its_workspaces_from_npmrc(
@@ -175,7 +181,7 @@ def test_cli_sarif_against_verdaccio(
     subjects = {
         (r["ruleId"], r["properties"]["subject"]) for r in results if "subject" in r["properties"]
     }
-    assert ("maintainer-2fa-disabled", "maintainer bob") in subjects
+    assert ("maintainer-2fa-unverified", "maintainer bob") in subjects
     assert all(r["properties"].get("package") in (None, "@acme/widget") for r in results)
 
 

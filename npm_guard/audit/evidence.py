@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from npm_guard.audit.client import FetchFailure, FetchResult
@@ -22,6 +22,7 @@ from npm_guard.audit.facts import (
     Gap,
     PackageFacts,
     TokenFacts,
+    TokenKind,
     TwoFactorMode,
     VersionFacts,
 )
@@ -58,13 +59,15 @@ def same_registry(one: str, other: str) -> bool:
 
 
 def profile_evidence(
-    result: FetchResult, token_bypasses_2fa: bool | None, *, registry: str | None = None
+    result: FetchResult, token: TokenFacts | None, *, registry: str | None = None
 ) -> OwnerProfile:
-    """2FA evidence from `GET /-/npm/v1/user` on `registry`, read with the audit's token.
+    """2FA evidence from `GET /-/npm/v1/user` on `registry`, read with the audit's `token`.
 
-    `tfa.pending == false` with a `mode` is verified 2FA; `false`, missing or pending is
-    verified "not enabled" — except through a bypass-2FA token, which npm is known to
-    answer with `tfa: false` whatever the account has, so that answer proves nothing.
+    `tfa.pending == false` with a `mode` is verified 2FA, and `pending: true` verified
+    "not enabled". `tfa: false` (or missing) is evidence of "disabled" only through a
+    session token (npm login) or a granular token known not to bypass 2FA: npm answers
+    granular tokens, bypass-2FA ones above all, with `tfa: false` whatever the account
+    has, so through any other token that answer proves nothing.
     """
     if isinstance(result, FetchFailure):
         return OwnerProfile(
@@ -81,14 +84,18 @@ def profile_evidence(
     name = str(data["name"])
     tfa = data.get("tfa")
     source = f"{name}'s own profile ({result.endpoint})"
-    if isinstance(tfa, dict) and tfa.get("pending") is False and tfa.get("mode"):
-        mode = TwoFactorMode(tfa["mode"])
+
+    def verified(mode: TwoFactorMode) -> OwnerProfile:
         return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, mode, source), registry=registry)
+
+    if isinstance(tfa, dict) and tfa.get("pending") is False and tfa.get("mode"):
+        return verified(TwoFactorMode(tfa["mode"]))
     if isinstance(tfa, dict) and tfa.get("pending") is True:
-        return OwnerProfile(
-            name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source), registry=registry
-        )
-    if token_bypasses_2fa:
+        return verified(TwoFactorMode.PENDING)
+    if isinstance(tfa, (list, str)):
+        # A recovery-code list or an otpauth:// string: the account is mid-way through setup.
+        return verified(TwoFactorMode.PENDING)
+    if token is not None and token.found and token.bypass_2fa is True:
         return OwnerProfile(
             name,
             None,
@@ -101,14 +108,28 @@ def profile_evidence(
             ),
             registry,
         )
-    if tfa is None or tfa is False or "tfa" not in data or isinstance(tfa, dict):
-        return OwnerProfile(
-            name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.DISABLED, source), registry=registry
-        )
-    # A recovery-code list or an otpauth:// string: the account is mid-way through setup.
-    return OwnerProfile(
-        name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source), registry=registry
+    unknown = _why_token_type_unknown(token)
+    if unknown is None:
+        return verified(TwoFactorMode.DISABLED)
+    detail = (
+        f"{source} reports 2FA disabled, but it was read with a token of unknown type "
+        f"({unknown}); npm may answer granular access tokens with tfa: false whatever "
+        f"the account has, so only a session token from npm login makes that answer "
+        f"evidence: run npm-guard attest with one"
     )
+    short = "none (profile read with a token of unknown type)"
+    return OwnerProfile(
+        name, Evidence(EvidenceKind.NONE, TwoFactorMode.UNKNOWN, detail, short), registry=registry
+    )
+
+
+def _why_token_type_unknown(token: TokenFacts | None) -> str | None:
+    """None when `token` is a session token or a granular one that does not bypass 2FA."""
+    if token is None or token.kind is TokenKind.UNKNOWN:
+        return "the token list did not say which token it is"
+    if token.kind is TokenKind.GRANULAR and token.bypass_2fa is None:
+        return "the token list does not say whether it bypasses 2FA"
+    return None
 
 
 def _person_name(value: object) -> str | None:
@@ -200,6 +221,7 @@ def account_evidence(
     """The strongest 2FA evidence for `name` on `registry`: own profile, attestation,
     approval, none."""
     key = name.lower()
+    own: Evidence | None = None  # the own profile's answer, when it is not evidence
     if (
         owner is not None
         and owner.evidence is not None
@@ -207,7 +229,9 @@ def account_evidence(
         and owner.registry is not None
         and same_registry(owner.registry, registry)
     ):
-        return owner.evidence
+        if owner.evidence.kind is EvidenceKind.PROFILE:
+            return owner.evidence
+        own = owner.evidence
     attested = attestations_on(policy, registry, default_registry)
     valid = [a for a in attested if a.maintainer == name and a.valid_on(today)]
     attestation = max(valid, key=lambda a: a.date) if valid else None
@@ -239,7 +263,7 @@ def account_evidence(
             f"no evidence: the self-attestation {when} {stamp}",
             f"none (attestation {'expired' if last.expires <= today else 'dated'} {stamp})",
         )
-    return NO_EVIDENCE
+    return own or NO_EVIDENCE
 
 
 def package_facts(
@@ -473,7 +497,7 @@ def token_facts(
     matches = matching_entries(token, listing)
     if not matches:
         return _with_gaps(
-            base,
+            replace(base, kind=TokenKind.SESSION),
             Gap(
                 subject,
                 f"the token is not in the account's token list ({len(listing)} entries "
@@ -528,6 +552,7 @@ def token_facts(
         spec=spec,
         checked_at=now,
         found=True,
+        kind=TokenKind.GRANULAR,
         readonly=readonly,
         cidr=cidr,
         bypass_2fa=bypass if isinstance(bypass, bool) else None,
@@ -547,6 +572,4 @@ def _readonly(entry: Mapping[str, Any]) -> bool | None:
 
 
 def _with_gaps(facts: TokenFacts, *gaps: Gap) -> TokenFacts:
-    from dataclasses import replace
-
     return replace(facts, gaps=facts.gaps + gaps)

@@ -152,6 +152,14 @@ class PackageFacts:
         return [(a, verdict(a.evidence, self.settings.require_2fa)) for a in self.accounts]
 
 
+class TokenKind(str, Enum):
+    """What kind of token the audit holds, as far as the account's token list tells."""
+
+    SESSION = "session"  # not in the token list: npm login's session token (never listed)
+    GRANULAR = "granular"  # exactly one entry of the token list
+    UNKNOWN = "unknown"  # the list could not be read, or more than one entry matches
+
+
 @dataclass(frozen=True)
 class TokenFacts:
     """The properties of the token the audit holds, from the account's token list."""
@@ -163,6 +171,7 @@ class TokenFacts:
     spec: TokenSpec | None  # the policy's declaration for `env`, if any
     checked_at: datetime.datetime
     found: bool = False
+    kind: TokenKind = TokenKind.UNKNOWN
     readonly: bool | None = None  # None: unknown
     cidr: tuple[str, ...] | None = None  # () no allow-list; None unknown
     bypass_2fa: bool | None = None

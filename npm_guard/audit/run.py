@@ -159,9 +159,7 @@ def run_audit(
             now=request.now,
         )
     if profile is not None:
-        owner = profile_evidence(
-            profile, token_info.bypass_2fa if token_info else None, registry=token_registry
-        )
+        owner = profile_evidence(profile, token_info, registry=token_registry)
         if owner.gap is not None:
             run_gaps.append(owner.gap)
 
