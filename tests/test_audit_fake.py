@@ -28,7 +28,7 @@ from npm_guard.audit.facts import EvidenceKind, TokenKind, Verdict
 from npm_guard.audit.run import AuditResult
 from npm_guard.audit.table import render_markdown_tables, render_text_tables
 from npm_guard.cli import main
-from npm_guard.findings import Confidence, Severity
+from npm_guard.findings import Confidence, Location, Severity
 from npm_guard.policy import (
     Attestation,
     AuditSettings,
@@ -442,7 +442,8 @@ def test_token_read_write_without_cidr_bypassing_2fa_for_a_year(
             )
         ]
     )
-    result = run(fake, tmp_path, strict_policy())
+    policy = Policy(**{**strict_policy().__dict__, "path": str(tmp_path / ".npm-guard.yml")})
+    result = run(fake, tmp_path, policy)
     assert rule_ids(result) == [
         "token-bypasses-2fa",
         "token-expiry-too-long",
@@ -450,7 +451,8 @@ def test_token_read_write_without_cidr_bypassing_2fa_for_a_year(
         "token-without-cidr",
     ]
     for finding in result.findings:
-        assert finding.location.path == ".npm-guard.yml" or finding.location.line == 3
+        # The policy's tokens: entry for NPM_TOKEN, relative to the repository root.
+        assert finding.location == Location(".npm-guard.yml", 3)
         assert TOKEN not in finding.message and f"{TOKEN[:8]}…{TOKEN[-4:]}" in finding.message
     assert "the policy's limit is 30 days" in only(result, "token-expiry-too-long").message
 

@@ -151,9 +151,12 @@ def test_the_repository_and_its_workspaces_from_npmrc(
         )
     result = audit(registry, tmp_path, alice_read_token)
     assert sorted(p.name for p in result.facts.packages) == ["@acme/gadget", "@acme/widget"]
-    locations = {f.location.path for f in result.findings if "package" in f.properties}
-    assert locations <= {"packages/widget/package.json", "packages/gadget/package.json"}
-    assert all(f.location.line == 2 for f in result.findings if "package" in f.properties)
+    per_package = [f for f in result.findings if "package" in f.properties]
+    locations = {(f.properties["package"], f.location.path, f.location.line) for f in per_package}
+    assert locations == {
+        ("@acme/widget", "packages/widget/package.json", 2),  # the line of "name"
+        ("@acme/gadget", "packages/gadget/package.json", 2),
+    }
 
 
 def test_unknown_package_is_incomplete(registry: Verdaccio, tmp_path: Path) -> None:
@@ -201,3 +204,22 @@ def test_attest_refuses_without_2fa(registry: Verdaccio, tmp_path: Path) -> None
     assert code == 1
     assert "refusing to attest: 2FA is disabled on alice" in err.getvalue()
     assert not (tmp_path / ".npm-guard.yml").exists()
+
+
+def test_the_audit_benchmark_asserts_one_request_per_resource() -> None:
+    """docs/audit.md quotes the benchmark's request counts; a small run checks them."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parent.parent / "bench" / "audit_bench.py"
+    proc = subprocess.run(
+        [sys.executable, str(bench), "--packages", "3", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    # 2 per package, the profile and the token list: 3 pages on the fake, 1 on Verdaccio.
+    assert "fake npmjs:  3 packages, 10 requests per audit" in proc.stdout
+    assert "Verdaccio:   3 packages, 8 requests per audit" in proc.stdout
