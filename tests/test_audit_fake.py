@@ -657,6 +657,77 @@ def test_cli_json_and_sarif_carry_package_and_subject(
     assert "maintainer-2fa-unverified" in rule_ids_listed
 
 
+def report_schema_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(
+        (Path(__file__).parent.parent / "npm_guard/schemas/report.schema.json").read_text()
+    )
+    return Draft202012Validator(schema)
+
+
+def test_token_and_run_wide_findings_name_the_packages_the_token_served(
+    two_registries: tuple[FakeRegistry, FakeRegistry],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home, _ = two_registries
+    home.token_pages([token_entry(TOKEN, key="k1", readonly=False, cidr=None)])
+    home.reply("/-/npm/v1/user", json_reply({"error": "forbidden"}, 403))  # not retried
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NPM_TOKEN", TOKEN)
+    main(["audit", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    report_schema_validator().validate(report)
+    by_rule = {
+        f["rule"]: f["properties"] for f in report["findings"] if "package" not in f["properties"]
+    }
+    # Only pkg-a is on the token's registry; @acme/gadget went elsewhere without it.
+    for rule_id in ("token-not-read-only", "token-without-cidr"):
+        assert by_rule[rule_id] == {
+            "subject": f"token NPM_TOKEN ({TOKEN[:8]}…{TOKEN[-4:]})",
+            "registry": home.url,
+            "packages": "pkg-a",
+        }
+    assert by_rule["audit-incomplete"] == {
+        "subject": "token owner's profile",
+        "registry": home.url,
+        "packages": "pkg-a",
+    }
+
+
+def test_the_report_schema_says_which_findings_name_a_package() -> None:
+    validator = report_schema_validator()
+    finding = {
+        "rule": "token-not-read-only",
+        "severity": "warning",
+        "confidence": "high",
+        "message": "m",
+        "tip": "t",
+        "docs": "https://example.com/",
+        "location": {"path": ".npm-guard.yml", "line": 1, "column": 1},
+        "fingerprint": "0" * 32,
+        "properties": {"subject": "token NPM_TOKEN", "registry": "https://r/", "packages": "a, b"},
+    }
+    report = {
+        "version": 1,
+        "tool": {"name": "npm-guard", "version": "0"},
+        "summary": {
+            "filesScanned": 0,
+            "findings": 1,
+            "bySeverity": {"error": 0, "warning": 1, "note": 0},
+        },
+        "findings": [finding],
+    }
+    validator.validate(report)
+    finding["properties"] = {**finding["properties"], "package": "a"}
+    assert not validator.is_valid(report)  # a token finding is about no one package
+    finding["rule"] = "maintainer-2fa-disabled"
+    finding["properties"] = {"subject": "maintainer alice", "registry": "https://r/"}
+    assert not validator.is_valid(report)  # a maintainer finding must name its package
+
+
 def test_cli_text_shows_tables_and_github_summary(
     fake: FakeRegistry,
     tmp_path: Path,

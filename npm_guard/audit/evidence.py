@@ -25,6 +25,7 @@ from npm_guard.audit.facts import (
     TokenKind,
     TwoFactorMode,
     VersionFacts,
+    same_registry,
 )
 from npm_guard.audit.workspace import PackageTarget
 from npm_guard.findings import Location, Severity
@@ -44,18 +45,6 @@ class OwnerProfile:
     evidence: Evidence | None  # None when the profile is unusable as 2FA evidence
     gap: Gap | None = None
     registry: str | None = None
-
-
-def same_registry(one: str, other: str) -> bool:
-    """Two registry URLs name the same registry: scheme and host in any case, one `/`."""
-    from urllib.parse import urlsplit
-
-    a, b = urlsplit(one.strip()), urlsplit(other.strip())
-    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/")) == (
-        b.scheme.lower(),
-        b.netloc.lower(),
-        b.path.rstrip("/"),
-    )
 
 
 def profile_evidence(

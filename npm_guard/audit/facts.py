@@ -185,6 +185,18 @@ class TokenFacts:
         return f"token {self.env} ({self.redacted})"
 
 
+def same_registry(one: str, other: str) -> bool:
+    """Two registry URLs name the same registry: scheme and host in any case, one `/`."""
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(one.strip()), urlsplit(other.strip())
+    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/")) == (
+        b.scheme.lower(),
+        b.netloc.lower(),
+        b.path.rstrip("/"),
+    )
+
+
 @dataclass(frozen=True)
 class AuditFacts:
     """The input of every online rule."""
@@ -193,3 +205,12 @@ class AuditFacts:
     token: TokenFacts | None = None
     gaps: tuple[Gap, ...] = ()  # run-wide gaps (the token owner's profile)
     gap_location: Location = field(default_factory=lambda: Location("package.json"))
+    token_registry: str | None = None  # where the token went; None without a token
+
+    @property
+    def token_packages(self) -> tuple[str, ...]:
+        """The audited packages on the token's registry: those the token was used for."""
+        registry = self.token_registry
+        if registry is None:
+            return ()
+        return tuple(p.name for p in self.packages if same_registry(p.registry, registry))

@@ -182,6 +182,7 @@ def run_audit(
         token=token_info,
         gaps=tuple(run_gaps),
         gap_location=gap_location,
+        token_registry=token_registry if token else None,
     )
     findings: list[Finding] = []
     for _rule, check in ONLINE_RULES:

@@ -32,6 +32,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
         return
     yield token_finding(
         RULE,
+        audit,
         token,
         message=f"the {token.subject} bypasses 2FA: whoever holds it can publish with no "
         f"second factor",
