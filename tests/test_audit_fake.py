@@ -697,6 +697,57 @@ def test_token_and_run_wide_findings_name_the_packages_the_token_served(
     }
 
 
+def test_json_shows_passing_and_self_attested_accounts_in_the_audit_section(
+    fake: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    healthy(fake)
+    fake.packument(
+        packument_doc(
+            PKG, ["alice", "bob"], [version_doc(PKG, "1.0.0", trusted="github", provenance=True)]
+        )
+    )
+    (tmp_path / ".npm-guard.yml").write_text(
+        "version: 1\nattestations:\n"
+        f"  - {{maintainer: bob, mode: auth-and-writes, date: '2026-02-01', "
+        f"expires: '2099-01-01', registry: '{fake.url}'}}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NPM_TOKEN", TOKEN)
+    assert main(["audit", "--registry", fake.url, "--format", "json", PKG]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    report_schema_validator().validate(report)
+    assert report["findings"] == []  # nothing failed, and yet:
+    (package,) = report["audit"]["packages"]
+    assert (package["name"], package["registry"], package["require2fa"]) == (
+        PKG,
+        fake.url,
+        "auth-and-writes",
+    )
+    assert package["collaboratorsChecked"] is True and package["maintainersKnown"] is True
+    accounts = {a["name"]: a for a in package["accounts"]}
+    assert {k: accounts["alice"][k] for k in ("evidence", "selfAttested", "mode", "verdict")} == {
+        "evidence": "own profile",
+        "selfAttested": False,
+        "mode": "auth-and-writes",
+        "verdict": "pass",
+    }
+    assert {k: accounts["bob"][k] for k in ("evidence", "selfAttested", "mode", "verdict")} == {
+        "evidence": "self-attested",
+        "selfAttested": True,
+        "mode": "auth-and-writes",
+        "verdict": "pass",
+    }
+    assert accounts["alice"]["canPublish"] == ["maintainer", "collaborator (write)"]
+    token = report["audit"]["token"]
+    assert token["token"] == f"{TOKEN[:8]}…{TOKEN[-4:]}" and token["kind"] == "granular"
+    assert (token["readOnly"], token["cidr"], token["bypass2fa"]) == (True, ["192.0.2.0/24"], False)
+    assert TOKEN not in out
+
+
 def test_the_report_schema_says_which_findings_name_a_package() -> None:
     validator = report_schema_validator()
     finding = {

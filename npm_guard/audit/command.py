@@ -265,7 +265,8 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
 
 
 def render_audit(fmt: str, result: AuditResult) -> str:
-    """The audit report: verdict tables then findings (text), or a findings-only format."""
+    """The audit report: verdict tables then findings (text), findings plus the tables'
+    data in `audit` (json), or findings only (sarif, github)."""
     if fmt == "text":
         from npm_guard.audit.table import render_text_tables
         from npm_guard.report.text import format_finding
@@ -274,6 +275,16 @@ def render_audit(fmt: str, result: AuditResult) -> str:
         parts.extend(format_finding(f) + "\n" for f in result.findings)
         parts.append(audit_summary_line(result) + "\n")
         return "".join(parts)
+    if fmt == "json":
+        import json
+
+        from npm_guard.audit.table import verdict_data
+        from npm_guard.report.json_report import report_dict
+        from npm_guard.secrets import scrub
+
+        report = report_dict(result.findings)
+        report["audit"] = verdict_data(result.facts)
+        return scrub(json.dumps(report, indent=2) + "\n")
     from npm_guard.report import render
 
     return render(fmt, result.findings)
