@@ -172,9 +172,11 @@ class FakeRegistry:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
+        # The raw request target, as sent: npm sends `@scope%2fname`, and so must the
+        # audit, so `%2F` is neither recorded as `%2f` nor routed like it.
+        path = handler.path
         with self._lock:
-            self.requests.append(Recorded("GET", handler.path.replace("%2F", "%2f"), headers))
-            path = handler.path.replace("%2F", "%2f")  # RFC 3986: the same escape
+            self.requests.append(Recorded("GET", path, headers))
             queue = self.routes.get(path) or self.routes.get(path.split("?")[0])
             if queue is None:
                 reply = json_reply({"error": "Not found"}, 404)

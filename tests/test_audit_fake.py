@@ -152,6 +152,24 @@ def test_each_resource_is_fetched_once_and_the_token_only_goes_to_its_registry(
     assert all("npm_" not in r.path for r in fake.requests)
 
 
+def test_scoped_names_go_out_as_npm_escapes_them(fake: FakeRegistry, tmp_path: Path) -> None:
+    healthy(fake)
+    run(fake, tmp_path)
+    # The raw request targets: `%2f` in lower case, as npm's escapedName, never `%2F`.
+    assert {r.path for r in fake.requests if "acme" in r.path} == {
+        "/@acme%2fwidget",
+        "/-/package/@acme%2fwidget/collaborators",
+    }
+
+
+def test_https_connections_send_npms_escapes_too() -> None:
+    from npm_guard.audit.client import _NpmHTTPSConnection
+
+    connection = _NpmHTTPSConnection("registry.invalid")  # nothing is sent until send()
+    connection.putrequest("GET", "/@acme%2Fwidget")
+    assert connection._buffer[0] == b"GET /@acme%2fwidget HTTP/1.1"  # type: ignore[attr-defined]
+
+
 def test_full_packument_is_requested(fake: FakeRegistry, tmp_path: Path) -> None:
     healthy(fake)
     run(fake, tmp_path)

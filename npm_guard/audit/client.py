@@ -23,6 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
+import urllib3.poolmanager
 
 from npm_guard import __version__
 from npm_guard.audit.registry_schemas import schema_problem
@@ -64,10 +67,76 @@ FetchResult = Union[Fetched, FetchFailure]
 def escape_name(name: str) -> str:
     """npm's `escapedName`: only the first `/` becomes `%2f`, the `@` stays.
 
-    urllib3 sends percent-escapes with upper-case hex (`%2F`, RFC 3986 section 2.1
-    makes the two equivalent); npmjs and Verdaccio answer both alike.
+    urllib3 rewrites percent-escapes to upper-case hex (`%2F`); the transport below puts
+    the escaped slash back in npm's lower case, so registries see what npm sends.
     """
     return name.replace("/", "%2f", 1)
+
+
+def npm_request_target(target: str) -> str:
+    """The request target as npm sends it: the escaped slash of a scoped name as `%2f`."""
+    return target.replace("%2F", "%2f")
+
+
+class _NpmHTTPConnection(urllib3.connection.HTTPConnection):
+    def putrequest(
+        self,
+        method: str,
+        url: str,
+        skip_host: bool = False,
+        skip_accept_encoding: bool = False,
+    ) -> None:
+        super().putrequest(
+            method,
+            npm_request_target(url),
+            skip_host=skip_host,
+            skip_accept_encoding=skip_accept_encoding,
+        )
+
+
+class _NpmHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def putrequest(
+        self,
+        method: str,
+        url: str,
+        skip_host: bool = False,
+        skip_accept_encoding: bool = False,
+    ) -> None:
+        super().putrequest(
+            method,
+            npm_request_target(url),
+            skip_host=skip_host,
+            skip_accept_encoding=skip_accept_encoding,
+        )
+
+
+class _NpmHTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _NpmHTTPConnection
+
+
+class _NpmHTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _NpmHTTPSConnection
+
+
+def _use_npm_pools(manager: Any) -> Any:
+    """Give a pool manager npm's request targets, unless it is a SOCKS one (its own pools)."""
+    if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+        manager.pool_classes_by_scheme = {
+            "http": _NpmHTTPConnectionPool,
+            "https": _NpmHTTPSConnectionPool,
+        }
+    return manager
+
+
+class _NpmAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, with connections that send request targets as npm does."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _use_npm_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return _use_npm_pools(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
 def normalise_registry(url: str) -> str:
@@ -138,7 +207,7 @@ class RegistryClient:
         self.session.headers.update(
             {"User-Agent": f"npm-guard/{__version__}", "Accept": "application/json"}
         )
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        adapter = _NpmAdapter(pool_connections=4, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self._cache: dict[str, FetchResult] = {}
