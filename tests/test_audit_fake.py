@@ -638,6 +638,54 @@ def test_unknown_package_is_incomplete(fake: FakeRegistry, tmp_path: Path) -> No
     assert finding.properties["package"] == "@acme/missing"
 
 
+def test_findings_without_a_manifest_or_policy_point_at_a_file_that_exists(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    healthy(fake)
+    fake.token_pages([token_entry(TOKEN, key="k1", readonly=False)])
+    # No package.json, no policy file: the repository root itself.
+    result = run(fake, tmp_path)
+    assert {f.rule_id for f in result.findings} >= {"token-not-read-only"}
+    assert {f.location for f in result.findings} == {Location(".")}
+    # A package.json that does not declare the package: that file, which exists.
+    (tmp_path / "package.json").write_text('{"name": "something-else"}\n')
+    assert {f.location for f in run(fake, tmp_path).findings} == {Location("package.json")}
+    # A policy file: the package's entry there, or the file.
+    policy = Policy(path=str(tmp_path / ".npm-guard.yml"))
+    assert {f.location for f in run(fake, tmp_path, policy).findings} == {
+        Location(".npm-guard.yml")
+    }
+
+
+@pytest.mark.slow
+def test_sarif_for_the_repository_root_location_is_valid(
+    fake: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jsonschema import Draft202012Validator
+    from test_sarif import SARIF_SCHEMA, multitool_problems
+
+    healthy(fake)
+    fake.packument(packument_doc(PKG, ["alice", "mallory"], [version_doc(PKG, "1.0.0")]))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    main(["audit", "--registry", fake.url, "--format", "sarif", PKG])
+    log = json.loads(capsys.readouterr().out)
+    results = log["runs"][0]["results"]
+    assert results
+    assert {
+        json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"]) for r in results
+    } == {json.dumps({"uri": ".", "uriBaseId": "%SRCROOT%"})}
+    Draft202012Validator(json.loads(SARIF_SCHEMA.read_text("utf-8-sig"))).validate(log)
+    path = tmp_path / "audit.sarif"
+    path.write_text(json.dumps(log), "utf-8")
+    problems = multitool_problems(path, tmp_path)
+    assert [p for p in problems if p[0] in ("error", "warning")] == []
+
+
 def test_cli_json_and_sarif_carry_package_and_subject(
     fake: FakeRegistry,
     tmp_path: Path,

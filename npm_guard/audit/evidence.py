@@ -265,15 +265,17 @@ def package_facts(
     policy_path: str | None,
     today: datetime.date,
     default_registry: str,
+    fallback: Location,
 ) -> PackageFacts:
     """All facts about one package; `collaborators` None means not asked.
 
     `policy_path` is the policy file as findings show it (relative to the root);
-    `default_registry` is the project's, where attestations without a registry count.
+    `default_registry` is the project's, where attestations without a registry count;
+    `fallback` is where findings go without a manifest or a policy file.
     """
     entry = policy.package_policy(target.name)
     settings = policy.audit
-    location = _package_location(target, policy_path, entry.line if entry else 0)
+    location = _package_location(target, policy_path, entry.line if entry else 0, fallback)
     gaps: list[Gap] = []
     if isinstance(packument, FetchFailure):
         gaps.append(
@@ -390,13 +392,16 @@ def package_facts(
     )
 
 
-def _package_location(target: PackageTarget, policy_path: str | None, entry_line: int) -> Location:
-    """The package's package.json, else its policy entry, else the policy file."""
+def _package_location(
+    target: PackageTarget, policy_path: str | None, entry_line: int, fallback: Location
+) -> Location:
+    """The package's package.json, else its policy entry (or the policy file), else
+    `fallback`."""
     if target.manifest is not None:
         return Location(target.manifest, target.line)
     if policy_path is not None:
         return Location(policy_path, max(entry_line, 1))
-    return Location("package.json")
+    return fallback
 
 
 # The token.

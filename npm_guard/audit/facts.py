@@ -138,7 +138,7 @@ class PackageFacts:
 
     name: str
     registry: str
-    location: Location  # the package's package.json, else its policy entry
+    location: Location  # its package.json, else its policy entry, else a file that exists
     policy: PackagePolicy | None
     settings: AuditSettings
     maintainers: tuple[str, ...] | None  # None: unknown
@@ -167,7 +167,7 @@ class TokenFacts:
     env: str  # the environment variable it came from
     redacted: str  # as npm's token list shows it; never the token
     registry: str
-    location: Location  # the policy's token entry, else the repository's package.json
+    location: Location  # the policy's token entry, else the policy file or package.json, or .
     spec: TokenSpec | None  # the policy's declaration for `env`, if any
     checked_at: datetime.datetime
     found: bool = False
@@ -204,7 +204,7 @@ class AuditFacts:
     packages: tuple[PackageFacts, ...]
     token: TokenFacts | None = None
     gaps: tuple[Gap, ...] = ()  # run-wide gaps (the token owner's profile)
-    gap_location: Location = field(default_factory=lambda: Location("package.json"))
+    gap_location: Location = field(default_factory=lambda: Location("."))
     token_registry: str | None = None  # where the token went; None without a token
 
     @property

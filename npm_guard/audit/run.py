@@ -141,7 +141,7 @@ def run_audit(
     owner: OwnerProfile | None = None
     run_gaps = []
     policy_path = policy_display_path(request.policy, request.root)
-    gap_location = Location(policy_path) if policy_path else Location("package.json")
+    gap_location = fallback_location(request.root, policy_path)
     if token and listing is not None:
         spec = (request.policy.tokens or {}).get(request.token_env)
         location = (
@@ -175,6 +175,7 @@ def run_audit(
             policy_path=policy_path,
             today=request.today,
             default_registry=default_registry,
+            fallback=gap_location,
         )
         package_list.append(facts)
     facts_all = AuditFacts(
@@ -189,6 +190,19 @@ def run_audit(
         findings.extend(check(facts_all))
     findings = sorted(apply_policy(findings, request.policy), key=sort_key)
     return AuditResult(facts_all, findings, notices)
+
+
+def fallback_location(root: str, policy_path: str | None) -> Location:
+    """Where findings go that have no place of their own: a file that exists.
+
+    The policy file, else the repository's package.json, else the repository root
+    itself (`.`), never a package.json that is not there.
+    """
+    if policy_path is not None:
+        return Location(policy_path)
+    if os.path.isfile(os.path.join(root, "package.json")):
+        return Location("package.json")
+    return Location(".")
 
 
 def policy_display_path(policy: Policy, root: str) -> str | None:
