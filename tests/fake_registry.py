@@ -31,7 +31,10 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
-    action: str = "respond"  # "respond", "hang" (never answer), "reset" (TCP RST)
+    # "respond"; "hang" (never answer); "reset" (TCP RST); "drip" (the headers, then
+    # the body one byte per `interval`); "drip-headers" (everything one byte at a time)
+    action: str = "respond"
+    interval: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -195,12 +198,36 @@ class FakeRegistry:
             handler.close_connection = True
             handler.connection.close()
             return
+        if reply.action in ("drip", "drip-headers"):
+            self._drip(handler, reply)
+            return
         handler.send_response(reply.status)
         for name, value in reply.headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(reply.body)))
         handler.end_headers()
         handler.wfile.write(reply.body)
+
+    def _drip(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        """Each byte well inside any read timeout, the whole far beyond any deadline."""
+        head = f"HTTP/1.1 {reply.status} OK\r\n"
+        for name, value in {**reply.headers, "Content-Length": str(len(reply.body))}.items():
+            head += f"{name}: {value}\r\n"
+        data = head.encode() + b"\r\n" + reply.body
+        handler.close_connection = True
+        start = 0
+        if reply.action == "drip":
+            start = len(head) + 2
+            handler.wfile.write(data[:start])
+            handler.wfile.flush()
+        for i in range(start, len(data)):
+            if self._release.wait(reply.interval):
+                return
+            try:
+                handler.wfile.write(data[i : i + 1])
+                handler.wfile.flush()
+            except OSError:  # the client gave up: the point of the exercise
+                return
 
 
 # Documents shaped like npmjs's.
