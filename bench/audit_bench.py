@@ -5,7 +5,8 @@ Two registries on loopback: the test suite's fake npmjs (every response npmjs-sh
 profile with 2FA, collaborators, provenance, a paginated token list) and a real
 Verdaccio (packages published with the same PUT `npm publish` sends). Each run audits
 N packages with a token, the default concurrency (8), and asserts one request per
-resource. Target (DESIGN.md): under 10 s for 100 packages.
+resource: the fake registry counts what it served, the Verdaccio run counts the
+client's own request trace. Target (DESIGN.md): under 10 s for 100 packages.
 
     .venv/bin/python bench/audit_bench.py [--packages 100] [--runs 3] [--no-verdaccio]
 """
@@ -13,6 +14,7 @@ resource. Target (DESIGN.md): under 10 s for 100 packages.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import tempfile
@@ -72,7 +74,10 @@ def bench_fake(count: int, runs: int) -> tuple[list[float], int]:
         return _time(run, runs), requests_per_run
 
 
-def bench_verdaccio(count: int, runs: int) -> tuple[list[float], float]:
+_REQUEST_LINE_RE = re.compile(r"^GET \S+ \((?:with token|anonymous)\) -> \d+ in ")
+
+
+def bench_verdaccio(count: int, runs: int) -> tuple[list[float], float, int]:
     from verdaccio import Verdaccio
 
     with tempfile.TemporaryDirectory(prefix="npm-guard-bench-") as workdir:
@@ -87,14 +92,25 @@ def bench_verdaccio(count: int, runs: int) -> tuple[list[float], float]:
                 server.publish_over_http("alice", name, "1.0.0")
             publish_time = time.perf_counter() - started
 
+            # Per package its packument and collaborators (Verdaccio answers 404, which is
+            # not retried), and once the profile and the one-page token list.
+            requests_per_run = 2 * count + 2
+
             def run() -> None:
+                sent: list[str] = []
                 result = audit_repository(
-                    workdir, Policy(), {"NPM_TOKEN": token}, packages=names, registry=server.url
+                    workdir,
+                    Policy(),
+                    {"NPM_TOKEN": token},
+                    packages=names,
+                    registry=server.url,
+                    trace=lambda line: sent.append(line) if _REQUEST_LINE_RE.match(line) else None,
                 )
                 assert len(result.facts.packages) == count
                 assert all(p.maintainers == ("alice",) for p in result.facts.packages)
+                assert len(sent) == requests_per_run, "one request per resource"
 
-            return _time(run, runs), publish_time
+            return _time(run, runs), publish_time, requests_per_run
         finally:
             server.stop()
 
@@ -111,9 +127,10 @@ def main() -> int:
         f"median {statistics.median(times):.2f} s, best {min(times):.2f} s"
     )
     if not args.no_verdaccio:
-        times, publish = bench_verdaccio(args.packages, args.runs)
+        times, publish, requests = bench_verdaccio(args.packages, args.runs)
         print(
-            f"Verdaccio:   {args.packages} packages (published in {publish:.1f} s): "
+            f"Verdaccio:   {args.packages} packages, {requests} requests per audit "
+            f"(published in {publish:.1f} s): "
             f"median {statistics.median(times):.2f} s, best {min(times):.2f} s"
         )
     return 0

@@ -76,6 +76,7 @@ class Attestation:
     date: datetime.date
     expires: datetime.date
     line: int = 0
+    registry: str | None = None  # None: the project's default registry
 
     def valid_on(self, today: datetime.date) -> bool:
         return self.date <= today < self.expires

@@ -624,6 +624,7 @@ def _build(document: _Document, path: str) -> Policy:
             date=datetime.date.fromisoformat(item["date"]),
             expires=datetime.date.fromisoformat(item["expires"]),
             line=document.line(("attestations", i)),
+            registry=item.get("registry"),
         )
         for i, item in enumerate(data.get("attestations") or ())
     )

@@ -31,7 +31,10 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
-    action: str = "respond"  # "respond", "hang" (never answer), "reset" (TCP RST)
+    # "respond"; "hang" (never answer); "reset" (TCP RST); "drip" (the headers, then
+    # the body one byte per `interval`); "drip-headers" (everything one byte at a time)
+    action: str = "respond"
+    interval: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,39 @@ def json_reply(body: object, status: int = 200, headers: Mapping[str, str] | Non
     return Reply(status, json.dumps(body).encode(), merged)
 
 
+class InFlight:
+    """Counts the requests the server holds at once, and holds the first `expect` of them.
+
+    The first requests wait until `expect` are in (or `patience` runs out), then a moment
+    longer (`settle`) in which a client that allowed more than `expect` would send one
+    more; after that every request passes at once. A request counts from its arrival
+    until its reply starts, so a client's next request can never overlap its last one.
+    """
+
+    def __init__(self, expect: int, *, settle: float = 0.2, patience: float = 10.0) -> None:
+        self.expect = expect
+        self.settle = settle
+        self.patience = patience
+        self.current = 0
+        self.peak = 0
+        self._open = False
+        self._cond = threading.Condition()
+
+    def hold(self) -> None:
+        with self._cond:
+            self.current += 1
+            self.peak = max(self.peak, self.current)
+            self._cond.notify_all()
+            if not self._open:
+                self._cond.wait_for(
+                    lambda: self._open or self.current >= self.expect, self.patience
+                )
+                self._cond.wait_for(lambda: self._open or self.current > self.expect, self.settle)
+                self._open = True
+                self._cond.notify_all()
+            self.current -= 1
+
+
 class FakeRegistry:
     """A threaded HTTP server; `routes` maps a path (with query) to a list of replies.
 
@@ -55,6 +91,7 @@ class FakeRegistry:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
+        self.in_flight: InFlight | None = None  # set to count (and hold) concurrent requests
         self._lock = threading.Lock()
         self._release = threading.Event()
         registry = self
@@ -138,14 +175,18 @@ class FakeRegistry:
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         headers = {k.lower(): v for k, v in handler.headers.items()}
+        # The raw request target, as sent: npm sends `@scope%2fname`, and so must the
+        # audit, so `%2F` is neither recorded as `%2f` nor routed like it.
+        path = handler.path
         with self._lock:
-            self.requests.append(Recorded("GET", handler.path.replace("%2F", "%2f"), headers))
-            path = handler.path.replace("%2F", "%2f")  # RFC 3986: the same escape
+            self.requests.append(Recorded("GET", path, headers))
             queue = self.routes.get(path) or self.routes.get(path.split("?")[0])
             if queue is None:
                 reply = json_reply({"error": "Not found"}, 404)
             else:
                 reply = queue.pop(0) if len(queue) > 1 else queue[0]
+        if self.in_flight is not None:
+            self.in_flight.hold()
         if reply.action == "hang":
             self._release.wait(30)
             handler.close_connection = True
@@ -157,12 +198,36 @@ class FakeRegistry:
             handler.close_connection = True
             handler.connection.close()
             return
+        if reply.action in ("drip", "drip-headers"):
+            self._drip(handler, reply)
+            return
         handler.send_response(reply.status)
         for name, value in reply.headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(reply.body)))
         handler.end_headers()
         handler.wfile.write(reply.body)
+
+    def _drip(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        """Each byte well inside any read timeout, the whole far beyond any deadline."""
+        head = f"HTTP/1.1 {reply.status} OK\r\n"
+        for name, value in {**reply.headers, "Content-Length": str(len(reply.body))}.items():
+            head += f"{name}: {value}\r\n"
+        data = head.encode() + b"\r\n" + reply.body
+        handler.close_connection = True
+        start = 0
+        if reply.action == "drip":
+            start = len(head) + 2
+            handler.wfile.write(data[:start])
+            handler.wfile.flush()
+        for i in range(start, len(data)):
+            if self._release.wait(reply.interval):
+                return
+            try:
+                handler.wfile.write(data[i : i + 1])
+                handler.wfile.flush()
+            except OSError:  # the client gave up: the point of the exercise
+                return
 
 
 # Documents shaped like npmjs's.

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fake_registry import FakeRegistry, json_reply, npm_token, profile_doc
 
-from npm_guard.audit.attest import add_to_policy_text, attest, login_token
+from npm_guard.audit.attest import add_to_policy_text, attest, attestation_entry, login_token
 from npm_guard.errors import NpmGuardError
-from npm_guard.policy_load import parse_policy
+from npm_guard.policy_load import PolicyError, parse_policy
 
 TODAY = datetime.date(2026, 3, 1)
 SESSION = npm_token("SessionTokenFromNpmLogin0001")
@@ -56,6 +56,7 @@ def test_prints_the_entry_from_the_own_profile(fake: FakeRegistry, tmp_path: Pat
         "    mode: auth-and-writes\n"
         '    date: "2026-03-01"\n'
         '    expires: "2026-05-30"\n'
+        f'    registry: "{fake.url}"\n'
     )
     (request,) = fake.requests
     assert request.path == "/-/npm/v1/user"
@@ -83,6 +84,7 @@ def test_writes_into_the_policy_file_and_the_loader_accepts_it(
     loaded = parse_policy(text, ".npm-guard.yml")
     assert [a.maintainer for a in loaded.attestations] == ["bob", "alice"]
     assert loaded.attestations[1].expires == datetime.date(2026, 5, 30)
+    assert [a.registry for a in loaded.attestations] == [None, fake.url]
     assert text.endswith("audit:\n  require-2fa: auth-and-writes\n")
     assert SESSION not in text + err
 
@@ -151,3 +153,13 @@ def test_creates_a_policy_file_when_there_is_none(fake: FakeRegistry, tmp_path: 
     assert code == 0, err
     loaded = parse_policy((tmp_path / ".npm-guard.yml").read_text(), ".npm-guard.yml")
     assert [(a.maintainer, a.mode) for a in loaded.attestations] == [("alice", "auth-and-writes")]
+
+
+def test_the_registry_of_an_attestation_is_an_http_url() -> None:
+    entry = "version: 1\nattestations:\n" + attestation_entry(
+        "alice", "auth-and-writes", TODAY, 90, "https://npm.example.com/deep/"
+    )
+    (attestation,) = parse_policy(entry, ".npm-guard.yml").attestations
+    assert attestation.registry == "https://npm.example.com/deep/"
+    with pytest.raises(PolicyError, match=r"attestations\[0\]\.registry: expected an http\(s\)"):
+        parse_policy(entry.replace("https://npm.example.com", "ftp://npm.example.com"), "x.yml")

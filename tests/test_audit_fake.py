@@ -24,11 +24,11 @@ from fake_registry import (
 )
 
 from npm_guard.audit.command import audit_repository
-from npm_guard.audit.facts import EvidenceKind, Verdict
+from npm_guard.audit.facts import EvidenceKind, TokenKind, Verdict
 from npm_guard.audit.run import AuditResult
 from npm_guard.audit.table import render_markdown_tables, render_text_tables
 from npm_guard.cli import main
-from npm_guard.findings import Severity
+from npm_guard.findings import Confidence, Location, Severity
 from npm_guard.policy import (
     Attestation,
     AuditSettings,
@@ -150,6 +150,24 @@ def test_each_resource_is_fetched_once_and_the_token_only_goes_to_its_registry(
     )
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
     assert all("npm_" not in r.path for r in fake.requests)
+
+
+def test_scoped_names_go_out_as_npm_escapes_them(fake: FakeRegistry, tmp_path: Path) -> None:
+    healthy(fake)
+    run(fake, tmp_path)
+    # The raw request targets: `%2f` in lower case, as npm's escapedName, never `%2F`.
+    assert {r.path for r in fake.requests if "acme" in r.path} == {
+        "/@acme%2fwidget",
+        "/-/package/@acme%2fwidget/collaborators",
+    }
+
+
+def test_https_connections_send_npms_escapes_too() -> None:
+    from npm_guard.audit.client import _NpmHTTPSConnection
+
+    connection = _NpmHTTPSConnection("registry.invalid")  # nothing is sent until send()
+    connection.putrequest("GET", "/@acme%2Fwidget")
+    assert connection._buffer[0] == b"GET /@acme%2fwidget HTTP/1.1"  # type: ignore[attr-defined]
 
 
 def test_full_packument_is_requested(fake: FakeRegistry, tmp_path: Path) -> None:
@@ -287,7 +305,11 @@ def test_self_attestation_counts_until_it_expires(fake: FakeRegistry, tmp_path: 
         )
     )
     valid = Attestation(
-        "bob", "auth-and-writes", datetime.date(2026, 2, 1), datetime.date(2026, 5, 1)
+        "bob",
+        "auth-and-writes",
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 5, 1),
+        registry=fake.url,
     )
     result = run(fake, tmp_path, Policy(attestations=(valid,)))
     assert result.findings == []
@@ -296,12 +318,92 @@ def test_self_attestation_counts_until_it_expires(fake: FakeRegistry, tmp_path: 
     assert "self-attested" in render_text_tables(result.facts)
 
     expired = Attestation(
-        "bob", "auth-and-writes", datetime.date(2025, 11, 1), datetime.date(2026, 2, 1)
+        "bob",
+        "auth-and-writes",
+        datetime.date(2025, 11, 1),
+        datetime.date(2026, 2, 1),
+        registry=fake.url,
     )
     finding = only(
         run(fake, tmp_path, Policy(attestations=(expired,))), "maintainer-2fa-unverified"
     )
     assert "expired on 2026-02-01" in finding.message
+
+
+@pytest.fixture
+def two_registries(tmp_path: Path) -> Iterator[tuple[FakeRegistry, FakeRegistry]]:
+    """A repository whose default registry is `home`; @acme/gadget publishes to `other`.
+
+    alice maintains a package on each, and the token is alice's on `home`: on `other`,
+    "alice" is another account, whatever its name.
+    """
+    with FakeRegistry() as home, FakeRegistry() as other:
+        (tmp_path / ".npmrc").write_text(f"registry={home.url}\n")
+        (tmp_path / "package.json").write_text(
+            json.dumps({"name": "root", "private": True, "workspaces": ["packages/*"]})
+        )
+        for folder, manifest in {
+            "a": {"name": "pkg-a"},
+            "b": {"name": "@acme/gadget", "publishConfig": {"registry": other.url}},
+        }.items():
+            (tmp_path / "packages" / folder).mkdir(parents=True)
+            (tmp_path / "packages" / folder / "package.json").write_text(json.dumps(manifest))
+        for registry, name in ((home, "pkg-a"), (other, "@acme/gadget")):
+            registry.packument(
+                packument_doc(
+                    name, ["alice", "bob"], [version_doc(name, "1.0.0", trusted="github")]
+                )
+            )
+        home.collaborators("pkg-a", {"alice": "write"})
+        home.profile(profile_doc("alice", {"pending": False, "mode": "auth-and-writes"}))
+        home.token_pages([token_entry(TOKEN, key="22222222-0000-4000-8000-000000000002")])
+        yield home, other
+
+
+def _verdicts(result: AuditResult) -> dict[tuple[str, str], tuple[Verdict, EvidenceKind]]:
+    return {
+        (package.name, account.name): (verdict, account.evidence.kind)
+        for package in result.facts.packages
+        for account, verdict in package.verdicts()
+    }
+
+
+def test_the_token_owners_profile_counts_on_its_own_registry_only(
+    two_registries: tuple[FakeRegistry, FakeRegistry], tmp_path: Path
+) -> None:
+    result = audit_repository(str(tmp_path), Policy(), {"NPM_TOKEN": TOKEN}, today=TODAY, now=NOW)
+    verdicts = _verdicts(result)
+    assert verdicts[("pkg-a", "alice")] == (Verdict.PASS, EvidenceKind.PROFILE)
+    assert verdicts[("@acme/gadget", "alice")] == (Verdict.UNVERIFIED, EvidenceKind.NONE)
+    unverified = {
+        (f.properties["package"], f.properties["subject"])
+        for f in result.findings
+        if f.rule_id == "maintainer-2fa-unverified"
+    }
+    assert unverified == {
+        ("pkg-a", "maintainer bob"),
+        ("@acme/gadget", "maintainer alice"),
+        ("@acme/gadget", "maintainer bob"),
+    }
+
+
+def test_an_attestation_counts_on_its_registry_else_on_the_default_one(
+    two_registries: tuple[FakeRegistry, FakeRegistry], tmp_path: Path
+) -> None:
+    home, other = two_registries
+    dates = (datetime.date(2026, 2, 1), datetime.date(2026, 5, 1))
+
+    def bob(*attestations: Attestation) -> dict[str, Verdict]:
+        policy = Policy(attestations=attestations)
+        result = audit_repository(str(tmp_path), policy, {"NPM_TOKEN": TOKEN}, today=TODAY, now=NOW)
+        return {p: v for (p, name), (v, _) in _verdicts(result).items() if name == "bob"}
+
+    unbound = Attestation("bob", "auth-and-writes", *dates)
+    assert bob(unbound) == {"pkg-a": Verdict.PASS, "@acme/gadget": Verdict.UNVERIFIED}
+    on_other = Attestation("bob", "auth-and-writes", *dates, registry=other.url.rstrip("/"))
+    assert bob(on_other) == {"pkg-a": Verdict.UNVERIFIED, "@acme/gadget": Verdict.PASS}
+    on_home = Attestation("bob", "auth-only", *dates, registry=home.url.upper())
+    assert bob(on_home) == {"pkg-a": Verdict.AUTH_ONLY, "@acme/gadget": Verdict.UNVERIFIED}
 
 
 def test_staged_publish_approval_proves_2fa_but_not_its_mode(
@@ -358,7 +460,8 @@ def test_token_read_write_without_cidr_bypassing_2fa_for_a_year(
             )
         ]
     )
-    result = run(fake, tmp_path, strict_policy())
+    policy = Policy(**{**strict_policy().__dict__, "path": str(tmp_path / ".npm-guard.yml")})
+    result = run(fake, tmp_path, policy)
     assert rule_ids(result) == [
         "token-bypasses-2fa",
         "token-expiry-too-long",
@@ -366,7 +469,8 @@ def test_token_read_write_without_cidr_bypassing_2fa_for_a_year(
         "token-without-cidr",
     ]
     for finding in result.findings:
-        assert finding.location.path == ".npm-guard.yml" or finding.location.line == 3
+        # The policy's tokens: entry for NPM_TOKEN, relative to the repository root.
+        assert finding.location == Location(".npm-guard.yml", 3)
         assert TOKEN not in finding.message and f"{TOKEN[:8]}…{TOKEN[-4:]}" in finding.message
     assert "the policy's limit is 30 days" in only(result, "token-expiry-too-long").message
 
@@ -384,6 +488,84 @@ def test_token_profile_through_a_bypass_token_is_not_evidence(
     assert "maintainer-2fa-unverified" in rule_ids(result)
     gap = next(f for f in result.findings if f.rule_id == "audit-incomplete")
     assert "bypasses 2FA" in gap.message
+
+
+def test_tfa_false_through_a_token_of_unknown_type_is_unverified(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    # A granular token may not list tokens (npm: session tokens only), so its type and
+    # bypass flag are unknown, and npm may answer it with tfa: false whatever alice has.
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    fake.reply("/-/npm/v1/tokens", json_reply({"error": "requires a session token"}, 403))
+    result = run(fake, tmp_path)
+    assert rule_ids(result) == ["audit-incomplete", "maintainer-2fa-unverified"]
+    finding = only(result, "maintainer-2fa-unverified")
+    assert finding.properties["subject"] == "maintainer alice"
+    assert finding.effective_severity is Severity.WARNING
+    assert "alice's own profile" in finding.message and "reports 2FA disabled" in finding.message
+    assert "token of unknown type" in finding.message and "session token" in finding.message
+    (account,) = result.facts.packages[0].accounts
+    assert account.evidence.kind is EvidenceKind.NONE
+    assert "token of unknown type" in render_text_tables(result.facts)
+
+
+@pytest.mark.parametrize(
+    ("entries", "words"),
+    [
+        ([{"bypass_2fa": None}], "does not say whether it bypasses 2FA"),  # field absent
+        ([{}, {"key": "33333333-0000-4000-8000-000000000003"}], "did not say which token"),
+    ],
+)
+def test_tfa_false_through_a_listed_token_of_unknown_kind_is_unverified(
+    fake: FakeRegistry, tmp_path: Path, entries: list[dict[str, Any]], words: str
+) -> None:
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    listed = []
+    for change in entries:
+        entry = token_entry(TOKEN, key="22222222-0000-4000-8000-000000000002")
+        entry.update(change)
+        if entry.get("bypass_2fa") is None:
+            del entry["bypass_2fa"]
+        listed.append(entry)
+    fake.token_pages(listed)
+    result = run(fake, tmp_path)
+    assert "maintainer-2fa-disabled" not in rule_ids(result)
+    assert words in only(result, "maintainer-2fa-unverified").message
+
+
+def test_tfa_false_through_a_session_token_is_disabled(fake: FakeRegistry, tmp_path: Path) -> None:
+    # npm lists granular tokens only: a token missing from a list that was read is
+    # npm login's session token, and through it the profile is reliable.
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    fake.token_pages([token_entry(OTHER, key="11111111-0000-4000-8000-000000000001")])
+    result = run(fake, tmp_path)
+    assert result.facts.token is not None and result.facts.token.kind is TokenKind.SESSION
+    finding = only(result, "maintainer-2fa-disabled")
+    assert finding.effective_confidence is Confidence.HIGH
+    assert finding.properties["evidence"] == "own profile"
+
+
+def test_an_attestation_outranks_a_profile_read_with_a_token_of_unknown_type(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    healthy(fake)
+    fake.profile(profile_doc("alice", False))
+    fake.reply("/-/npm/v1/tokens", json_reply({"error": "requires a session token"}, 403))
+    attestation = Attestation(
+        "alice",
+        "auth-and-writes",
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 5, 1),
+        0,
+        fake.url,
+    )
+    result = run(fake, tmp_path, Policy(attestations=(attestation,)))
+    assert rule_ids(result) == ["audit-incomplete"]  # the token list; alice passes
+    (account,) = result.facts.packages[0].accounts
+    assert account.evidence.kind is EvidenceKind.ATTESTATION
 
 
 def test_token_cidr_wider_than_declared(fake: FakeRegistry, tmp_path: Path) -> None:
@@ -456,6 +638,54 @@ def test_unknown_package_is_incomplete(fake: FakeRegistry, tmp_path: Path) -> No
     assert finding.properties["package"] == "@acme/missing"
 
 
+def test_findings_without_a_manifest_or_policy_point_at_a_file_that_exists(
+    fake: FakeRegistry, tmp_path: Path
+) -> None:
+    healthy(fake)
+    fake.token_pages([token_entry(TOKEN, key="k1", readonly=False)])
+    # No package.json, no policy file: the repository root itself.
+    result = run(fake, tmp_path)
+    assert {f.rule_id for f in result.findings} >= {"token-not-read-only"}
+    assert {f.location for f in result.findings} == {Location(".")}
+    # A package.json that does not declare the package: that file, which exists.
+    (tmp_path / "package.json").write_text('{"name": "something-else"}\n')
+    assert {f.location for f in run(fake, tmp_path).findings} == {Location("package.json")}
+    # A policy file: the package's entry there, or the file.
+    policy = Policy(path=str(tmp_path / ".npm-guard.yml"))
+    assert {f.location for f in run(fake, tmp_path, policy).findings} == {
+        Location(".npm-guard.yml")
+    }
+
+
+@pytest.mark.slow
+def test_sarif_for_the_repository_root_location_is_valid(
+    fake: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from jsonschema import Draft202012Validator
+    from test_sarif import SARIF_SCHEMA, multitool_problems
+
+    healthy(fake)
+    fake.packument(packument_doc(PKG, ["alice", "mallory"], [version_doc(PKG, "1.0.0")]))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    main(["audit", "--registry", fake.url, "--format", "sarif", PKG])
+    log = json.loads(capsys.readouterr().out)
+    results = log["runs"][0]["results"]
+    assert results
+    assert {
+        json.dumps(r["locations"][0]["physicalLocation"]["artifactLocation"]) for r in results
+    } == {json.dumps({"uri": ".", "uriBaseId": "%SRCROOT%"})}
+    Draft202012Validator(json.loads(SARIF_SCHEMA.read_text("utf-8-sig"))).validate(log)
+    path = tmp_path / "audit.sarif"
+    path.write_text(json.dumps(log), "utf-8")
+    problems = multitool_problems(path, tmp_path)
+    assert [p for p in problems if p[0] in ("error", "warning")] == []
+
+
 def test_cli_json_and_sarif_carry_package_and_subject(
     fake: FakeRegistry,
     tmp_path: Path,
@@ -491,6 +721,128 @@ def test_cli_json_and_sarif_carry_package_and_subject(
     assert result["properties"]["subject"] == "maintainer mallory"
     rule_ids_listed = {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
     assert "maintainer-2fa-unverified" in rule_ids_listed
+
+
+def report_schema_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(
+        (Path(__file__).parent.parent / "npm_guard/schemas/report.schema.json").read_text()
+    )
+    return Draft202012Validator(schema)
+
+
+def test_token_and_run_wide_findings_name_the_packages_the_token_served(
+    two_registries: tuple[FakeRegistry, FakeRegistry],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home, _ = two_registries
+    home.token_pages([token_entry(TOKEN, key="k1", readonly=False, cidr=None)])
+    home.reply("/-/npm/v1/user", json_reply({"error": "forbidden"}, 403))  # not retried
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NPM_TOKEN", TOKEN)
+    main(["audit", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    report_schema_validator().validate(report)
+    by_rule = {
+        f["rule"]: f["properties"] for f in report["findings"] if "package" not in f["properties"]
+    }
+    # Only pkg-a is on the token's registry; @acme/gadget went elsewhere without it.
+    for rule_id in ("token-not-read-only", "token-without-cidr"):
+        assert by_rule[rule_id] == {
+            "subject": f"token NPM_TOKEN ({TOKEN[:8]}…{TOKEN[-4:]})",
+            "registry": home.url,
+            "packages": "pkg-a",
+        }
+    assert by_rule["audit-incomplete"] == {
+        "subject": "token owner's profile",
+        "registry": home.url,
+        "packages": "pkg-a",
+    }
+
+
+def test_json_shows_passing_and_self_attested_accounts_in_the_audit_section(
+    fake: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    healthy(fake)
+    fake.packument(
+        packument_doc(
+            PKG, ["alice", "bob"], [version_doc(PKG, "1.0.0", trusted="github", provenance=True)]
+        )
+    )
+    (tmp_path / ".npm-guard.yml").write_text(
+        "version: 1\nattestations:\n"
+        f"  - {{maintainer: bob, mode: auth-and-writes, date: '2026-02-01', "
+        f"expires: '2099-01-01', registry: '{fake.url}'}}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NPM_TOKEN", TOKEN)
+    assert main(["audit", "--registry", fake.url, "--format", "json", PKG]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    report_schema_validator().validate(report)
+    assert report["findings"] == []  # nothing failed, and yet:
+    (package,) = report["audit"]["packages"]
+    assert (package["name"], package["registry"], package["require2fa"]) == (
+        PKG,
+        fake.url,
+        "auth-and-writes",
+    )
+    assert package["collaboratorsChecked"] is True and package["maintainersKnown"] is True
+    accounts = {a["name"]: a for a in package["accounts"]}
+    assert {k: accounts["alice"][k] for k in ("evidence", "selfAttested", "mode", "verdict")} == {
+        "evidence": "own profile",
+        "selfAttested": False,
+        "mode": "auth-and-writes",
+        "verdict": "pass",
+    }
+    assert {k: accounts["bob"][k] for k in ("evidence", "selfAttested", "mode", "verdict")} == {
+        "evidence": "self-attested",
+        "selfAttested": True,
+        "mode": "auth-and-writes",
+        "verdict": "pass",
+    }
+    assert accounts["alice"]["canPublish"] == ["maintainer", "collaborator (write)"]
+    token = report["audit"]["token"]
+    assert token["token"] == f"{TOKEN[:8]}…{TOKEN[-4:]}" and token["kind"] == "granular"
+    assert (token["readOnly"], token["cidr"], token["bypass2fa"]) == (True, ["192.0.2.0/24"], False)
+    assert TOKEN not in out
+
+
+def test_the_report_schema_says_which_findings_name_a_package() -> None:
+    validator = report_schema_validator()
+    finding = {
+        "rule": "token-not-read-only",
+        "severity": "warning",
+        "confidence": "high",
+        "message": "m",
+        "tip": "t",
+        "docs": "https://example.com/",
+        "location": {"path": ".npm-guard.yml", "line": 1, "column": 1},
+        "fingerprint": "0" * 32,
+        "properties": {"subject": "token NPM_TOKEN", "registry": "https://r/", "packages": "a, b"},
+    }
+    report = {
+        "version": 1,
+        "tool": {"name": "npm-guard", "version": "0"},
+        "summary": {
+            "filesScanned": 0,
+            "findings": 1,
+            "bySeverity": {"error": 0, "warning": 1, "note": 0},
+        },
+        "findings": [finding],
+    }
+    validator.validate(report)
+    finding["properties"] = {**finding["properties"], "package": "a"}
+    assert not validator.is_valid(report)  # a token finding is about no one package
+    finding["rule"] = "maintainer-2fa-disabled"
+    finding["properties"] = {"subject": "maintainer alice", "registry": "https://r/"}
+    assert not validator.is_valid(report)  # a maintainer finding must name its package
 
 
 def test_cli_text_shows_tables_and_github_summary(

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-from collections.abc import Iterator
+import json
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -122,6 +124,83 @@ def test_timeout_is_retried_then_reported(fake: FakeRegistry) -> None:
     assert isinstance(result, FetchFailure)
     assert result.reason == "timed out (limit 0.2 s) (2 attempts)"
     assert len(fake.hits(PATH)) == 2 and sleeps == [0.5]
+
+
+@pytest.mark.parametrize("action", ["drip", "drip-headers"])
+def test_a_dripping_registry_is_cut_off_at_the_deadline(fake: FakeRegistry, action: str) -> None:
+    # One byte every 50 ms never trips the 5 s read timeout; the whole would take
+    # minutes. The 0.3 s deadline for the whole exchange ends it.
+    fake.reply(PATH, Reply(200, json.dumps(DOC).encode() + b" " * 4000, action=action))
+    started = time.monotonic()
+    with client_for(fake, Sleeps(), retries=0, total_timeout=0.3) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    elapsed = time.monotonic() - started
+    assert isinstance(result, FetchFailure)
+    assert result.endpoint == f"GET {fake.url}@acme%2fwidget"
+    assert result.reason.startswith("took longer than 0.3 s in all")
+    assert elapsed < 10  # not the 200 s the drip would take
+
+
+class ManualTimers:
+    """Stands in for threading.Timer in the client: the test decides when they fire."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[], None]] = []
+
+    def __call__(self, interval: float, function: Callable[[], None]) -> ManualTimers:
+        self.callbacks.append(function)
+        return self
+
+    daemon = True
+
+    def start(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_a_late_watchdog_never_cuts_a_finished_exchange(
+    fake: FakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import npm_guard.audit.client as client_module
+
+    timers = ManualTimers()
+    monkeypatch.setattr(client_module.threading, "Timer", timers)
+    fake.reply(PATH, json_reply(DOC))
+    fake.reply("/left-pad", json_reply(packument_doc("left-pad", ["x"], [])))
+    with client_for(fake, Sleeps()) as client:
+        assert isinstance(client.get_json(package_url(fake.url, PKG), "packument"), Fetched)
+        (first,) = timers.callbacks
+        first()  # fires after the exchange finished, its connection back in the pool
+        assert isinstance(client.get_json(package_url(fake.url, "left-pad"), "packument"), Fetched)
+        for fire in timers.callbacks:
+            fire()
+    exchanges = [fire.__self__ for fire in timers.callbacks]  # type: ignore[attr-defined]
+    assert len(exchanges) == 2 and not any(e.was_cut for e in exchanges)
+
+
+def test_a_body_larger_than_the_bound_is_refused(fake: FakeRegistry) -> None:
+    fake.reply(PATH, json_reply(DOC))
+    with client_for(fake, Sleeps(), max_body=100) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    assert isinstance(result, FetchFailure)
+    assert result.reason == "the response is larger than 100 bytes"
+
+
+def test_a_dripping_packument_ends_in_audit_incomplete(fake: FakeRegistry, tmp_path: Path) -> None:
+    fake.reply(PATH, Reply(200, json.dumps(DOC).encode() + b" " * 4000, action="drip"))
+    result = audit_repository(
+        str(tmp_path),
+        Policy(),
+        {},
+        packages=[PKG],
+        registry=fake.url,
+        client_options={"sleep": Sleeps(), "retries": 0, "total_timeout": 0.3},
+    )
+    ((rule, message),) = [(f.rule_id, f.message) for f in result.findings]
+    assert rule == "audit-incomplete"
+    assert f"GET {fake.url}@acme%2fwidget: took longer than 0.3 s in all" in message
 
 
 def test_connection_reset_then_success(fake: FakeRegistry) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -115,3 +116,139 @@ def test_npmrc_hook_matches_npmrc_files_only() -> None:
         assert pattern.search(path), path
     for path in ("npmrc", "x.npmrc", ".npmrc.bak", "tests/fixtures/npmrc/r/bad-x.npmrc"):
         assert not pattern.search(path), path
+
+
+# Policy keys that rules name in their tips and messages must be keys the policy file
+# accepts: a tip that says `bypass_2fa: true` sends users to a key the loader rejects.
+
+POLICY_SCHEMA = json.loads(
+    (ROOT / "npm_guard" / "schemas" / "policy.schema.json").read_text(encoding="utf-8")
+)
+
+
+def _schema_property_names(node: object) -> set[str]:
+    names: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                names.update(value)
+            names |= _schema_property_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            names |= _schema_property_names(value)
+    return names
+
+
+POLICY_KEYS = _schema_property_names(POLICY_SCHEMA)
+TOP_LEVEL_POLICY_KEYS = set(POLICY_SCHEMA["properties"])
+
+
+def _deref(node: dict[str, object]) -> dict[str, object]:
+    while isinstance(node.get("$ref"), str):
+        ref = str(node["$ref"])
+        assert ref.startswith("#/$defs/"), ref
+        node = POLICY_SCHEMA["$defs"][ref.removeprefix("#/$defs/")]
+    return node
+
+
+def policy_path_exists(segments: list[str]) -> bool:
+    """`audit.unverified-2fa`, `tokens.<NAME>.bypass-2fa`: a path the schema accepts.
+
+    A segment that is not a declared property walks into `additionalProperties` (a
+    map such as `tokens:` keyed by secret name) or `items` (a list).
+    """
+    node = _deref(POLICY_SCHEMA)
+    for segment in segments:
+        while "items" in node and "properties" not in node:
+            node = _deref(node["items"])  # type: ignore[arg-type]
+        properties = node.get("properties")
+        if isinstance(properties, dict) and segment in properties:
+            node = _deref(properties[segment])
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = _deref(node["additionalProperties"])  # type: ignore[arg-type]
+        else:
+            return False
+    return True
+
+
+_SNAKE_WORD_RE = re.compile(r"(?<![\w$.{/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?!\w)")
+_DOTTED_RE = re.compile(r"(?<![\w./-])([a-z][a-z0-9-]*)((?:\.[A-Za-z0-9_<>*-]+)+)")
+_KEY_COLON_RE = re.compile(r"(?<![\w/$.{-])([a-z][a-z0-9_-]*):(?=[\s`)]|$)")
+_BACKTICKS_RE = re.compile(r"`[^`]*`")
+
+
+def policy_key_problems(text: str) -> list[str]:
+    """Policy keys named in `text` that the policy file does not have."""
+    problems = []
+    for word in _SNAKE_WORD_RE.findall(text):
+        kebab = word.replace("_", "-")
+        if kebab in POLICY_KEYS:
+            problems.append(f"{word}: the policy key is spelled {kebab}")
+    for match in _DOTTED_RE.finditer(text):
+        segments = [match.group(1), *match.group(2)[1:].split(".")]
+        if segments[0] in TOP_LEVEL_POLICY_KEYS and not policy_path_exists(segments):
+            problems.append(f"{'.'.join(segments)}: no such path in the policy schema")
+    if "policy" in text or ".npm-guard.yml" in text:
+        # `key:` in code spans, and key-shaped words (with - or _) anywhere; a plain
+        # word before a colon is prose ("allows only: bob").
+        quoted = [w for span in _BACKTICKS_RE.findall(text) for w in _KEY_COLON_RE.findall(span)]
+        shaped = [w for w in _KEY_COLON_RE.findall(text) if "-" in w or "_" in w]
+        for word in dict.fromkeys(quoted + shaped):
+            if word not in POLICY_KEYS:
+                problems.append(f"{word}: is not a policy key")
+    return problems
+
+
+def _rule_texts(rule_id: str) -> list[str]:
+    """The rule's tip and summary, and every string its module builds messages from."""
+    import ast
+
+    rule = all_rules()[rule_id]
+    module = importlib.import_module("npm_guard.rules." + rule_id.replace("-", "_"))
+    tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    strings = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+    return list(dict.fromkeys([rule.tip, rule.summary, *strings]))
+
+
+@pytest.mark.parametrize("rule_id", RULE_IDS)
+def test_policy_keys_named_by_a_rule_exist_in_the_policy_schema(rule_id: str) -> None:
+    problems = [p for text in _rule_texts(rule_id) for p in policy_key_problems(text)]
+    assert problems == [], f"{rule_id}: {problems}"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("declare bypass_2fa: true for it in the policy.", "bypass_2fa"),
+        ("set max_expiry_days for the token in the policy", "max_expiry_days"),
+        ("audit.unverified_2fa in the policy sets the severity.", "audit.unverified_2fa"),
+        ("set audit.unverified in the policy", "audit.unverified"),
+        ("declare it under `token:` in the policy", "token"),
+        ("set max-expiry: 30 in .npm-guard.yml", "max-expiry"),
+    ],
+)
+def test_the_policy_key_check_catches_misspelt_keys(text: str, problem: str) -> None:
+    problems = policy_key_problems(text)
+    assert problems and problems[0].startswith(problem + ":"), problems
+
+
+def test_the_policy_key_check_accepts_real_keys() -> None:
+    text = (
+        "set `audit.unverified-2fa` or `tokens.NPM_TOKEN.bypass-2fa: true`, declare "
+        "`max-expiry-days` under tokens: in .npm-guard.yml, or `packages.@acme/*.publishers."
+        "trusted` (`trusted:` or `accounts:`); it allows only: bob"
+    )
+    assert policy_key_problems(text) == []

@@ -2,11 +2,11 @@
 
 Run locally with the maintainer's own npm login (the `_authToken` npm keeps for the
 registry in the user config) or a token in `--token-env`. It reads
-`GET /-/npm/v1/user` and writes an attestation entry (maintainer, mode, date, expiry)
-for the policy file. It refuses when 2FA is off, its setup is pending, or it is
-`auth-only` while the policy requires `auth-and-writes`. Attestations stay marked as
-self-attested in every report: they are only as good as the review of the commit
-that adds them.
+`GET /-/npm/v1/user` and writes an attestation entry (maintainer, mode, date, expiry,
+and the registry it was read from) for the policy file. It refuses when 2FA is off,
+its setup is pending, or it is `auth-only` while the policy requires
+`auth-and-writes`. Attestations stay marked as self-attested in every report: they
+are only as good as the review of the commit that adds them.
 """
 
 from __future__ import annotations
@@ -60,16 +60,27 @@ def _default_registry(root: str, env: Mapping[str, str]) -> str:
     return npmrc_registries(root, env).get("") or NPMJS_REGISTRY
 
 
-def attestation_entry(name: str, mode: str, today: datetime.date, days: int) -> str:
-    """The YAML list item for `attestations:` (indented for a top-level list)."""
+def attestation_entry(
+    name: str, mode: str, today: datetime.date, days: int, registry: str | None = None
+) -> str:
+    """The YAML list item for `attestations:` (indented for a top-level list).
+
+    `registry` binds the attestation to the registry whose account was read: the same
+    user name on another registry is another account.
+    """
+    import json
+
     shown = name if _PLAIN_NAME_RE.match(name) else '"' + name.replace('"', '\\"') + '"'
     expires = today + datetime.timedelta(days=days)
-    return (
+    entry = (
         f"  - maintainer: {shown}\n"
         f"    mode: {mode}\n"
         f'    date: "{today.isoformat()}"\n'
         f'    expires: "{expires.isoformat()}"\n'
     )
+    if registry is not None:
+        entry += f"    registry: {json.dumps(registry)}\n"  # a JSON string is YAML too
+    return entry
 
 
 def add_to_policy_text(text: str, entry: str) -> str:
@@ -176,7 +187,7 @@ def attest(
         err.write(scrub(f"npm-guard: refusing to attest: {refusal}\n", [token]))
         return 1
     day = today or datetime.date.today()
-    entry = attestation_entry(name, mode, day, days)
+    entry = attestation_entry(name, mode, day, days, target)
     if not write:
         out.write("# add to attestations: in " + POLICY_FILE + "\n" + entry)
         return 0

@@ -1,19 +1,23 @@
 """The registry client: the only module of npm-guard that touches the network.
 
 One `requests.Session` for the whole audit. Every GET has a connect and a read
-timeout, is retried with exponential back-off on 429, 5xx, timeouts and dropped
-connections (honouring `Retry-After` up to a bound), and is never retried on any other
-4xx. Redirects are followed by hand so that the token goes only to the registry it
-belongs to, over HTTPS (plain HTTP only on loopback). Every body is parsed and checked
-against its schema before anyone sees it; anything that goes wrong comes back as a
-`FetchFailure` with a reason a human can act on, never as an exception and never as
-data. Each URL is fetched at most once per client, however many threads ask for it.
+timeout and an overall deadline for the whole exchange (a registry that drips bytes
+just inside the read timeout is cut off), is retried with exponential back-off on 429,
+5xx, timeouts and dropped connections (honouring `Retry-After` up to a bound), and is
+never retried on any other 4xx. Redirects are followed by hand so that the token goes
+only to the registry it belongs to, over HTTPS (plain HTTP only on loopback). Every
+body is parsed and checked against its schema before anyone sees it; anything that
+goes wrong comes back as a `FetchFailure` with a reason a human can act on, never as
+an exception and never as data. Each URL is fetched at most once per client, however
+many threads ask for it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +27,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
+import urllib3.poolmanager
 
 from npm_guard import __version__
 from npm_guard.audit.registry_schemas import schema_problem
@@ -64,10 +71,136 @@ FetchResult = Union[Fetched, FetchFailure]
 def escape_name(name: str) -> str:
     """npm's `escapedName`: only the first `/` becomes `%2f`, the `@` stays.
 
-    urllib3 sends percent-escapes with upper-case hex (`%2F`, RFC 3986 section 2.1
-    makes the two equivalent); npmjs and Verdaccio answer both alike.
+    urllib3 rewrites percent-escapes to upper-case hex (`%2F`); the transport below puts
+    the escaped slash back in npm's lower case, so registries see what npm sends.
     """
     return name.replace("/", "%2f", 1)
+
+
+def npm_request_target(target: str) -> str:
+    """The request target as npm sends it: the escaped slash of a scoped name as `%2f`."""
+    return target.replace("%2F", "%2f")
+
+
+# The overall deadline of one exchange. Timeouts in requests are per socket operation,
+# so a server that sends a byte every few seconds keeps a request alive for ever; a
+# watchdog timer per exchange shuts the socket down when the deadline passes. The
+# exchange is handed to the connection through a thread-local (requests calls the
+# connection on the calling thread), and a connection back in the pool, or taken by
+# another thread's exchange, is never cut.
+_exchange_lock = threading.Lock()
+_current = threading.local()
+
+
+class _Exchange:
+    """One request's whole life (connect, headers, body) and the deadline it must meet."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.deadline = time.monotonic() + limit
+        self.connection: _NpmHTTPConnection | _NpmHTTPSConnection | None = None
+        self.finished = False
+        self.was_cut = False
+        self._timer = threading.Timer(limit, self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @property
+    def expired(self) -> bool:
+        return self.was_cut or time.monotonic() >= self.deadline
+
+    def _cut(self) -> None:
+        with _exchange_lock:
+            connection = self.connection
+            if self.finished or connection is None or connection.exchange is not self:
+                return
+            self.was_cut = True
+            sock = connection.sock
+            if sock is not None:
+                # The plain socket's shutdown, also under TLS: a blocked recv returns.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def finish(self) -> None:
+        with _exchange_lock:
+            self.finished = True
+        self._timer.cancel()
+
+
+def _claim(connection: _NpmHTTPConnection | _NpmHTTPSConnection) -> None:
+    """`connection` now serves the calling thread's exchange (called as a request starts)."""
+    exchange = getattr(_current, "exchange", None)
+    with _exchange_lock:
+        connection.exchange = exchange
+        if exchange is not None:
+            exchange.connection = connection
+
+
+class _NpmHTTPConnection(urllib3.connection.HTTPConnection):
+    exchange: _Exchange | None = None
+
+    def putrequest(
+        self,
+        method: str,
+        url: str,
+        skip_host: bool = False,
+        skip_accept_encoding: bool = False,
+    ) -> None:
+        _claim(self)
+        super().putrequest(
+            method,
+            npm_request_target(url),
+            skip_host=skip_host,
+            skip_accept_encoding=skip_accept_encoding,
+        )
+
+
+class _NpmHTTPSConnection(urllib3.connection.HTTPSConnection):
+    exchange: _Exchange | None = None
+
+    def putrequest(
+        self,
+        method: str,
+        url: str,
+        skip_host: bool = False,
+        skip_accept_encoding: bool = False,
+    ) -> None:
+        _claim(self)
+        super().putrequest(
+            method,
+            npm_request_target(url),
+            skip_host=skip_host,
+            skip_accept_encoding=skip_accept_encoding,
+        )
+
+
+class _NpmHTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _NpmHTTPConnection
+
+
+class _NpmHTTPSConnectionPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _NpmHTTPSConnection
+
+
+def _use_npm_pools(manager: Any) -> Any:
+    """Give a pool manager npm's request targets, unless it is a SOCKS one (its own pools)."""
+    if manager.pool_classes_by_scheme is urllib3.poolmanager.pool_classes_by_scheme:
+        manager.pool_classes_by_scheme = {
+            "http": _NpmHTTPConnectionPool,
+            "https": _NpmHTTPSConnectionPool,
+        }
+    return manager
+
+
+class _NpmAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter, with connections that send request targets as npm does."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _use_npm_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return _use_npm_pools(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
 def normalise_registry(url: str) -> str:
@@ -109,6 +242,8 @@ class RegistryClient:
         token_registry: str = NPMJS_REGISTRY,
         connect_timeout: float = 5.0,
         read_timeout: float = 20.0,
+        total_timeout: float = 120.0,
+        max_body: int = _MAX_BODY,
         retries: int = 3,
         backoff: float = 0.5,
         max_wait: float = 30.0,
@@ -126,6 +261,8 @@ class RegistryClient:
             )
         self._token = token or None
         self.timeout = (connect_timeout, read_timeout)
+        self.total_timeout = total_timeout  # for one exchange, headers and body
+        self.max_body = max_body
         self.retries = retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -138,7 +275,7 @@ class RegistryClient:
         self.session.headers.update(
             {"User-Agent": f"npm-guard/{__version__}", "Accept": "application/json"}
         )
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        adapter = _NpmAdapter(pool_connections=4, pool_maxsize=pool_size)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self._cache: dict[str, FetchResult] = {}
@@ -192,6 +329,19 @@ class RegistryClient:
             self._trace(scrub(line, secrets))
 
     def _fetch(self, url: str, kind: str) -> FetchResult:
+        try:
+            return self._fetch_within_deadline(url, kind)
+        finally:
+            _finish_exchange()
+
+    def _deadline_failure(self, endpoint: str) -> FetchFailure:
+        return FetchFailure(
+            endpoint,
+            f"took longer than {self.total_timeout:g} s in all (the limit for one request); "
+            f"the registry may be sending the response a few bytes at a time",
+        )
+
+    def _fetch_within_deadline(self, url: str, kind: str) -> FetchResult:
         endpoint = self._endpoint(url)
         response = self._get_following_redirects(url, endpoint)
         if isinstance(response, FetchFailure):
@@ -199,13 +349,17 @@ class RegistryClient:
         try:
             body = self._read_body(response)
         except (requests.RequestException, OSError) as error:
+            if _exchange_expired():
+                return self._deadline_failure(endpoint)
             return FetchFailure(
                 endpoint, f"the connection failed while reading the body ({_kind_of(error)})"
             )
         finally:
             response.close()
+        if _exchange_expired():
+            return self._deadline_failure(endpoint)
         if body is None:
-            return FetchFailure(endpoint, f"the response is larger than {_MAX_BODY // 2**20} MB")
+            return FetchFailure(endpoint, f"the response is larger than {_size(self.max_body)}")
         try:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -220,13 +374,16 @@ class RegistryClient:
         return Fetched(endpoint, data)
 
     def _read_body(self, response: requests.Response) -> bytes | None:
+        """The body, or None once it is larger than `max_body`; stops at the deadline."""
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_content(chunk_size=256 * 1024):
             size += len(chunk)
-            if size > _MAX_BODY:
+            if size > self.max_body:
                 return None
             chunks.append(chunk)
+            if _exchange_expired():
+                break
         return b"".join(chunks)
 
     def _get_following_redirects(self, url: str, endpoint: str) -> requests.Response | FetchFailure:
@@ -289,6 +446,8 @@ class RegistryClient:
         started = time.monotonic()
         with self._guard:
             self.sent.append(url)
+        _finish_exchange()  # the previous attempt's, or the redirect's
+        _current.exchange = _Exchange(self.total_timeout)
         try:
             response = self.session.get(
                 url,
@@ -298,10 +457,13 @@ class RegistryClient:
                 stream=True,
                 proxies=proxies,
             )
-        except requests.Timeout:
-            self._log(f"GET {url}: timed out")
-            return FetchFailure(endpoint, f"timed out (limit {self.timeout[1]:g} s)")
         except (requests.RequestException, OSError) as error:
+            if _exchange_expired():
+                self._log(f"GET {url}: cut off after {self.total_timeout:g} s")
+                return self._deadline_failure(endpoint)
+            if isinstance(error, requests.Timeout):
+                self._log(f"GET {url}: timed out")
+                return FetchFailure(endpoint, f"timed out (limit {self.timeout[1]:g} s)")
             self._log(f"GET {url}: {_kind_of(error)}")
             return FetchFailure(endpoint, f"the connection failed ({_kind_of(error)})")
         elapsed = (time.monotonic() - started) * 1000
@@ -333,6 +495,22 @@ class RegistryClient:
         if message:
             reason += f": {message}"
         return FetchFailure(endpoint, reason, status)
+
+
+def _finish_exchange() -> None:
+    exchange: _Exchange | None = getattr(_current, "exchange", None)
+    if exchange is not None:
+        exchange.finish()
+        _current.exchange = None
+
+
+def _exchange_expired() -> bool:
+    exchange: _Exchange | None = getattr(_current, "exchange", None)
+    return exchange is not None and exchange.expired
+
+
+def _size(count: int) -> str:
+    return f"{count // 2**20} MB" if count >= 2**20 else f"{count} bytes"
 
 
 def _error_message(response: requests.Response) -> str | None:

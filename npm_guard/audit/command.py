@@ -151,7 +151,12 @@ def audit_repository(
     """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`."""
     from npm_guard.audit.client import RegistryClient, normalise_registry
     from npm_guard.audit.run import AuditRequest, run_audit
-    from npm_guard.audit.workspace import named_packages, repository_packages
+    from npm_guard.audit.workspace import (
+        NPMJS_REGISTRY,
+        named_packages,
+        npmrc_registries,
+        repository_packages,
+    )
 
     if concurrency < 1 or concurrency > 64:
         raise NpmGuardError("--concurrency must be between 1 and 64")
@@ -163,12 +168,14 @@ def audit_repository(
     targets = [type(t)(t.name, normalise_registry(t.registry), t.manifest, t.line) for t in targets]
     token = env.get(token_env) or None
     token_registry = normalise_registry(token_registry_for(targets, root, env, override))
+    default_registry = normalise_registry(npmrc_registries(root, env).get("") or NPMJS_REGISTRY)
     moment = now or datetime.datetime.now(datetime.timezone.utc)
     request = AuditRequest(
         targets=targets,
         policy=policy,
         token_env=token_env,
         token_registry=token_registry,
+        default_registry=default_registry,
         root=root,
         today=today or moment.date(),
         now=moment,
@@ -258,7 +265,8 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
 
 
 def render_audit(fmt: str, result: AuditResult) -> str:
-    """The audit report: verdict tables then findings (text), or a findings-only format."""
+    """The audit report: verdict tables then findings (text), findings plus the tables'
+    data in `audit` (json), or findings only (sarif, github)."""
     if fmt == "text":
         from npm_guard.audit.table import render_text_tables
         from npm_guard.report.text import format_finding
@@ -267,6 +275,16 @@ def render_audit(fmt: str, result: AuditResult) -> str:
         parts.extend(format_finding(f) + "\n" for f in result.findings)
         parts.append(audit_summary_line(result) + "\n")
         return "".join(parts)
+    if fmt == "json":
+        import json
+
+        from npm_guard.audit.table import verdict_data
+        from npm_guard.report.json_report import report_dict
+        from npm_guard.secrets import scrub
+
+        report = report_dict(result.findings)
+        report["audit"] = verdict_data(result.facts)
+        return scrub(json.dumps(report, indent=2) + "\n")
     from npm_guard.report import render
 
     return render(fmt, result.findings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from npm_guard.audit.client import FetchFailure, FetchResult
@@ -22,30 +22,41 @@ from npm_guard.audit.facts import (
     Gap,
     PackageFacts,
     TokenFacts,
+    TokenKind,
     TwoFactorMode,
     VersionFacts,
+    same_registry,
 )
 from npm_guard.audit.workspace import PackageTarget
 from npm_guard.findings import Location, Severity
-from npm_guard.policy import Policy, TokenSpec
+from npm_guard.policy import Attestation, Policy, TokenSpec
 from npm_guard.secrets import NPM_TOKEN_RE, CredentialKind, redact
 
 
 @dataclass(frozen=True)
 class OwnerProfile:
-    """The token owner's own profile: the only first-hand 2FA evidence there is."""
+    """The token owner's own profile: the only first-hand 2FA evidence there is.
+
+    It speaks for the account of that name on `registry` only: the same name on another
+    registry is another account.
+    """
 
     name: str | None
     evidence: Evidence | None  # None when the profile is unusable as 2FA evidence
     gap: Gap | None = None
+    registry: str | None = None
 
 
-def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> OwnerProfile:
-    """2FA evidence from `GET /-/npm/v1/user` read with the audit's token.
+def profile_evidence(
+    result: FetchResult, token: TokenFacts | None, *, registry: str | None = None
+) -> OwnerProfile:
+    """2FA evidence from `GET /-/npm/v1/user` on `registry`, read with the audit's `token`.
 
-    `tfa.pending == false` with a `mode` is verified 2FA; `false`, missing or pending is
-    verified "not enabled" — except through a bypass-2FA token, which npm is known to
-    answer with `tfa: false` whatever the account has, so that answer proves nothing.
+    `tfa.pending == false` with a `mode` is verified 2FA, and `pending: true` verified
+    "not enabled". `tfa: false` (or missing) is evidence of "disabled" only through a
+    session token (npm login) or a granular token known not to bypass 2FA: npm answers
+    granular tokens, bypass-2FA ones above all, with `tfa: false` whatever the account
+    has, so through any other token that answer proves nothing.
     """
     if isinstance(result, FetchFailure):
         return OwnerProfile(
@@ -56,17 +67,24 @@ def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> Ow
                 f"{result.endpoint}: {result.reason}; the 2FA of the token's own account "
                 f"cannot be verified",
             ),
+            registry,
         )
     data: Mapping[str, Any] = result.data
     name = str(data["name"])
     tfa = data.get("tfa")
     source = f"{name}'s own profile ({result.endpoint})"
+
+    def verified(mode: TwoFactorMode) -> OwnerProfile:
+        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, mode, source), registry=registry)
+
     if isinstance(tfa, dict) and tfa.get("pending") is False and tfa.get("mode"):
-        mode = TwoFactorMode(tfa["mode"])
-        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, mode, source))
+        return verified(TwoFactorMode(tfa["mode"]))
     if isinstance(tfa, dict) and tfa.get("pending") is True:
-        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source))
-    if token_bypasses_2fa:
+        return verified(TwoFactorMode.PENDING)
+    if isinstance(tfa, (list, str)):
+        # A recovery-code list or an otpauth:// string: the account is mid-way through setup.
+        return verified(TwoFactorMode.PENDING)
+    if token is not None and token.found and token.bypass_2fa is True:
         return OwnerProfile(
             name,
             None,
@@ -77,11 +95,30 @@ def profile_evidence(result: FetchResult, token_bypasses_2fa: bool | None) -> Ow
                 f"with a session token (npm-guard attest) instead",
                 Severity.WARNING,
             ),
+            registry,
         )
-    if tfa is None or tfa is False or "tfa" not in data or isinstance(tfa, dict):
-        return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.DISABLED, source))
-    # A recovery-code list or an otpauth:// string: the account is mid-way through setup.
-    return OwnerProfile(name, Evidence(EvidenceKind.PROFILE, TwoFactorMode.PENDING, source))
+    unknown = _why_token_type_unknown(token)
+    if unknown is None:
+        return verified(TwoFactorMode.DISABLED)
+    detail = (
+        f"{source} reports 2FA disabled, but it was read with a token of unknown type "
+        f"({unknown}); npm may answer granular access tokens with tfa: false whatever "
+        f"the account has, so only a session token from npm login makes that answer "
+        f"evidence: run npm-guard attest with one"
+    )
+    short = "none (profile read with a token of unknown type)"
+    return OwnerProfile(
+        name, Evidence(EvidenceKind.NONE, TwoFactorMode.UNKNOWN, detail, short), registry=registry
+    )
+
+
+def _why_token_type_unknown(token: TokenFacts | None) -> str | None:
+    """None when `token` is a session token or a granular one that does not bypass 2FA."""
+    if token is None or token.kind is TokenKind.UNKNOWN:
+        return "the token list did not say which token it is"
+    if token.kind is TokenKind.GRANULAR and token.bypass_2fa is None:
+        return "the token list does not say whether it bypasses 2FA"
+    return None
 
 
 def _person_name(value: object) -> str | None:
@@ -147,6 +184,19 @@ def _maintainer_names(packument: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(names))
 
 
+def attestations_on(
+    policy: Policy, registry: str, default_registry: str
+) -> tuple[Attestation, ...]:
+    """The policy's attestations that speak for accounts on `registry`.
+
+    An attestation names its registry; one without counts on the project's default
+    registry only, never on a registry that publishConfig or a scope picks.
+    """
+    return tuple(
+        a for a in policy.attestations if same_registry(a.registry or default_registry, registry)
+    )
+
+
 def account_evidence(
     name: str,
     *,
@@ -154,12 +204,26 @@ def account_evidence(
     policy: Policy,
     today: datetime.date,
     approvals: Mapping[str, Sequence[str]],
+    registry: str,
+    default_registry: str,
 ) -> Evidence:
-    """The strongest 2FA evidence for `name`: own profile, attestation, approval, none."""
+    """The strongest 2FA evidence for `name` on `registry`: own profile, attestation,
+    approval, none."""
     key = name.lower()
-    if owner is not None and owner.evidence is not None and (owner.name or "").lower() == key:
-        return owner.evidence
-    attestation = policy.attestation_for(name, today)
+    own: Evidence | None = None  # the own profile's answer, when it is not evidence
+    if (
+        owner is not None
+        and owner.evidence is not None
+        and (owner.name or "").lower() == key
+        and owner.registry is not None
+        and same_registry(owner.registry, registry)
+    ):
+        if owner.evidence.kind is EvidenceKind.PROFILE:
+            return owner.evidence
+        own = owner.evidence
+    attested = attestations_on(policy, registry, default_registry)
+    valid = [a for a in attested if a.maintainer == name and a.valid_on(today)]
+    attestation = max(valid, key=lambda a: a.date) if valid else None
     if attestation is not None:
         mode = TwoFactorMode(attestation.mode)
         detail = (
@@ -177,7 +241,7 @@ def account_evidence(
             f"approved the staged publish of {shown} (an interactive 2FA challenge)",
             f"approved staged publish {approved[0]}",
         )
-    expired = [a for a in policy.attestations if a.maintainer.lower() == key]
+    expired = [a for a in attested if a.maintainer.lower() == key]
     if expired:
         last = max(expired, key=lambda a: a.expires)
         when = "expired on" if last.expires <= today else "is dated in the future:"
@@ -188,7 +252,7 @@ def account_evidence(
             f"no evidence: the self-attestation {when} {stamp}",
             f"none (attestation {'expired' if last.expires <= today else 'dated'} {stamp})",
         )
-    return NO_EVIDENCE
+    return own or NO_EVIDENCE
 
 
 def package_facts(
@@ -200,14 +264,18 @@ def package_facts(
     policy: Policy,
     policy_path: str | None,
     today: datetime.date,
+    default_registry: str,
+    fallback: Location,
 ) -> PackageFacts:
     """All facts about one package; `collaborators` None means not asked.
 
-    `policy_path` is the policy file as findings show it (relative to the root).
+    `policy_path` is the policy file as findings show it (relative to the root);
+    `default_registry` is the project's, where attestations without a registry count;
+    `fallback` is where findings go without a manifest or a policy file.
     """
     entry = policy.package_policy(target.name)
     settings = policy.audit
-    location = _package_location(target, policy_path, entry.line if entry else 0)
+    location = _package_location(target, policy_path, entry.line if entry else 0, fallback)
     gaps: list[Gap] = []
     if isinstance(packument, FetchFailure):
         gaps.append(
@@ -298,7 +366,13 @@ def package_facts(
             display[key],
             tuple(role_list),
             account_evidence(
-                display[key], owner=owner, policy=policy, today=today, approvals=approvals
+                display[key],
+                owner=owner,
+                policy=policy,
+                today=today,
+                approvals=approvals,
+                registry=target.registry,
+                default_registry=default_registry,
             ),
         )
         for key, role_list in roles.items()
@@ -318,13 +392,16 @@ def package_facts(
     )
 
 
-def _package_location(target: PackageTarget, policy_path: str | None, entry_line: int) -> Location:
-    """The package's package.json, else its policy entry, else the policy file."""
+def _package_location(
+    target: PackageTarget, policy_path: str | None, entry_line: int, fallback: Location
+) -> Location:
+    """The package's package.json, else its policy entry (or the policy file), else
+    `fallback`."""
     if target.manifest is not None:
         return Location(target.manifest, target.line)
     if policy_path is not None:
         return Location(policy_path, max(entry_line, 1))
-    return Location("package.json")
+    return fallback
 
 
 # The token.
@@ -414,7 +491,7 @@ def token_facts(
     matches = matching_entries(token, listing)
     if not matches:
         return _with_gaps(
-            base,
+            replace(base, kind=TokenKind.SESSION),
             Gap(
                 subject,
                 f"the token is not in the account's token list ({len(listing)} entries "
@@ -469,6 +546,7 @@ def token_facts(
         spec=spec,
         checked_at=now,
         found=True,
+        kind=TokenKind.GRANULAR,
         readonly=readonly,
         cidr=cidr,
         bypass_2fa=bypass if isinstance(bypass, bool) else None,
@@ -488,6 +566,4 @@ def _readonly(entry: Mapping[str, Any]) -> bool | None:
 
 
 def _with_gaps(facts: TokenFacts, *gaps: Gap) -> TokenFacts:
-    from dataclasses import replace
-
     return replace(facts, gaps=facts.gaps + gaps)

@@ -138,7 +138,7 @@ class PackageFacts:
 
     name: str
     registry: str
-    location: Location  # the package's package.json, else its policy entry
+    location: Location  # its package.json, else its policy entry, else a file that exists
     policy: PackagePolicy | None
     settings: AuditSettings
     maintainers: tuple[str, ...] | None  # None: unknown
@@ -152,6 +152,14 @@ class PackageFacts:
         return [(a, verdict(a.evidence, self.settings.require_2fa)) for a in self.accounts]
 
 
+class TokenKind(str, Enum):
+    """What kind of token the audit holds, as far as the account's token list tells."""
+
+    SESSION = "session"  # not in the token list: npm login's session token (never listed)
+    GRANULAR = "granular"  # exactly one entry of the token list
+    UNKNOWN = "unknown"  # the list could not be read, or more than one entry matches
+
+
 @dataclass(frozen=True)
 class TokenFacts:
     """The properties of the token the audit holds, from the account's token list."""
@@ -159,10 +167,11 @@ class TokenFacts:
     env: str  # the environment variable it came from
     redacted: str  # as npm's token list shows it; never the token
     registry: str
-    location: Location  # the policy's token entry, else the repository's package.json
+    location: Location  # the policy's token entry, else the policy file or package.json, or .
     spec: TokenSpec | None  # the policy's declaration for `env`, if any
     checked_at: datetime.datetime
     found: bool = False
+    kind: TokenKind = TokenKind.UNKNOWN
     readonly: bool | None = None  # None: unknown
     cidr: tuple[str, ...] | None = None  # () no allow-list; None unknown
     bypass_2fa: bool | None = None
@@ -176,6 +185,18 @@ class TokenFacts:
         return f"token {self.env} ({self.redacted})"
 
 
+def same_registry(one: str, other: str) -> bool:
+    """Two registry URLs name the same registry: scheme and host in any case, one `/`."""
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(one.strip()), urlsplit(other.strip())
+    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/")) == (
+        b.scheme.lower(),
+        b.netloc.lower(),
+        b.path.rstrip("/"),
+    )
+
+
 @dataclass(frozen=True)
 class AuditFacts:
     """The input of every online rule."""
@@ -183,4 +204,13 @@ class AuditFacts:
     packages: tuple[PackageFacts, ...]
     token: TokenFacts | None = None
     gaps: tuple[Gap, ...] = ()  # run-wide gaps (the token owner's profile)
-    gap_location: Location = field(default_factory=lambda: Location("package.json"))
+    gap_location: Location = field(default_factory=lambda: Location("."))
+    token_registry: str | None = None  # where the token went; None without a token
+
+    @property
+    def token_packages(self) -> tuple[str, ...]:
+        """The audited packages on the token's registry: those the token was used for."""
+        registry = self.token_registry
+        if registry is None:
+            return ()
+        return tuple(p.name for p in self.packages if same_registry(p.registry, registry))

@@ -11,16 +11,18 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
 from npm_guard.audit.client import (
+    NPMJS_REGISTRY,
     FetchFailure,
     FetchResult,
     RegistryClient,
     collaborators_url,
+    normalise_registry,
     package_url,
     profile_url,
     tokens_url,
@@ -42,6 +44,8 @@ class AuditRequest:
     policy: Policy
     token_env: str = "NPM_TOKEN"
     token_registry: str | None = None  # the registry the token belongs to
+    # The project's default registry: where attestations without a `registry` count.
+    default_registry: str | None = None
     root: str = "."
     today: datetime.date = field(default_factory=datetime.date.today)
     now: datetime.datetime = field(
@@ -100,29 +104,22 @@ def run_audit(
     workers = max(1, min(request.concurrency, 2 * len(request.targets) + 2))
     packuments: dict[str, Future[FetchResult]] = {}
     collaborators: dict[str, Future[FetchResult]] = {}
-    done = 0
-    total = len(request.targets)
-
-    def count(_: Future[FetchResult]) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(done, total)
-
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="npm-guard-audit") as pool:
         listing_future = profile_future = None
         if token:
             listing_future = pool.submit(fetch_token_list, client, token_registry)
             profile_future = pool.submit(client.get_json, profile_url(token_registry), "profile")
         for target in request.targets:
-            future = pool.submit(
+            packuments[target.name] = pool.submit(
                 client.get_json, package_url(target.registry, target.name), "packument"
             )
-            future.add_done_callback(count)
-            packuments[target.name] = future
             url = collaborators_url(target.registry, target.name)
             if client.authenticates(url):
                 collaborators[target.name] = pool.submit(client.get_json, url, "collaborators")
+        if progress is not None:
+            # Counted here, in the calling thread, so the count only ever goes up.
+            for done, _ in enumerate(as_completed(packuments.values()), start=1):
+                progress(done, len(packuments))
         listing = listing_future.result() if listing_future else None
         profile = profile_future.result() if profile_future else None
         fetched = {name: f.result() for name, f in packuments.items()}
@@ -144,7 +141,7 @@ def run_audit(
     owner: OwnerProfile | None = None
     run_gaps = []
     policy_path = policy_display_path(request.policy, request.root)
-    gap_location = Location(policy_path) if policy_path else Location("package.json")
+    gap_location = fallback_location(request.root, policy_path)
     if token and listing is not None:
         spec = (request.policy.tokens or {}).get(request.token_env)
         location = (
@@ -162,10 +159,11 @@ def run_audit(
             now=request.now,
         )
     if profile is not None:
-        owner = profile_evidence(profile, token_info.bypass_2fa if token_info else None)
+        owner = profile_evidence(profile, token_info, registry=token_registry)
         if owner.gap is not None:
             run_gaps.append(owner.gap)
 
+    default_registry = normalise_registry(request.default_registry or NPMJS_REGISTRY)
     package_list: list[PackageFacts] = []
     for target in request.targets:
         facts = package_facts(
@@ -176,6 +174,8 @@ def run_audit(
             policy=request.policy,
             policy_path=policy_path,
             today=request.today,
+            default_registry=default_registry,
+            fallback=gap_location,
         )
         package_list.append(facts)
     facts_all = AuditFacts(
@@ -183,12 +183,26 @@ def run_audit(
         token=token_info,
         gaps=tuple(run_gaps),
         gap_location=gap_location,
+        token_registry=token_registry if token else None,
     )
     findings: list[Finding] = []
     for _rule, check in ONLINE_RULES:
         findings.extend(check(facts_all))
     findings = sorted(apply_policy(findings, request.policy), key=sort_key)
     return AuditResult(facts_all, findings, notices)
+
+
+def fallback_location(root: str, policy_path: str | None) -> Location:
+    """Where findings go that have no place of their own: a file that exists.
+
+    The policy file, else the repository's package.json, else the repository root
+    itself (`.`), never a package.json that is not there.
+    """
+    if policy_path is not None:
+        return Location(policy_path)
+    if os.path.isfile(os.path.join(root, "package.json")):
+        return Location("package.json")
+    return Location(".")
 
 
 def policy_display_path(policy: Policy, root: str) -> str | None:

@@ -1,10 +1,15 @@
-"""The per-package verdict tables: maintainer, can publish, evidence, mode, verdict."""
+"""The per-package verdict tables: maintainer, can publish, evidence, mode, verdict.
+
+As text for the terminal, Markdown for the job summary, and data for the JSON report's
+`audit` section (`verdict_data`), which shows every account, passing ones included.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from npm_guard.audit.facts import AuditFacts, PackageFacts, TokenFacts, Verdict
+from npm_guard.audit.facts import AuditFacts, EvidenceKind, PackageFacts, TokenFacts, Verdict
 
 HEADER = ("maintainer", "can publish", "evidence", "mode", "verdict")
 
@@ -128,3 +133,56 @@ def render_markdown_tables(facts: AuditFacts) -> str:
     if line:
         out.append(_cell(line))
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _token_data(token: TokenFacts) -> dict[str, Any]:
+    expires: str | None = None
+    if token.expiry_known:
+        expires = token.expiry.isoformat() if token.expiry else "never"
+    return {
+        "env": token.env,
+        "token": token.redacted,
+        "registry": token.registry,
+        "found": token.found,
+        "kind": token.kind.value,
+        "readOnly": token.readonly,
+        "cidr": list(token.cidr) if token.cidr is not None else None,
+        "bypass2fa": token.bypass_2fa,
+        "expires": expires,
+    }
+
+
+def verdict_data(facts: AuditFacts) -> dict[str, Any]:
+    """The verdict tables as data: every package, every publishing account and its verdict.
+
+    Findings only show what failed; this shows what passed too, and on what evidence
+    (a self-attestation says so in `evidence` and `selfAttested`).
+    """
+    packages = []
+    for package in facts.packages:
+        accounts = [
+            {
+                "name": account.name,
+                "canPublish": list(account.roles),
+                "evidence": account.evidence.kind.value,
+                "evidenceDetail": account.evidence.detail,
+                "selfAttested": account.evidence.kind is EvidenceKind.ATTESTATION,
+                "mode": account.evidence.mode.value,
+                "verdict": verdict.value,
+            }
+            for account, verdict in package.verdicts()
+        ]
+        packages.append(
+            {
+                "name": package.name,
+                "registry": package.registry,
+                "location": {"path": package.location.path, "line": package.location.line},
+                "require2fa": package.settings.require_2fa,
+                "maintainersKnown": package.maintainers is not None,
+                "collaboratorsChecked": package.collaborators is not None,
+                "accounts": accounts,
+                "notes": _package_notes(package),
+            }
+        )
+    token = _token_data(facts.token) if facts.token is not None else None
+    return {"packages": packages, "token": token}

@@ -79,8 +79,12 @@ def _read_manifest(path: str, root: str) -> _Manifest:
 
 
 def _workspace_manifests(root: str, patterns: Sequence[str]) -> list[str]:
-    """package.json files of npm workspaces: glob patterns, `!pattern` excludes."""
-    found: dict[str, None] = {}
+    """package.json files of npm workspaces: glob patterns, `!pattern` excludes.
+
+    Files are told apart by their real path, but returned as found under `root`, so
+    their display paths stay relative when `root` itself is reached through a symlink.
+    """
+    found: dict[str, str] = {}  # real path -> path under root
     excluded: set[str] = set()
     for pattern in patterns:
         negate = pattern.startswith("!")
@@ -94,8 +98,8 @@ def _workspace_manifests(root: str, patterns: Sequence[str]) -> list[str]:
             if negate:
                 excluded.add(real)
             else:
-                found.setdefault(real, None)
-    return [m for m in found if m not in excluded]
+                found.setdefault(real, os.path.normpath(manifest))
+    return [path for real, path in found.items() if real not in excluded]
 
 
 def npmrc_registries(root: str, env: Mapping[str, str]) -> dict[str, str]:

@@ -1,4 +1,9 @@
-"""Shared by the online rules: findings that carry `package` and `subject`.
+"""Shared by the online rules: findings that carry `package` (or `packages`) and `subject`.
+
+A finding about one package names it in `package`. A finding about the audit's token,
+or a run-wide gap, is about no one package: it names the audited packages on the
+token's registry in `packages` (comma-separated), and has no `package`, so anything
+that groups findings by `package` never files a token finding under one of them.
 
 Online rules read `npm_guard.audit.facts` only; they never fetch, print or read the
 environment. The facts module is imported lazily so the hooks, which import the rule
@@ -13,7 +18,7 @@ from typing import TYPE_CHECKING
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 
 if TYPE_CHECKING:
-    from npm_guard.audit.facts import Account, PackageFacts, TokenFacts
+    from npm_guard.audit.facts import Account, AuditFacts, PackageFacts, TokenFacts
 
 
 def package_finding(
@@ -56,12 +61,20 @@ def evidence_confidence(account: Account) -> Confidence:
     return Confidence.HIGH if account.evidence.kind is EvidenceKind.PROFILE else Confidence.MEDIUM
 
 
-def token_finding(rule: Rule, token: TokenFacts, *, message: str) -> Finding:
+def token_properties(audit: AuditFacts, subject: str, registry: str) -> dict[str, str]:
+    """`subject`, `registry` and, when there are any, the `packages` the token served."""
+    properties = {"subject": subject, "registry": registry}
+    if audit.token_packages:
+        properties["packages"] = ", ".join(audit.token_packages)
+    return properties
+
+
+def token_finding(rule: Rule, audit: AuditFacts, token: TokenFacts, *, message: str) -> Finding:
     """A finding about the audit's own token, pointing at its policy entry if any."""
     return Finding(
         rule=rule,
         location=token.location,
         message=message,
         key=f"token {token.env}",
-        properties={"subject": token.subject, "registry": token.registry},
+        properties=token_properties(audit, token.subject, token.registry),
     )

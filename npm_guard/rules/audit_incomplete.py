@@ -24,14 +24,22 @@ RULE = Rule(
 
 
 def check(audit: AuditFacts) -> Iterator[Finding]:
+    from npm_guard.rules._online_common import token_properties
+
     for gap in audit.gaps:
+        # Run-wide gaps come from the token owner's profile, on the token's registry.
+        properties = (
+            token_properties(audit, gap.subject, audit.token_registry)
+            if audit.token_registry is not None
+            else {"subject": gap.subject}
+        )
         yield Finding(
             rule=RULE,
             location=audit.gap_location,
             message=f"{gap.subject}: {gap.reason}",
             key=f"audit / {gap.subject}",
             severity=gap.severity,
-            properties={"subject": gap.subject},
+            properties=properties,
         )
     for package in audit.packages:
         for gap in package.gaps:
@@ -56,5 +64,5 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
                 message=f"{gap.subject}: {gap.reason}",
                 key=f"token {token.env} / incomplete",
                 severity=gap.severity,
-                properties={"subject": gap.subject, "registry": token.registry},
+                properties=token_properties(audit, gap.subject, token.registry),
             )

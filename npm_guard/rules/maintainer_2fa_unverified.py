@@ -18,7 +18,7 @@ RULE = Rule(
     confidence=Confidence.MEDIUM,
     tip="No registry API shows another user's 2FA: ask the maintainer to run "
     "`npm-guard attest --write` with their own npm login and commit the entry, or run the "
-    "audit with that maintainer's token. audit.unverified_2fa in the policy sets the severity.",
+    "audit with that maintainer's token. `audit.unverified-2fa` in the policy sets the severity.",
     target="online",
     online=True,
 )

@@ -18,7 +18,7 @@ RULE = Rule(
     confidence=Confidence.HIGH,
     tip="Replace it with a token without --bypass-2fa, and publish through trusted "
     "publishing (OIDC) or staged publishing approved with 2FA; if the bypass is intended, "
-    "declare bypass_2fa: true for it in the policy.",
+    "declare `bypass-2fa: true` for it under tokens: in the policy.",
     target="online",
     online=True,
 )
@@ -32,6 +32,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
         return
     yield token_finding(
         RULE,
+        audit,
         token,
         message=f"the {token.subject} bypasses 2FA: whoever holds it can publish with no "
         f"second factor",

@@ -17,7 +17,7 @@ RULE = Rule(
     severity=Severity.WARNING,
     confidence=Confidence.HIGH,
     tip="Create tokens with --expires (npm caps write tokens at 90 days) and rotate them; "
-    "set max_expiry_days for the token in the policy to choose the limit.",
+    "set `max-expiry-days` for the token under tokens: in the policy to choose the limit.",
     target="online",
     online=True,
 )
@@ -35,6 +35,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
     if token.expiry is None:
         yield token_finding(
             RULE,
+            audit,
             token,
             message=f"the {token.subject} never expires ({source} is {limit} days)",
         )
@@ -45,6 +46,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
         since = "from its creation" if token.created else "from now"
         yield token_finding(
             RULE,
+            audit,
             token,
             message=f"the {token.subject} expires on {token.expiry.date().isoformat()}, "
             f"{lifetime:.0f} days {since}; {source} is {limit} days",

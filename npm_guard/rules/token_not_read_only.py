@@ -38,6 +38,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
     )
     yield token_finding(
         RULE,
+        audit,
         token,
         message=f"the {token.subject} has read-write permission: {why}",
     )

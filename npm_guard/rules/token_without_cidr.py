@@ -56,6 +56,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
     if not token.cidr:
         yield token_finding(
             RULE,
+            audit,
             token,
             message=f"the {token.subject} has no CIDR allow-list: anyone holding a copy can "
             f"use it from anywhere",
@@ -66,6 +67,7 @@ def check(audit: AuditFacts) -> Iterator[Finding]:
         if wider:
             yield token_finding(
                 RULE,
+                audit,
                 token,
                 message=f"the {token.subject} allows {', '.join(wider)}, outside the ranges "
                 f"the policy declares ({', '.join(token.spec.cidr)})",
