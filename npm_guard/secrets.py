@@ -267,8 +267,10 @@ def redact_url(text: str) -> str:
 def scrub(text: str, secrets: Iterator[str] | list[str] | tuple[str, ...] = ()) -> str:
     """Replace every token-shaped string and every given secret in `text` by its redaction.
 
-    The last line of defence for anything printed that might echo user input.
+    The last line of defence for anything printed that might echo user input; URL
+    passwords (`https://user:…@host/`) go too, whatever the URL is.
     """
+    text = redact_url(text)
     for secret in sorted(set(secrets), key=len, reverse=True):
         if len(secret) >= 4:
             text = text.replace(secret, redact(secret))

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fake_registry import (
     FakeRegistry,
+    Reply,
     json_reply,
     npm_token,
     packument_doc,
@@ -878,3 +879,35 @@ def test_cli_refuses_plain_http_token_registry(
     code = main(["audit", "--registry", "http://registry.example.com/", "left-pad"])
     err = capsys.readouterr().err
     assert code == 2 and "plain http" in err and TOKEN not in err
+
+
+def test_a_password_in_the_registry_url_is_never_shown(
+    fake: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--registry https://user:password@host/`: messages name the endpoint, not the password.
+
+    The packument is refused (403), so audit-incomplete quotes the request URL in every
+    format.
+    """
+    healthy(fake)
+    fake.reply(PKG_PATH, Reply(403))
+    password = "Registry-Pw-7Qx2Lm9Vt4"
+    registry = fake.url.replace("http://", f"http://deploy:{password}@")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NPM_TOKEN", TOKEN)
+    summary = tmp_path / "summary.md"
+    outputs = []
+    for form in ("text", "json", "sarif", "github"):
+        code = main(
+            ["audit", "--registry", registry, "--format", form, "--summary", str(summary), PKG]
+        )
+        out, err = capsys.readouterr()
+        assert code == (0 if form == "sarif" else 1), err  # SARIF exits 0 unless --fail-on
+        outputs += [out, err]
+    assert "audit-incomplete" in outputs[0] and "deploy:***@" in "".join(outputs)
+    everything = "".join(outputs) + summary.read_text()
+    assert password not in everything
+    assert TOKEN not in everything
