@@ -52,6 +52,9 @@ from npm_guard.workflow.model import (
     lifetime_of,
     node_span,
     origin_of,
+    program_word,
+    script_summary,
+    subcommand_word,
 )
 from npm_guard.workflow.package_scripts import Selection, read_package, resolve_script
 from npm_guard.workflow.shell import (
@@ -230,6 +233,17 @@ def analyze_workflow(workflow: Workflow) -> None:
             references.update(step.facts.npmrc_references)
             step.facts.npmrc_references = frozenset(references)
     _credential_flow(workflow)
+    workflow.literals = _literal_values(workflow)
+
+
+def _literal_values(workflow: Workflow) -> frozenset[str]:
+    """Every literal credential the file holds, so that no label can quote one."""
+    from npm_guard.secrets import find_tokens
+
+    values = {c.source.literal for c in workflow.credentials if c.lifetime == LITERAL}
+    values.update(w.literal for s in workflow.steps() for w in s.facts.config_writes)
+    values.update(t.value for t in find_tokens(workflow.loaded.text, uuids=True))
+    return frozenset(v for v in values if len(v) >= 4)
 
 
 def _env_view(workflow: Workflow, job: Job, step: Step) -> dict[str, ValueSource]:
@@ -278,12 +292,10 @@ def _analyze_uses(step: Step, action: str, registry: str | None) -> None:
     elif action in ("changesets/action",):
         publish = step.inputs.get("publish")
         if publish is not None and publish.text.strip():
-            inner = read_script(publish.text)
-            tool = " ".join(inner.commands[0].argv[:3]) if inner.commands else "publish"
             facts.publishes.append(
                 Publish(
                     publish.span,
-                    _shown_command(tool),
+                    script_summary(read_script(publish.text)) or "…",
                     via=("changesets/action",),
                     registry=registry,
                     reads=TOOL_READS,
@@ -310,10 +322,6 @@ def _analyze_uses(step: Step, action: str, registry: str | None) -> None:
     for prefix, what in _SHIPPING_ACTIONS.items():
         if action == prefix:
             facts.ships_workspace = what
-
-
-def _shown_command(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()[:60]
 
 
 # --- commands ----------------------------------------------------------------------
@@ -808,7 +816,8 @@ def _yarn(
     elif first == "config" and rest and rest[0].text == "set":
         pass
     elif first not in _YARN_BUILTINS:
-        ctx.facts.dependency_code.append(DependencyCode(span, f"yarn {first}", False))
+        shown = subcommand_word(first) or "<script>"  # a positional: never quote a value
+        ctx.facts.dependency_code.append(DependencyCode(span, f"yarn {shown}", False))
         _run_package_script(first, f"yarn {first}", span, ctx, Selection(), pre_post=True)
 
 
@@ -864,7 +873,8 @@ def _pnpm(
             script, f"pnpm {first}", span, ctx, _selection(parsed.flags), pre_post=False
         )
     elif first not in _PNPM_BUILTINS:
-        ctx.facts.dependency_code.append(DependencyCode(span, f"pnpm {first}", False))
+        shown = subcommand_word(first) or "<script>"  # a positional: never quote a value
+        ctx.facts.dependency_code.append(DependencyCode(span, f"pnpm {shown}", False))
         _run_package_script(
             first, f"pnpm {first}", span, ctx, _selection(parsed.flags), pre_post=False
         )
@@ -1069,10 +1079,11 @@ def _how(command: Command, words: list[Word]) -> str:
     if any(r.heredoc is not None for r in command.redirects):
         return "a heredoc"
     if command.piped_from is not None and command.piped_from.words:
-        writer = _name(command.piped_from.words[0]) or "a string"
-        return f"`{writer} … | {_name(words[0]) if words else ''}`"
+        # A PowerShell string piped into Out-File is no program: never quote its text.
+        writer = program_word(command.piped_from.words[0].literal) or "a string"
+        return f"`{writer} … | {program_word(words[0].literal) or '…'}`" if words else writer
     if words:
-        return f"`{_name(words[0])}`"
+        return f"`{program_word(words[0].literal) or '…'}`"
     return "a redirection"
 
 

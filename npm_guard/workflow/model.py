@@ -15,7 +15,8 @@ This module never imports yaml itself: it walks the nodes `yaml_loader` composed
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from npm_guard._record import dataclass, field
 from npm_guard.findings import Location
@@ -67,10 +68,65 @@ def key_span(key: ScalarNode, value: YamlNode | None = None) -> Span:
     return Span(key.line, key.column, key.end_line, key.end_column)
 
 
-def shown(text: str, limit: int = 60) -> str:
-    """Script or value text fit for a message: scrubbed of tokens, one line, short."""
-    first = scrub(text.strip().splitlines()[0] if text.strip() else "")
+def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:
+    """Value text fit for a message: scrubbed of tokens (and `secrets`), one line, short."""
+    first = scrub(text.strip().splitlines()[0] if text.strip() else "", tuple(secrets))
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# What a step's script runs, shown without ever quoting a value: a program name (no
+# digits next to capitals, which is what generated secrets look like) and, for tools
+# with subcommands, a subcommand of lower-case letters, `-` and `:` only.
+_PROGRAM_RE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]{0,31}")
+_SUBCOMMAND_RE = re.compile(r"[a-z][a-z:-]{0,23}")
+_SUBCOMMAND_TOOLS = frozenset(
+    {"npm", "pnpm", "yarn", "bun", "npx", "bunx", "corepack", "git", "gh", "lerna", "changeset"}
+    | {"nx", "docker"}
+)
+_SCRIPT_RUNNERS = frozenset({"run", "run-script", "exec", "dlx", "x", "workspace"})
+
+
+def program_word(text: str | None) -> str | None:
+    """`npm`, `release.sh`, `Out-File`: a command name safe to show, or None."""
+    if text is None:
+        return None
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    if not _PROGRAM_RE.fullmatch(name):
+        return None
+    if re.search(r"[0-9]", name) and re.search(r"[A-Z]", name):
+        return None
+    return name
+
+
+def subcommand_word(text: str | None) -> str | None:
+    """`publish`, `run`, `release:npm`: a subcommand safe to show, or None."""
+    return text if text is not None and _SUBCOMMAND_RE.fullmatch(text) else None
+
+
+def script_summary(script: Script) -> str | None:
+    """`npm publish`, `pnpm run release`, `echo`: what a script runs first, never a value.
+
+    Only the first command's program and, for tools with subcommands, the words that
+    name the subcommand; never an assignment, a flag or an argument, which can hold a
+    credential (`NPM_TOKEN=… npm publish`, `npm config set …=…`).
+    """
+    for command in script.commands:
+        if command.substitution_depth or not command.words:
+            continue
+        program = program_word(command.words[0].literal)
+        if program is None:
+            return None
+        words = [program]
+        if program in _SUBCOMMAND_TOOLS:
+            for word in command.words[1:3]:
+                sub = subcommand_word(word.literal)
+                if sub is None:
+                    break
+                words.append(sub)
+                if sub not in _SCRIPT_RUNNERS:
+                    break
+        return " ".join(words)
+    return None
 
 
 @dataclass(frozen=True)
@@ -257,15 +313,21 @@ class Step:
 
     @property
     def label(self) -> str:
-        """`step 'Publish'`, `step 3 (actions/checkout@v4)` or `step 2 (npm ci)`."""
+        """`step 'Publish'`, `step 3 (actions/checkout@v4)` or `step 2 (npm ci)`.
+
+        An unnamed `run:` step is labelled by what it runs (`script_summary`), never by
+        its text; names, ids and `uses:` are scrubbed of the file's literal credentials.
+        """
+        literals = self.job.workflow.literals
         if self.name:
-            return f"step '{shown(self.name)}'"
+            return f"step '{shown(self.name, secrets=literals)}'"
         if self.id:
-            return f"step '{self.id}'"
+            return f"step '{shown(self.id, secrets=literals)}'"
         if self.uses:
-            return f"step {self.number} ({shown(self.uses)})"
-        if self.run is not None:
-            return f"step {self.number} ({shown(self.run.text, 40)})"
+            return f"step {self.number} ({shown(self.uses, secrets=literals)})"
+        summary = script_summary(self.run.script) if self.run is not None else None
+        if summary is not None:
+            return f"step {self.number} ({shown(summary, secrets=literals)})"
         return f"step {self.number}"
 
     @property
@@ -366,6 +428,7 @@ class Workflow:
     default_working_directory: str | None = None
     npmrc_variables: frozenset[str] = frozenset()  # ${X} read by the repository's .npmrc
     credentials: list[NpmCredential] = field(default_factory=list)  # every one, in order
+    literals: frozenset[str] = frozenset()  # literal credential values: never shown
 
     @property
     def reusable(self) -> bool:
