@@ -446,18 +446,26 @@ class Workflow:
         return Location(self.path, span.line, span.column, span.end_line, span.end_column)
 
     def context(self, line: int) -> tuple[str, str]:
-        """(words, key) naming the job and step around a line: `in job 'x', step 'y'`."""
+        """(words, key) naming the job and step around a line: `in job 'x', step 'y'`.
+
+        The latest-starting job and step that contain the line win: a block scalar's
+        end mark sits on the first line of what follows it, so a step (or job) ending
+        in `run: |` also "contains" the next one's first line.
+        """
+        best_job: Job | None = None  # jobs and steps are in file order: the last match
         for job in self.jobs:
+            node, key = job.node, job.key_node
+            if node is not None and key is not None and key.line <= line <= node.end_line:
+                best_job = job
+        best_step: Step | None = None
+        for job in self.jobs if best_job is None else [best_job]:
             for step in job.steps:
                 if step.node.line <= line <= step.node.end_line:
-                    return f"in {job.label}, {step.label}", step.key
-            node = job.node
-            if (
-                node is not None
-                and job.key_node is not None
-                and job.key_node.line <= line <= node.end_line
-            ):
-                return f"in {job.label}", job.key
+                    best_step = step
+        if best_step is not None:
+            return f"in {best_step.job.label}, {best_step.label}", best_step.key
+        if best_job is not None:
+            return f"in {best_job.label}", best_job.key
         return "", "workflow"
 
 

@@ -1,4 +1,4 @@
-"""How findings name steps: never by quoting a script."""
+"""How findings name steps: never by quoting a script, and always the right step."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from npm_guard import cli
 from npm_guard.hooks import workflow_npm_credentials
 from npm_guard.report import FORMATS
 from npm_guard.workflow import scan_workflow
+from npm_guard.workflow.model import build_workflow
+from npm_guard.workflow.yaml_loader import load_yaml
 
 # Opaque secrets (no npm or GitHub token shape: only the file's own literals can tell
 # them apart from ordinary words), each at the start of an unnamed step.
@@ -101,3 +103,40 @@ def test_names_and_ids_are_scrubbed_of_the_files_literals() -> None:
     findings = scan_workflow(".github/workflows/a.yml", text)
     assert findings and all(secret not in f.message for f in findings)
     assert any("step 'publish with <redacted, 16 chars" in f.message for f in findings)
+
+
+CONTEXT = """\
+on: push
+jobs:
+  first:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Lint
+        run: |
+          echo lint
+      - run: echo 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
+      - name: Tail
+        run: |
+          echo done
+  second:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Only
+        run: echo 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
+"""
+
+
+def test_a_line_right_after_a_block_scalar_belongs_to_the_next_step() -> None:
+    """`run: |` ends on the next step's first line; that line is the next step's."""
+    findings = scan_workflow(".github/workflows/c.yml", CONTEXT)
+    where = {f.location.line: f.message for f in findings}
+    assert "in job 'first', step 2 (echo)" in where[9]
+    assert "'Lint'" not in where[9]
+    assert "in job 'second', step 'Only'" in where[17]
+
+
+def test_a_job_after_a_block_scalar_is_the_next_job() -> None:
+    model = build_workflow("c.yml", load_yaml(CONTEXT), None)
+    assert model.context(13) == ("in job 'second'", "job:second")
+    assert model.context(10)[0] == "in job 'first', step 'Tail'"
+    assert model.context(2) == ("", "workflow")
