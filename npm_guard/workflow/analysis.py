@@ -128,7 +128,36 @@ _NPM_VALUE_FLAGS = frozenset(
         "--password",
         "--branches",
         "--repository-url",
-        "-r",
+        "-r",  # semantic-release's --repository-url
+    }
+)
+# pnpm's own: `-r`/`--recursive` and `-w` (`--workspace-root`) take no value there, so
+# `pnpm -r publish` is a publish, not `-r publish`.
+_PNPM_VALUE_FLAGS = frozenset(
+    {
+        "-C",
+        "--dir",
+        "--filter",
+        "-F",
+        "--filter-prod",
+        "--registry",
+        "--userconfig",
+        "--loglevel",
+        "--reporter",
+        "--workspace-concurrency",
+        "--resume-from",
+        "--changed-files-ignore-pattern",
+        "--test-pattern",
+        "--tag",
+        "--access",
+        "--otp",
+        "--publish-branch",
+        "--store-dir",
+        "--virtual-store-dir",
+        "--modules-dir",
+        "--lockfile-dir",
+        "--cache-dir",
+        "--global-dir",
     }
 )
 _NPM_INSTALL = _words(
@@ -831,7 +860,7 @@ def _after_positional(args: list[Word], positional: Word) -> list[Word]:
 def _pnpm(
     args: list[Word], span: Span, command: Command, ctx: _Ctx, extra_env: dict[str, ValueSource]
 ) -> None:
-    parsed = _parse_args(args)
+    parsed = _parse_args(args, _PNPM_VALUE_FLAGS)
     directory = parsed.flags.get("-C") or parsed.flags.get("--dir")
     if directory and ctx.cwd is not None:
         ctx = replace(ctx, cwd=posixpath.normpath(posixpath.join(ctx.cwd, directory)))
