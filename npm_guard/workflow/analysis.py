@@ -194,6 +194,7 @@ _PNPM_BUILTINS = _words(
     "run run-script exec dlx create test t tst start store server setup init deploy "
     "config c bin root env licenses doctor"
 )
+_PWSH_ENV_RE = re.compile(r"\$\{env:[A-Za-z_][A-Za-z0-9_]*\}|\$env:[A-Za-z_][A-Za-z0-9_]*", re.I)
 _UNTRUSTED_REF_RE = re.compile(
     r"head\.(?:sha|ref)|head_ref|head_sha|head_branch|head\.repo|refs/pull/|"
     r"pull_request\.number|issue\.number|merge_commit_sha|event\.number",
@@ -1347,11 +1348,20 @@ def _record_setting(
         else:
             literal_chunks.append(part)
     literal = "".join(p.text for p in literal_chunks)
-    references = tuple(m.group(2) for m in ENV_REFERENCE_RE.finditer(literal))
     unexpanded: list[UnexpandedText] = []
+    if ctx.run is not None and ctx.run.shell == "pwsh" and ctx.span_override is None:
+        # `'…=$env:NPM_TOKEN'`: PowerShell leaves it in single quotes, npm never expands
+        # it. One variable, not `$env` plus a literal `:NPM_TOKEN`; blanked (offsets kept)
+        # so the rest of the reading sees neither.
+        for match in _PWSH_ENV_RE.finditer(literal):
+            span = _literal_span(literal_chunks, match.start(), match.end(), ctx)
+            unexpanded.append(UnexpandedText(match.group(), "$env:VAR", span))
+        literal = _PWSH_ENV_RE.sub(lambda m: " " * len(m.group()), literal)
+    references = tuple(m.group(2) for m in ENV_REFERENCE_RE.finditer(literal))
     for variable in unexpanded_variables(literal):
         span = _literal_span(literal_chunks, variable.start, variable.end, ctx)
         unexpanded.append(UnexpandedText(variable.text, variable.form, span))
+    unexpanded.sort(key=lambda u: (u.span.line, u.span.column))
     remainder = ENV_REFERENCE_RE.sub("", literal)
     for variable in unexpanded_variables(remainder):
         remainder = remainder.replace(variable.text, "")

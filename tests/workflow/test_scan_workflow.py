@@ -221,3 +221,18 @@ def test_an_unparseable_registry_url_is_not_npmjs() -> None:
         "      - run: npm publish\n"
     )
     assert "workflow-publish-with-long-lived-token" not in {f.rule.id for f in scan(text)}
+
+
+def test_a_pwsh_env_variable_in_single_quotes_is_one_unexpanded_variable() -> None:
+    text = (
+        "on: push\njobs:\n  w:\n    runs-on: windows-latest\n    steps:\n"
+        "      - run: |\n"
+        "          '//registry.npmjs.org/:_authToken=$env:NPM_TOKEN' | Out-File ~/.npmrc\n"
+    )
+    findings = scan(text)
+    assert [f.rule.id for f in findings] == ["workflow-unexpanded-npm-variable"]
+    (finding,) = findings
+    assert "with $env:NPM_TOKEN into ~/.npmrc" in finding.message
+    assert "literal text $env:NPM_TOKEN" in finding.message
+    assert finding.properties["form"] == "$env:VAR"
+    assert (finding.location.line, finding.location.column) == (7, 45)
