@@ -268,27 +268,93 @@ class RunBlock:
         return None
 
     def _align(self) -> list[int]:
-        """Value offset → file offset, matching non-blank characters in order."""
-        raw = self.loaded.text
+        """Value offset → file offset, matching non-blank characters in order.
+
+        The file's characters are matched as the scalar decodes them: in a double-quoted
+        scalar `\\n` is one character (so its `n` is not taken for the `n` of `npm`),
+        `\\x41` is `A`; in a single-quoted one `''` is `'`.
+        """
         start, end = self.node.start, self.node.end
         if self.node.is_block:
-            header_end = raw.find("\n", start)
+            header_end = self.loaded.text.find("\n", start)
             start = end if header_end < 0 else header_end + 1
+        source = _decoded_source(self.loaded.text, start, end, self.node.style)
+        offsets = [offset for _, offset in source] + [end]
+        last = max(end - 1, start)
         mapping: list[int] = []
-        j = start
+        j = 0  # index into source
         for char in self.text:
             if char in " \t\n":
-                mapping.append(min(j, max(end - 1, start)))
+                mapping.append(min(offsets[j], last))
                 continue
             probe = j
-            while probe < end and raw[probe] != char:
+            while probe < len(source) and source[probe][0] != char:
                 probe += 1
-            if probe < end:
+            if probe < len(source):
                 j = probe
-            mapping.append(j)
-            j = min(j + 1, end)
-        mapping.append(j)
+            mapping.append(offsets[j])
+            j = min(j + 1, len(source))
+        mapping.append(offsets[j])
         return mapping
+
+
+# YAML's double-quoted escapes that stand for one character (\x, \u, \U are read apart).
+_YAML_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
+_HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
+
+
+def _decoded_source(raw: str, start: int, end: int, style: str) -> list[tuple[str, int]]:
+    """The characters of `raw[start:end]` as the scalar's style decodes them, each with
+    the file offset it comes from (line folding is left to the blank-skipping caller)."""
+    if style not in ('"', "'"):
+        return [(raw[i], i) for i in range(start, end)]
+    chars: list[tuple[str, int]] = []
+    i = start
+    while i < end:
+        c = raw[i]
+        if style == "'" and c == "'" and raw.startswith("''", i) and i + 2 < end:
+            chars.append(("'", i))
+            i += 2
+            continue
+        if style == '"' and c == "\\" and i + 1 < end:
+            escape = raw[i + 1]
+            width = _HEX_WIDTH.get(escape)
+            if width is not None:
+                digits = raw[i + 2 : i + 2 + width]
+                try:
+                    chars.append((chr(int(digits, 16)), i))
+                except (ValueError, OverflowError):
+                    chars.append((escape, i))
+                i += 2 + width
+                continue
+            if escape in "\r\n":  # an escaped line break: nothing
+                i += 2
+                continue
+            chars.append((_YAML_ESCAPES.get(escape, escape), i))
+            i += 2
+            continue
+        chars.append((c, i))
+        i += 1
+    return chars
 
 
 @dataclass(eq=False, repr=False)

@@ -236,3 +236,25 @@ def test_a_pwsh_env_variable_in_single_quotes_is_one_unexpanded_variable() -> No
     assert "literal text $env:NPM_TOKEN" in finding.message
     assert finding.properties["form"] == "$env:VAR"
     assert (finding.location.line, finding.location.column) == (7, 45)
+
+
+@pytest.mark.parametrize(
+    ("run", "position"),
+    [
+        ('"echo one\\n\n          npm publish"', (7, 11)),  # the `n` of `\n` is no `n` of npm
+        ('"echo \\"n\\" \\x6e\\u006e; npm publish"', (6, 38)),  # \x6e and \u006e decode to `n`
+        ('"echo \\tn; \\\n          npm publish"', (7, 11)),  # an escaped line break
+        ("'echo ''n''; npm publish'", (6, 27)),
+    ],
+    ids=["newline-escape", "quote-and-hex-escapes", "escaped-line-break", "single-quoted"],
+)
+def test_positions_in_quoted_run_strings_follow_their_escapes(
+    run: str, position: tuple[int, int]
+) -> None:
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - run: {run}\n"
+        "        env:\n          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n"
+    )
+    (finding,) = [f for f in scan(text) if f.rule.id == "workflow-publish-with-long-lived-token"]
+    assert (finding.location.line, finding.location.column) == position
