@@ -74,8 +74,14 @@ MAX_SCRIPT_DEPTH = 6
 MAX_LOCAL_SCRIPT_BYTES = 256 * 1024
 AUTH_SETTINGS = ("_authToken", "_auth", "_password")
 
-# Variables the npm CLI itself reads a credential from (through setup-node's .npmrc).
-NPM_READS = frozenset({"NODE_AUTH_TOKEN"})
+# Variables the npm CLI reads a credential from by itself: none. NODE_AUTH_TOKEN is read
+# only through an .npmrc that refers to it (`${NODE_AUTH_TOKEN}`): the one
+# actions/setup-node writes when given `registry-url`, the repository's own, or one an
+# earlier step wrote; `analyze_workflow` records those references per step.
+NPM_READS: frozenset[str] = frozenset()
+# What actions/setup-node with `registry-url` writes into $RUNNER_TEMP/.npmrc (and points
+# NPM_CONFIG_USERCONFIG at) refers to this variable.
+SETUP_NODE_REFERENCE = "NODE_AUTH_TOKEN"
 # Release tools that read NPM_TOKEN themselves (and write an .npmrc from it).
 TOOL_READS = frozenset({"NODE_AUTH_TOKEN", "NPM_TOKEN"})
 
@@ -261,6 +267,8 @@ def analyze_workflow(workflow: Workflow) -> None:
             _analyze_step(workflow, job, step, registry)
             registry = step.facts.sets_registry or registry
             references.update(step.facts.npmrc_references)
+            if step.facts.sets_registry:
+                references.add(SETUP_NODE_REFERENCE)
             step.facts.npmrc_references = frozenset(references)
     _credential_flow(workflow)
     workflow.literals = _literal_values(workflow)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from npm_guard.findings import Finding, Severity
+from npm_guard.findings import Confidence, Finding, Severity
 from npm_guard.workflow import is_workflow_path, scan_workflow
 
 TOKEN = "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"
@@ -258,3 +258,58 @@ def test_positions_in_quoted_run_strings_follow_their_escapes(
     )
     (finding,) = [f for f in scan(text) if f.rule.id == "workflow-publish-with-long-lived-token"]
     assert (finding.location.line, finding.location.column) == position
+
+
+SETUP_NODE = """\
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24{registry}
+"""
+NODE_AUTH_PUBLISH = """\
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    env:
+      NODE_AUTH_TOKEN: ${{{{ secrets.NPM_TOKEN }}}}
+    steps:
+{before}      - run: npm publish
+{after}"""
+REGISTRY_URL = "\n          registry-url: https://registry.npmjs.org"
+WRITES_REFERENCE = (
+    "      - run: echo '//registry.npmjs.org/:_authToken=${NODE_AUTH_TOKEN}' > ~/.npmrc\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "confidence"),
+    [
+        (SETUP_NODE.format(registry=REGISTRY_URL), "", Confidence.HIGH),
+        (WRITES_REFERENCE, "", Confidence.HIGH),
+        ("", "", Confidence.MEDIUM),
+        (SETUP_NODE.format(registry=""), "", Confidence.MEDIUM),  # no registry-url: no .npmrc
+        ("", SETUP_NODE.format(registry=REGISTRY_URL), Confidence.MEDIUM),  # too late
+    ],
+    ids=["setup-node-registry-url", "written-npmrc", "nothing", "no-registry-url", "after"],
+)
+def test_node_auth_token_is_read_by_npm_only_through_an_npmrc(
+    before: str, after: str, confidence: Confidence
+) -> None:
+    text = NODE_AUTH_PUBLISH.format(before=before, after=after)
+    (finding,) = [f for f in scan(text) if f.rule.id == "workflow-publish-with-long-lived-token"]
+    assert finding.effective_confidence is confidence
+    hedged = "only through an .npmrc that refers to ${NODE_AUTH_TOKEN}" in finding.message
+    assert hedged is (confidence is Confidence.MEDIUM)
+    if hedged:
+        assert "no actions/setup-node step with `registry-url` earlier" in finding.message
+
+
+def test_the_repositorys_npmrc_reference_makes_node_auth_token_read(tmp_path: Path) -> None:
+    text = NODE_AUTH_PUBLISH.format(before="", after="")
+    (tmp_path / ".npmrc").write_text("//registry.npmjs.org/:_authToken=${NODE_AUTH_TOKEN}\n")
+    (finding,) = [
+        f
+        for f in scan(text, repo_root=str(tmp_path))
+        if f.rule.id == "workflow-publish-with-long-lived-token"
+    ]
+    assert finding.effective_confidence is Confidence.HIGH
