@@ -313,3 +313,47 @@ def test_the_repositorys_npmrc_reference_makes_node_auth_token_read(tmp_path: Pa
         if f.rule.id == "workflow-publish-with-long-lived-token"
     ]
     assert finding.effective_confidence is Confidence.HIGH
+
+
+UNTRUSTED = """\
+on:
+  issue_comment:
+jobs:
+  remote:
+    uses: octo-org/release/.github/workflows/publish.yml@v1
+    secrets: inherit
+  local:
+    uses: ./.github/workflows/missing.yml
+    secrets: inherit
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npm ci
+      - name: Publish
+        run: npm publish
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+      - run: echo "NPM_TOKEN=${{ secrets.NPM_TOKEN }}" >> "$GITHUB_ENV"
+      - run: npx semantic-release
+"""
+
+
+def untrusted_findings() -> dict[int, Finding]:
+    found = scan(UNTRUSTED)
+    return {f.location.line: f for f in found if f.rule.id == "workflow-token-in-untrusted-trigger"}
+
+
+def test_secrets_inherit_to_another_repositorys_workflow_is_reported_with_low_confidence() -> None:
+    findings = untrusted_findings()
+    remote = findings[6]
+    assert remote.effective_confidence is Confidence.LOW
+    assert "octo-org/release/.github/workflows/publish.yml@v1" in remote.message
+    assert "every secret, npm tokens included" in remote.message
+    assert "`issue_comment`" in remote.message
+    assert 9 not in findings  # a local callee is read (here: missing, so it uses nothing)
+
+
+def test_a_step_level_token_in_an_untrusted_trigger_names_its_step() -> None:
+    findings = untrusted_findings()
+    assert "is reachable from step 'Publish' of job 'build'" in findings[17].message
+    assert "the steps after step 3 (echo) of job 'build'" in findings[18].message
