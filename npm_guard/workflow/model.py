@@ -74,11 +74,21 @@ def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-# What a step's script runs, shown without ever quoting a value: a program name (no
-# digits next to capitals, which is what generated secrets look like) and, for tools
-# with subcommands, a subcommand of lower-case letters, `-` and `:` only.
+# What a step's script runs, shown without ever quoting a value: a program name and,
+# for tools with subcommands, a subcommand of lower-case letters, `-` and `:` only.
+# Words that look generated are never shown: capitals mixed with digits, or more than
+# 16 characters without a separator (`semantic-release` has one, a token has none).
 _PROGRAM_RE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]{0,31}")
-_SUBCOMMAND_RE = re.compile(r"[a-z][a-z:-]{0,23}")
+_SUBCOMMAND_RE = re.compile(r"[a-z][a-z:-]{0,31}")
+_SEPARATOR_RE = re.compile(r"[-._:+]")
+
+
+def _looks_generated(word: str) -> bool:
+    if re.search(r"[0-9]", word) and re.search(r"[A-Z]", word):
+        return True
+    return len(word) > 16 and not _SEPARATOR_RE.search(word)
+
+
 _SUBCOMMAND_TOOLS = frozenset(
     {"npm", "pnpm", "yarn", "bun", "npx", "bunx", "corepack", "git", "gh", "lerna", "changeset"}
     | {"nx", "docker"}
@@ -91,16 +101,16 @@ def program_word(text: str | None) -> str | None:
     if text is None:
         return None
     name = text.replace("\\", "/").rsplit("/", 1)[-1]
-    if not _PROGRAM_RE.fullmatch(name):
-        return None
-    if re.search(r"[0-9]", name) and re.search(r"[A-Z]", name):
+    if not _PROGRAM_RE.fullmatch(name) or _looks_generated(name):
         return None
     return name
 
 
 def subcommand_word(text: str | None) -> str | None:
     """`publish`, `run`, `release:npm`: a subcommand safe to show, or None."""
-    return text if text is not None and _SUBCOMMAND_RE.fullmatch(text) else None
+    if text is None or not _SUBCOMMAND_RE.fullmatch(text) or _looks_generated(text):
+        return None
+    return text
 
 
 def script_summary(script: Script) -> str | None:

@@ -12,7 +12,7 @@ from npm_guard import cli
 from npm_guard.hooks import workflow_npm_credentials
 from npm_guard.report import FORMATS
 from npm_guard.workflow import scan_workflow
-from npm_guard.workflow.model import build_workflow
+from npm_guard.workflow.model import build_workflow, program_word, subcommand_word
 from npm_guard.workflow.yaml_loader import load_yaml
 
 # Opaque secrets (no npm or GitHub token shape: only the file's own literals can tell
@@ -140,3 +140,24 @@ def test_a_job_after_a_block_scalar_is_the_next_job() -> None:
     assert model.context(13) == ("in job 'second'", "job:second")
     assert model.context(10)[0] == "in job 'first', step 'Tail'"
     assert model.context(2) == ("", "workflow")
+
+
+@pytest.mark.parametrize(
+    ("word", "program", "subcommand"),
+    [
+        ("npm", "npm", "npm"),
+        ("semantic-release", "semantic-release", "semantic-release"),
+        ("release:production", None, "release:production"),
+        ("./scripts/release.sh", "release.sh", None),
+        ("Out-File", "Out-File", None),
+        ("Qx7pL2mN9vR4tY8w", None, None),  # capitals and digits: generated
+        ("qxplmnvrtywkzbdfgh", None, None),  # 18 letters, no separator: generated
+        ("NPM_TOKEN=abc", None, None),
+        ("--otp", None, None),
+    ],
+)
+def test_only_command_shaped_words_are_shown(
+    word: str, program: str | None, subcommand: str | None
+) -> None:
+    assert program_word(word) == program
+    assert subcommand_word(word) == subcommand
