@@ -1,11 +1,17 @@
-"""Inline suppressions: which findings a comment in the scanned file silences."""
+"""Inline suppressions: which findings a comment in the scanned file silences.
+
+Both forms (`ignore-next-line[…]` in `.npmrc`, a trailing `ignore[…]` in YAML) need a
+reason after the `]`. One without a reason silences nothing: the finding stays, and
+its message says the comment was not taken and why. A security tool is not silenced
+without a word of explanation, and a reviewer sees the reason next to the exception.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-from npm_guard._record import dataclass
+from npm_guard._record import dataclass, replace
 from npm_guard.findings import Finding
 
 # `# npm-guard: ignore-next-line[rule-id, other-id] reason` (npmrc, `#` or `;`)
@@ -23,12 +29,36 @@ class Suppression:
     def covers(self, finding: Finding) -> bool:
         return finding.location.line == self.line and finding.rule.id in self.rule_ids
 
+    @property
+    def has_reason(self) -> bool:
+        """A reason is some text after the `]`: a word, not only punctuation."""
+        return any(c.isalnum() for c in self.reason)
+
 
 def parse_rule_list(text: str) -> frozenset[str]:
     return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
+NO_REASON = (
+    " (an `npm-guard: ignore` comment names this rule but gives no reason, so it does not "
+    "silence it: write the reason after the `]`)"
+)
+
+
 def apply(findings: Iterable[Finding], suppressions: Iterable[Suppression]) -> list[Finding]:
-    """The findings no suppression covers."""
+    """The findings no suppression with a reason covers; those only a reasonless one
+    covers are kept, their message saying a reason is required."""
     active = list(suppressions)
-    return [f for f in findings if not any(s.covers(f) for s in active)]
+    kept: list[Finding] = []
+    for finding in findings:
+        covering = [s for s in active if s.covers(finding)]
+        if any(s.has_reason for s in covering):
+            continue
+        if covering:
+            finding = replace(
+                finding,
+                message=finding.message + NO_REASON,
+                properties={**finding.properties, "suppression": "ignored: no reason"},
+            )
+        kept.append(finding)
+    return kept

@@ -34,12 +34,7 @@ def check(workflow: Workflow) -> Iterator[Finding]:
             credential, read = candidates[0]
             others = len(candidates) - 1
             more = f" (and {others} more)" if others else ""
-            hedge = (
-                ""
-                if read
-                else f"; {publish.command} reads {credential.name} only through an .npmrc "
-                f"that refers to it"
-            )
+            hedge = "" if read else _unread(credential.name, publish.command)
             yield Finding(
                 rule=RULE,
                 location=workflow.location(publish.span),
@@ -52,3 +47,17 @@ def check(workflow: Workflow) -> Iterator[Finding]:
                 confidence=None if read else Confidence.MEDIUM,
                 properties={"credential": credential.name, "publish": publish.command},
             )
+
+
+def _unread(name: str, command: str) -> str:
+    """Why the credential may not be what the publish authenticates with."""
+    setup_node = (
+        "no actions/setup-node step with `registry-url` earlier in the job (it writes one), "
+        if name == "NODE_AUTH_TOKEN"
+        else ""
+    )
+    return (
+        f"; {command} reads {name} only through an .npmrc that refers to ${{{name}}}, and "
+        f"none is known here: {setup_node}no such reference in the repository's .npmrc "
+        f"or in one an earlier step writes"
+    )

@@ -50,6 +50,11 @@ def check(workflow: Workflow) -> Iterator[Finding]:
         job_names = ", ".join(job.label for job in jobs[:3]) + (
             f" and {len(jobs) - 3} more" if len(jobs) > 3 else ""
         )
+        step = credential.step
+        if step is not None and credential.level == "step":
+            job_names = f"{step.label} of {step.job.label}"
+        elif step is not None:  # exported or written by a step for the ones after it
+            job_names = f"the steps after {step.label} of {step.job.label}"
         detail = (
             f"; {checkout[0]} checks out the pull request's code (line {checkout[1].line}), "
             f"which can read the token"
@@ -72,6 +77,38 @@ def check(workflow: Workflow) -> Iterator[Finding]:
             confidence=confidence,
             properties={"credential": credential.name, "triggers": " ".join(triggers)},
         )
+    yield from _remote_inherit(workflow, named, why)
+
+
+def _remote_inherit(workflow: Workflow, named: str, why: str) -> Iterator[Finding]:
+    """`secrets: inherit` to a reusable workflow of another repository.
+
+    Its file cannot be read here, so whether it uses an npm token is unknown (low
+    confidence); but every secret of the caller, npm tokens included, is handed to it.
+    """
+    from npm_guard.workflow.model import shown  # the model is loaded by now: no cost
+
+    for job in workflow.jobs:
+        if job.inherit_secrets is None or job.uses is None or not _remote(job.uses):
+            continue
+        yield Finding(
+            rule=RULE,
+            location=workflow.location(job.inherit_secrets),
+            message=(
+                f"{job.label} passes `secrets: inherit` to the reusable workflow "
+                f"{shown(job.uses)} of another repository, in a workflow triggered by "
+                f"{named}, which {why}: every secret, npm tokens included, is handed to a "
+                f"workflow npm-guard cannot read here"
+            ),
+            key=f"{job.key}/secrets:inherit/untrusted-trigger",
+            confidence=Confidence.LOW,
+            properties={"credential": "secrets: inherit", "triggers": named.replace("`", "")},
+        )
+
+
+def _remote(uses: str) -> bool:
+    """`owner/repo/.github/workflows/x.yml@ref`, not `./.github/workflows/x.yml`."""
+    return not uses.strip().startswith("./") and "/.github/workflows/" in uses
 
 
 def _jobs_reaching(workflow: Workflow, credential: NpmCredential) -> list[Job]:

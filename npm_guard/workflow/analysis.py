@@ -52,6 +52,9 @@ from npm_guard.workflow.model import (
     lifetime_of,
     node_span,
     origin_of,
+    program_word,
+    script_summary,
+    subcommand_word,
 )
 from npm_guard.workflow.package_scripts import Selection, read_package, resolve_script
 from npm_guard.workflow.shell import (
@@ -71,8 +74,14 @@ MAX_SCRIPT_DEPTH = 6
 MAX_LOCAL_SCRIPT_BYTES = 256 * 1024
 AUTH_SETTINGS = ("_authToken", "_auth", "_password")
 
-# Variables the npm CLI itself reads a credential from (through setup-node's .npmrc).
-NPM_READS = frozenset({"NODE_AUTH_TOKEN"})
+# Variables the npm CLI reads a credential from by itself: none. NODE_AUTH_TOKEN is read
+# only through an .npmrc that refers to it (`${NODE_AUTH_TOKEN}`): the one
+# actions/setup-node writes when given `registry-url`, the repository's own, or one an
+# earlier step wrote; `analyze_workflow` records those references per step.
+NPM_READS: frozenset[str] = frozenset()
+# What actions/setup-node with `registry-url` writes into $RUNNER_TEMP/.npmrc (and points
+# NPM_CONFIG_USERCONFIG at) refers to this variable.
+SETUP_NODE_REFERENCE = "NODE_AUTH_TOKEN"
 # Release tools that read NPM_TOKEN themselves (and write an .npmrc from it).
 TOOL_READS = frozenset({"NODE_AUTH_TOKEN", "NPM_TOKEN"})
 
@@ -125,7 +134,36 @@ _NPM_VALUE_FLAGS = frozenset(
         "--password",
         "--branches",
         "--repository-url",
-        "-r",
+        "-r",  # semantic-release's --repository-url
+    }
+)
+# pnpm's own: `-r`/`--recursive` and `-w` (`--workspace-root`) take no value there, so
+# `pnpm -r publish` is a publish, not `-r publish`.
+_PNPM_VALUE_FLAGS = frozenset(
+    {
+        "-C",
+        "--dir",
+        "--filter",
+        "-F",
+        "--filter-prod",
+        "--registry",
+        "--userconfig",
+        "--loglevel",
+        "--reporter",
+        "--workspace-concurrency",
+        "--resume-from",
+        "--changed-files-ignore-pattern",
+        "--test-pattern",
+        "--tag",
+        "--access",
+        "--otp",
+        "--publish-branch",
+        "--store-dir",
+        "--virtual-store-dir",
+        "--modules-dir",
+        "--lockfile-dir",
+        "--cache-dir",
+        "--global-dir",
     }
 )
 _NPM_INSTALL = _words(
@@ -162,6 +200,7 @@ _PNPM_BUILTINS = _words(
     "run run-script exec dlx create test t tst start store server setup init deploy "
     "config c bin root env licenses doctor"
 )
+_PWSH_ENV_RE = re.compile(r"\$\{env:[A-Za-z_][A-Za-z0-9_]*\}|\$env:[A-Za-z_][A-Za-z0-9_]*", re.I)
 _UNTRUSTED_REF_RE = re.compile(
     r"head\.(?:sha|ref)|head_ref|head_sha|head_branch|head\.repo|refs/pull/|"
     r"pull_request\.number|issue\.number|merge_commit_sha|event\.number",
@@ -228,8 +267,21 @@ def analyze_workflow(workflow: Workflow) -> None:
             _analyze_step(workflow, job, step, registry)
             registry = step.facts.sets_registry or registry
             references.update(step.facts.npmrc_references)
+            if step.facts.sets_registry:
+                references.add(SETUP_NODE_REFERENCE)
             step.facts.npmrc_references = frozenset(references)
     _credential_flow(workflow)
+    workflow.literals = _literal_values(workflow)
+
+
+def _literal_values(workflow: Workflow) -> frozenset[str]:
+    """Every literal credential the file holds, so that no label can quote one."""
+    from npm_guard.secrets import find_tokens
+
+    values = {c.source.literal for c in workflow.credentials if c.lifetime == LITERAL}
+    values.update(w.literal for s in workflow.steps() for w in s.facts.config_writes)
+    values.update(t.value for t in find_tokens(workflow.loaded.text, uuids=True))
+    return frozenset(v for v in values if len(v) >= 4)
 
 
 def _env_view(workflow: Workflow, job: Job, step: Step) -> dict[str, ValueSource]:
@@ -278,12 +330,10 @@ def _analyze_uses(step: Step, action: str, registry: str | None) -> None:
     elif action in ("changesets/action",):
         publish = step.inputs.get("publish")
         if publish is not None and publish.text.strip():
-            inner = read_script(publish.text)
-            tool = " ".join(inner.commands[0].argv[:3]) if inner.commands else "publish"
             facts.publishes.append(
                 Publish(
                     publish.span,
-                    _shown_command(tool),
+                    script_summary(read_script(publish.text)) or "…",
                     via=("changesets/action",),
                     registry=registry,
                     reads=TOOL_READS,
@@ -310,10 +360,6 @@ def _analyze_uses(step: Step, action: str, registry: str | None) -> None:
     for prefix, what in _SHIPPING_ACTIONS.items():
         if action == prefix:
             facts.ships_workspace = what
-
-
-def _shown_command(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()[:60]
 
 
 # --- commands ----------------------------------------------------------------------
@@ -808,7 +854,8 @@ def _yarn(
     elif first == "config" and rest and rest[0].text == "set":
         pass
     elif first not in _YARN_BUILTINS:
-        ctx.facts.dependency_code.append(DependencyCode(span, f"yarn {first}", False))
+        shown = subcommand_word(first) or "<script>"  # a positional: never quote a value
+        ctx.facts.dependency_code.append(DependencyCode(span, f"yarn {shown}", False))
         _run_package_script(first, f"yarn {first}", span, ctx, Selection(), pre_post=True)
 
 
@@ -822,7 +869,7 @@ def _after_positional(args: list[Word], positional: Word) -> list[Word]:
 def _pnpm(
     args: list[Word], span: Span, command: Command, ctx: _Ctx, extra_env: dict[str, ValueSource]
 ) -> None:
-    parsed = _parse_args(args)
+    parsed = _parse_args(args, _PNPM_VALUE_FLAGS)
     directory = parsed.flags.get("-C") or parsed.flags.get("--dir")
     if directory and ctx.cwd is not None:
         ctx = replace(ctx, cwd=posixpath.normpath(posixpath.join(ctx.cwd, directory)))
@@ -864,7 +911,8 @@ def _pnpm(
             script, f"pnpm {first}", span, ctx, _selection(parsed.flags), pre_post=False
         )
     elif first not in _PNPM_BUILTINS:
-        ctx.facts.dependency_code.append(DependencyCode(span, f"pnpm {first}", False))
+        shown = subcommand_word(first) or "<script>"  # a positional: never quote a value
+        ctx.facts.dependency_code.append(DependencyCode(span, f"pnpm {shown}", False))
         _run_package_script(
             first, f"pnpm {first}", span, ctx, _selection(parsed.flags), pre_post=False
         )
@@ -1069,10 +1117,11 @@ def _how(command: Command, words: list[Word]) -> str:
     if any(r.heredoc is not None for r in command.redirects):
         return "a heredoc"
     if command.piped_from is not None and command.piped_from.words:
-        writer = _name(command.piped_from.words[0]) or "a string"
-        return f"`{writer} … | {_name(words[0]) if words else ''}`"
+        # A PowerShell string piped into Out-File is no program: never quote its text.
+        writer = program_word(command.piped_from.words[0].literal) or "a string"
+        return f"`{writer} … | {program_word(words[0].literal) or '…'}`" if words else writer
     if words:
-        return f"`{_name(words[0])}`"
+        return f"`{program_word(words[0].literal) or '…'}`"
     return "a redirection"
 
 
@@ -1307,11 +1356,20 @@ def _record_setting(
         else:
             literal_chunks.append(part)
     literal = "".join(p.text for p in literal_chunks)
-    references = tuple(m.group(2) for m in ENV_REFERENCE_RE.finditer(literal))
     unexpanded: list[UnexpandedText] = []
+    if ctx.run is not None and ctx.run.shell == "pwsh" and ctx.span_override is None:
+        # `'…=$env:NPM_TOKEN'`: PowerShell leaves it in single quotes, npm never expands
+        # it. One variable, not `$env` plus a literal `:NPM_TOKEN`; blanked (offsets kept)
+        # so the rest of the reading sees neither.
+        for match in _PWSH_ENV_RE.finditer(literal):
+            span = _literal_span(literal_chunks, match.start(), match.end(), ctx)
+            unexpanded.append(UnexpandedText(match.group(), "$env:VAR", span))
+        literal = _PWSH_ENV_RE.sub(lambda m: " " * len(m.group()), literal)
+    references = tuple(m.group(2) for m in ENV_REFERENCE_RE.finditer(literal))
     for variable in unexpanded_variables(literal):
         span = _literal_span(literal_chunks, variable.start, variable.end, ctx)
         unexpanded.append(UnexpandedText(variable.text, variable.form, span))
+    unexpanded.sort(key=lambda u: (u.span.line, u.span.column))
     remainder = ENV_REFERENCE_RE.sub("", literal)
     for variable in unexpanded_variables(remainder):
         remainder = remainder.replace(variable.text, "")

@@ -15,7 +15,8 @@ This module never imports yaml itself: it walks the nodes `yaml_loader` composed
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from npm_guard._record import dataclass, field
 from npm_guard.findings import Location
@@ -67,10 +68,75 @@ def key_span(key: ScalarNode, value: YamlNode | None = None) -> Span:
     return Span(key.line, key.column, key.end_line, key.end_column)
 
 
-def shown(text: str, limit: int = 60) -> str:
-    """Script or value text fit for a message: scrubbed of tokens, one line, short."""
-    first = scrub(text.strip().splitlines()[0] if text.strip() else "")
+def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:
+    """Value text fit for a message: scrubbed of tokens (and `secrets`), one line, short."""
+    first = scrub(text.strip().splitlines()[0] if text.strip() else "", tuple(secrets))
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# What a step's script runs, shown without ever quoting a value: a program name and,
+# for tools with subcommands, a subcommand of lower-case letters, `-` and `:` only.
+# Words that look generated are never shown: capitals mixed with digits, or more than
+# 16 characters without a separator (`semantic-release` has one, a token has none).
+_PROGRAM_RE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]{0,31}")
+_SUBCOMMAND_RE = re.compile(r"[a-z][a-z:-]{0,31}")
+_SEPARATOR_RE = re.compile(r"[-._:+]")
+
+
+def _looks_generated(word: str) -> bool:
+    if re.search(r"[0-9]", word) and re.search(r"[A-Z]", word):
+        return True
+    return len(word) > 16 and not _SEPARATOR_RE.search(word)
+
+
+_SUBCOMMAND_TOOLS = frozenset(
+    {"npm", "pnpm", "yarn", "bun", "npx", "bunx", "corepack", "git", "gh", "lerna", "changeset"}
+    | {"nx", "docker"}
+)
+_SCRIPT_RUNNERS = frozenset({"run", "run-script", "exec", "dlx", "x", "workspace"})
+
+
+def program_word(text: str | None) -> str | None:
+    """`npm`, `release.sh`, `Out-File`: a command name safe to show, or None."""
+    if text is None:
+        return None
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    if not _PROGRAM_RE.fullmatch(name) or _looks_generated(name):
+        return None
+    return name
+
+
+def subcommand_word(text: str | None) -> str | None:
+    """`publish`, `run`, `release:npm`: a subcommand safe to show, or None."""
+    if text is None or not _SUBCOMMAND_RE.fullmatch(text) or _looks_generated(text):
+        return None
+    return text
+
+
+def script_summary(script: Script) -> str | None:
+    """`npm publish`, `pnpm run release`, `echo`: what a script runs first, never a value.
+
+    Only the first command's program and, for tools with subcommands, the words that
+    name the subcommand; never an assignment, a flag or an argument, which can hold a
+    credential (`NPM_TOKEN=… npm publish`, `npm config set …=…`).
+    """
+    for command in script.commands:
+        if command.substitution_depth or not command.words:
+            continue
+        program = program_word(command.words[0].literal)
+        if program is None:
+            return None
+        words = [program]
+        if program in _SUBCOMMAND_TOOLS:
+            for word in command.words[1:3]:
+                sub = subcommand_word(word.literal)
+                if sub is None:
+                    break
+                words.append(sub)
+                if sub not in _SCRIPT_RUNNERS:
+                    break
+        return " ".join(words)
+    return None
 
 
 @dataclass(frozen=True)
@@ -212,27 +278,93 @@ class RunBlock:
         return None
 
     def _align(self) -> list[int]:
-        """Value offset → file offset, matching non-blank characters in order."""
-        raw = self.loaded.text
+        """Value offset → file offset, matching non-blank characters in order.
+
+        The file's characters are matched as the scalar decodes them: in a double-quoted
+        scalar `\\n` is one character (so its `n` is not taken for the `n` of `npm`),
+        `\\x41` is `A`; in a single-quoted one `''` is `'`.
+        """
         start, end = self.node.start, self.node.end
         if self.node.is_block:
-            header_end = raw.find("\n", start)
+            header_end = self.loaded.text.find("\n", start)
             start = end if header_end < 0 else header_end + 1
+        source = _decoded_source(self.loaded.text, start, end, self.node.style)
+        offsets = [offset for _, offset in source] + [end]
+        last = max(end - 1, start)
         mapping: list[int] = []
-        j = start
+        j = 0  # index into source
         for char in self.text:
             if char in " \t\n":
-                mapping.append(min(j, max(end - 1, start)))
+                mapping.append(min(offsets[j], last))
                 continue
             probe = j
-            while probe < end and raw[probe] != char:
+            while probe < len(source) and source[probe][0] != char:
                 probe += 1
-            if probe < end:
+            if probe < len(source):
                 j = probe
-            mapping.append(j)
-            j = min(j + 1, end)
-        mapping.append(j)
+            mapping.append(offsets[j])
+            j = min(j + 1, len(source))
+        mapping.append(offsets[j])
         return mapping
+
+
+# YAML's double-quoted escapes that stand for one character (\x, \u, \U are read apart).
+_YAML_ESCAPES = {
+    "0": "\0",
+    "a": "\a",
+    "b": "\b",
+    "t": "\t",
+    "\t": "\t",
+    "n": "\n",
+    "v": "\v",
+    "f": "\f",
+    "r": "\r",
+    "e": "\x1b",
+    " ": " ",
+    '"': '"',
+    "/": "/",
+    "\\": "\\",
+    "N": "\x85",
+    "_": "\xa0",
+    "L": "\u2028",
+    "P": "\u2029",
+}
+_HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
+
+
+def _decoded_source(raw: str, start: int, end: int, style: str) -> list[tuple[str, int]]:
+    """The characters of `raw[start:end]` as the scalar's style decodes them, each with
+    the file offset it comes from (line folding is left to the blank-skipping caller)."""
+    if style not in ('"', "'"):
+        return [(raw[i], i) for i in range(start, end)]
+    chars: list[tuple[str, int]] = []
+    i = start
+    while i < end:
+        c = raw[i]
+        if style == "'" and c == "'" and raw.startswith("''", i) and i + 2 < end:
+            chars.append(("'", i))
+            i += 2
+            continue
+        if style == '"' and c == "\\" and i + 1 < end:
+            escape = raw[i + 1]
+            width = _HEX_WIDTH.get(escape)
+            if width is not None:
+                digits = raw[i + 2 : i + 2 + width]
+                try:
+                    chars.append((chr(int(digits, 16)), i))
+                except (ValueError, OverflowError):
+                    chars.append((escape, i))
+                i += 2 + width
+                continue
+            if escape in "\r\n":  # an escaped line break: nothing
+                i += 2
+                continue
+            chars.append((_YAML_ESCAPES.get(escape, escape), i))
+            i += 2
+            continue
+        chars.append((c, i))
+        i += 1
+    return chars
 
 
 @dataclass(eq=False, repr=False)
@@ -257,15 +389,21 @@ class Step:
 
     @property
     def label(self) -> str:
-        """`step 'Publish'`, `step 3 (actions/checkout@v4)` or `step 2 (npm ci)`."""
+        """`step 'Publish'`, `step 3 (actions/checkout@v4)` or `step 2 (npm ci)`.
+
+        An unnamed `run:` step is labelled by what it runs (`script_summary`), never by
+        its text; names, ids and `uses:` are scrubbed of the file's literal credentials.
+        """
+        literals = self.job.workflow.literals
         if self.name:
-            return f"step '{shown(self.name)}'"
+            return f"step '{shown(self.name, secrets=literals)}'"
         if self.id:
-            return f"step '{self.id}'"
+            return f"step '{shown(self.id, secrets=literals)}'"
         if self.uses:
-            return f"step {self.number} ({shown(self.uses)})"
-        if self.run is not None:
-            return f"step {self.number} ({shown(self.run.text, 40)})"
+            return f"step {self.number} ({shown(self.uses, secrets=literals)})"
+        summary = script_summary(self.run.script) if self.run is not None else None
+        if summary is not None:
+            return f"step {self.number} ({shown(summary, secrets=literals)})"
         return f"step {self.number}"
 
     @property
@@ -366,6 +504,7 @@ class Workflow:
     default_working_directory: str | None = None
     npmrc_variables: frozenset[str] = frozenset()  # ${X} read by the repository's .npmrc
     credentials: list[NpmCredential] = field(default_factory=list)  # every one, in order
+    literals: frozenset[str] = frozenset()  # literal credential values: never shown
 
     @property
     def reusable(self) -> bool:
@@ -383,18 +522,26 @@ class Workflow:
         return Location(self.path, span.line, span.column, span.end_line, span.end_column)
 
     def context(self, line: int) -> tuple[str, str]:
-        """(words, key) naming the job and step around a line: `in job 'x', step 'y'`."""
+        """(words, key) naming the job and step around a line: `in job 'x', step 'y'`.
+
+        The latest-starting job and step that contain the line win: a block scalar's
+        end mark sits on the first line of what follows it, so a step (or job) ending
+        in `run: |` also "contains" the next one's first line.
+        """
+        best_job: Job | None = None  # jobs and steps are in file order: the last match
         for job in self.jobs:
+            node, key = job.node, job.key_node
+            if node is not None and key is not None and key.line <= line <= node.end_line:
+                best_job = job
+        best_step: Step | None = None
+        for job in self.jobs if best_job is None else [best_job]:
             for step in job.steps:
                 if step.node.line <= line <= step.node.end_line:
-                    return f"in {job.label}, {step.label}", step.key
-            node = job.node
-            if (
-                node is not None
-                and job.key_node is not None
-                and job.key_node.line <= line <= node.end_line
-            ):
-                return f"in {job.label}", job.key
+                    best_step = step
+        if best_step is not None:
+            return f"in {best_step.job.label}, {best_step.label}", best_step.key
+        if best_job is not None:
+            return f"in {best_job.label}", best_job.key
         return "", "workflow"
 
 

@@ -2,7 +2,8 @@
 
 Any text gives either a loaded document or a `YamlLoadError` with a position (never
 another exception, never a crash of the C parser's stack), whose message quotes no file
-content; any script gives commands whose every offset points into the script.
+content; any script gives commands whose every offset points into the script; and the
+findings built from workflows full of secrets show none of them whole in any report.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from npm_guard.findings import Severity
 from npm_guard.workflow.shell import MAX_NESTING, Command, Word, read_script
 from npm_guard.workflow.yaml_loader import (
     MAX_DEPTH,
@@ -24,7 +26,7 @@ from npm_guard.workflow.yaml_loader import (
     load_yaml,
 )
 
-from .strategies import checksummed_tokens
+from .strategies import ALNUM, checksummed_tokens, opaque_secrets
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 YAML_ALPHABET = "ab:-[]{}&*!|>'\"#,?%@` \t\n\r\\$\x85\u2028\ufeff0"
@@ -211,3 +213,116 @@ def test_any_script_reads_with_offsets_in_the_script(script: str, shell: str) ->
 def test_pathological_scripts_are_read_in_bounds(script: str) -> None:
     for shell in ("bash", "pwsh"):
         check_commands(read_script(script, shell).commands, len(script))
+
+
+# --- findings: no credential in any report ------------------------------------------
+
+CREDENTIAL_VARIABLES = ["NODE_AUTH_TOKEN", "NPM_TOKEN", "NPM_AUTH_TOKEN", "YARN_NPM_AUTH_TOKEN"]
+# Where a secret goes: `{s}` is the secret, `{var}` a credential variable's name. Unnamed
+# steps on purpose: their labels are built from the script.
+STEP_TEMPLATES = [
+    "      - run: {var}={s} npm publish\n",
+    "      - run: export {var}={s}\n",
+    "      - run: env {var}={s} npx semantic-release\n",
+    "      - run: npm config set //registry.npmjs.org/:_authToken={s}\n",
+    '      - run: echo "//registry.npmjs.org/:_authToken={s}" > ~/.npmrc\n',
+    "      - run: printf '%s\\n' '//npm.pkg.github.com/:_authToken={s}' >> .npmrc\n",
+    "      - run: |\n          cat > .npmrc <<EOF\n"
+    "          //registry.npmjs.org/:_authToken={s}\n          EOF\n          npm publish\n",
+    "      - run: |\n          cat <<'EOF' >> \"$RUNNER_TEMP/.npmrc\"\n"
+    "          //npm.pkg.github.com/:_authToken={s}\n          EOF\n          npm ci\n",
+    "      - run: npm publish --//registry.npmjs.org/:_authToken={s}\n",
+    '      - run: echo "{var}={s}" >> "$GITHUB_ENV"\n',
+    '      - run: "echo start\\n{var}={s} npm publish"\n',
+    "      - run: >-\n          {var}={s}\n          npm publish\n",
+    "      - run: curl -fsS --oauth2-bearer {s} https://example.com\n",
+    "      - run: yarn {s}\n",
+    "      - run: npm ci\n        env:\n          {var}: {s}\n",
+    "      - name: Publish\n        run: npm publish\n        env:\n          {var}: {s}\n",
+    "      - uses: JS-DevTools/npm-publish@v3\n        with:\n          token: {s}\n",
+    "      - uses: some-org/release-action@v1\n        with:\n          npm-token: {s}\n",
+    "      - shell: pwsh\n        run: |\n"
+    "          '//registry.npmjs.org/:_authToken={s}' | Out-File ~/.npmrc\n",
+    "      - shell: pwsh\n        run: $env:{var} = '{s}'; npm publish\n",
+]
+TRIGGERS = ["push", "pull_request_target", "workflow_run", "issue_comment", "workflow_dispatch"]
+
+
+# Opaque secrets as short as real passwords, so a label that quotes a script's first 40
+# characters would show one whole; a digit and a letter each, so never a word of a message.
+short_opaque_secrets = st.text(alphabet=ALNUM, min_size=10, max_size=48).filter(
+    lambda s: len(set(s)) > 6 and any(c.isdigit() for c in s) and any(c.isalpha() for c in s)
+)
+
+
+@st.composite
+def credential_secrets(draw: st.DrawFn) -> str:
+    """An npm token, a legacy UUID token, a GitHub token or an opaque secret."""
+    kind = draw(st.sampled_from(["npm", "uuid", "github", "opaque"]))
+    if kind == "npm":
+        return draw(checksummed_tokens())
+    if kind == "uuid":
+        return str(draw(st.uuids()))
+    if kind == "github":
+        return draw(checksummed_tokens(draw(st.sampled_from(["ghp_", "gho_", "ghs_"]))))
+    return draw(opaque_secrets | short_opaque_secrets)
+
+
+@st.composite
+def workflow_texts(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A workflow with secrets in env values, inputs and scripts; the secrets."""
+    secrets: list[str] = []
+
+    def secret() -> str:
+        value = draw(credential_secrets())
+        secrets.append(value)
+        return value
+
+    var = st.sampled_from(CREDENTIAL_VARIABLES)
+    lines = [f"on: {draw(st.sampled_from(TRIGGERS))}\n"]
+    if draw(st.booleans()):
+        lines.append(f"env:\n  {draw(var)}: {secret()}\n")
+    lines.append("jobs:\n  release:\n    runs-on: ubuntu-latest\n")
+    if draw(st.booleans()):
+        lines.append("    permissions:\n      contents: read\n      id-token: write\n")
+    lines.append(f"    env:\n      {draw(var)}: {secret()}\n    steps:\n")
+    if draw(st.booleans()):
+        lines.append(
+            "      - uses: actions/setup-node@v4\n        with:\n"
+            "          registry-url: https://registry.npmjs.org\n"
+        )
+    for template in draw(st.lists(st.sampled_from(STEP_TEMPLATES), min_size=1, max_size=6)):
+        lines.append(template.format(s=secret(), var=draw(var)))
+    return "".join(lines), secrets
+
+
+@SETTINGS
+@given(workflow_texts())
+def test_workflow_findings_carry_no_credential_into_any_report(
+    sample: tuple[str, list[str]],
+) -> None:
+    """The findings the workflow rules build, rendered without the reporters' last scrub."""
+    import json
+
+    from npm_guard.report import FORMATS, render
+    from npm_guard.report.json_report import render_json
+    from npm_guard.report.sarif import render_sarif
+    from npm_guard.report.summary import Verdict, render_summary
+    from npm_guard.report.text import render_text
+    from npm_guard.workflow import scan_workflow
+
+    text, secrets = sample
+    items = scan_workflow(".github/workflows/release.yml", text, no_ignores=True)
+    assert "parse-error" not in {f.rule.id for f in items}
+    assert "workflow-plaintext-credential" in {f.rule.id for f in items}  # not vacuous
+    raw = [
+        render_text(items, files_scanned=1),
+        render_json(items, files_scanned=1),
+        render_sarif(items),
+        render_summary(items, verdict=Verdict(failed=True, threshold=Severity.ERROR)),
+    ]
+    raw += [render(fmt, items, files_scanned=1) for fmt in FORMATS]
+    raw += [json.dumps(json.loads(raw[1]), ensure_ascii=False)]  # JSON escapes decoded
+    for output in raw:
+        leaked = [s for s in secrets if s in output]
+        assert not leaked, f"{len(leaked)} credential(s) shown whole"

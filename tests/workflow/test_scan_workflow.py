@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from npm_guard.findings import Finding, Severity
+from npm_guard.findings import Confidence, Finding, Severity
 from npm_guard.workflow import is_workflow_path, scan_workflow
 
 TOKEN = "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"
@@ -221,3 +221,139 @@ def test_an_unparseable_registry_url_is_not_npmjs() -> None:
         "      - run: npm publish\n"
     )
     assert "workflow-publish-with-long-lived-token" not in {f.rule.id for f in scan(text)}
+
+
+def test_a_pwsh_env_variable_in_single_quotes_is_one_unexpanded_variable() -> None:
+    text = (
+        "on: push\njobs:\n  w:\n    runs-on: windows-latest\n    steps:\n"
+        "      - run: |\n"
+        "          '//registry.npmjs.org/:_authToken=$env:NPM_TOKEN' | Out-File ~/.npmrc\n"
+    )
+    findings = scan(text)
+    assert [f.rule.id for f in findings] == ["workflow-unexpanded-npm-variable"]
+    (finding,) = findings
+    assert "with $env:NPM_TOKEN into ~/.npmrc" in finding.message
+    assert "literal text $env:NPM_TOKEN" in finding.message
+    assert finding.properties["form"] == "$env:VAR"
+    assert (finding.location.line, finding.location.column) == (7, 45)
+
+
+@pytest.mark.parametrize(
+    ("run", "position"),
+    [
+        ('"echo one\\n\n          npm publish"', (7, 11)),  # the `n` of `\n` is no `n` of npm
+        ('"echo \\"n\\" \\x6e\\u006e; npm publish"', (6, 38)),  # \x6e and \u006e decode to `n`
+        ('"echo \\tn; \\\n          npm publish"', (7, 11)),  # an escaped line break
+        ("'echo ''n''; npm publish'", (6, 27)),
+    ],
+    ids=["newline-escape", "quote-and-hex-escapes", "escaped-line-break", "single-quoted"],
+)
+def test_positions_in_quoted_run_strings_follow_their_escapes(
+    run: str, position: tuple[int, int]
+) -> None:
+    text = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - run: {run}\n"
+        "        env:\n          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n"
+    )
+    (finding,) = [f for f in scan(text) if f.rule.id == "workflow-publish-with-long-lived-token"]
+    assert (finding.location.line, finding.location.column) == position
+
+
+SETUP_NODE = """\
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24{registry}
+"""
+NODE_AUTH_PUBLISH = """\
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    env:
+      NODE_AUTH_TOKEN: ${{{{ secrets.NPM_TOKEN }}}}
+    steps:
+{before}      - run: npm publish
+{after}"""
+REGISTRY_URL = "\n          registry-url: https://registry.npmjs.org"
+WRITES_REFERENCE = (
+    "      - run: echo '//registry.npmjs.org/:_authToken=${NODE_AUTH_TOKEN}' > ~/.npmrc\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "confidence"),
+    [
+        (SETUP_NODE.format(registry=REGISTRY_URL), "", Confidence.HIGH),
+        (WRITES_REFERENCE, "", Confidence.HIGH),
+        ("", "", Confidence.MEDIUM),
+        (SETUP_NODE.format(registry=""), "", Confidence.MEDIUM),  # no registry-url: no .npmrc
+        ("", SETUP_NODE.format(registry=REGISTRY_URL), Confidence.MEDIUM),  # too late
+    ],
+    ids=["setup-node-registry-url", "written-npmrc", "nothing", "no-registry-url", "after"],
+)
+def test_node_auth_token_is_read_by_npm_only_through_an_npmrc(
+    before: str, after: str, confidence: Confidence
+) -> None:
+    text = NODE_AUTH_PUBLISH.format(before=before, after=after)
+    (finding,) = [f for f in scan(text) if f.rule.id == "workflow-publish-with-long-lived-token"]
+    assert finding.effective_confidence is confidence
+    hedged = "only through an .npmrc that refers to ${NODE_AUTH_TOKEN}" in finding.message
+    assert hedged is (confidence is Confidence.MEDIUM)
+    if hedged:
+        assert "no actions/setup-node step with `registry-url` earlier" in finding.message
+
+
+def test_the_repositorys_npmrc_reference_makes_node_auth_token_read(tmp_path: Path) -> None:
+    text = NODE_AUTH_PUBLISH.format(before="", after="")
+    (tmp_path / ".npmrc").write_text("//registry.npmjs.org/:_authToken=${NODE_AUTH_TOKEN}\n")
+    (finding,) = [
+        f
+        for f in scan(text, repo_root=str(tmp_path))
+        if f.rule.id == "workflow-publish-with-long-lived-token"
+    ]
+    assert finding.effective_confidence is Confidence.HIGH
+
+
+UNTRUSTED = """\
+on:
+  issue_comment:
+jobs:
+  remote:
+    uses: octo-org/release/.github/workflows/publish.yml@v1
+    secrets: inherit
+  local:
+    uses: ./.github/workflows/missing.yml
+    secrets: inherit
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npm ci
+      - name: Publish
+        run: npm publish
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+      - run: echo "NPM_TOKEN=${{ secrets.NPM_TOKEN }}" >> "$GITHUB_ENV"
+      - run: npx semantic-release
+"""
+
+
+def untrusted_findings() -> dict[int, Finding]:
+    found = scan(UNTRUSTED)
+    return {f.location.line: f for f in found if f.rule.id == "workflow-token-in-untrusted-trigger"}
+
+
+def test_secrets_inherit_to_another_repositorys_workflow_is_reported_with_low_confidence() -> None:
+    findings = untrusted_findings()
+    remote = findings[6]
+    assert remote.effective_confidence is Confidence.LOW
+    assert "octo-org/release/.github/workflows/publish.yml@v1" in remote.message
+    assert "every secret, npm tokens included" in remote.message
+    assert "`issue_comment`" in remote.message
+    assert 9 not in findings  # a local callee is read (here: missing, so it uses nothing)
+
+
+def test_a_step_level_token_in_an_untrusted_trigger_names_its_step() -> None:
+    findings = untrusted_findings()
+    assert "is reachable from step 'Publish' of job 'build'" in findings[17].message
+    assert "the steps after step 3 (echo) of job 'build'" in findings[18].message
