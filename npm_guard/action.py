@@ -26,6 +26,7 @@ from npm_guard.github_io import (
     ActionInputs,
     Runner,
     append_summary,
+    blob_url,
     emit,
     error_command,
     mask_commands,
@@ -309,7 +310,6 @@ _TITLES = {"scan": "npm-guard scan", "audit": "npm-guard audit", "all": "npm-gua
 
 def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> str:
     """The job summary: the shared Markdown report, plus the audit's sections."""
-    from npm_guard.cli import github_blob_url
     from npm_guard.report.summary import Verdict, count_phrase, render_summary
 
     checked = []
@@ -328,7 +328,7 @@ def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> 
         outcome.findings,
         verdict=Verdict(failed=outcome.exit_code == EXIT_FINDINGS, threshold=inputs.fail_on),
         files_scanned=outcome.files_scanned,
-        link_base=github_blob_url(env),
+        link_base=blob_url(env),
         extra_sections=sections,
         title=_TITLES[inputs.mode],
         checked=", ".join(checked) or None,

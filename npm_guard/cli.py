@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from npm_guard import __version__
 from npm_guard._record import dataclass
@@ -78,7 +78,8 @@ class ScanOptions:
     fix_variable: str | None = None
     output: str | None = None
     policy: str | None = None  # None: .npm-guard.yml in the current directory, if any
-    summary: str | None = None  # Markdown job summary file; $GITHUB_STEP_SUMMARY for github
+    summary: str | None = None  # Markdown job summary file (rewritten)
+    step_summary: bool = False  # append the summary to $GITHUB_STEP_SUMMARY when it is set
 
 
 def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -136,6 +137,7 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         output=args.output,
         policy=getattr(args, "policy", None),
         summary=getattr(args, "summary", None),
+        step_summary=args.fmt == "github",
     )
 
 
@@ -210,7 +212,11 @@ def _write_summary(
     findings: Sequence[Finding], options: ScanOptions, code: int, files_scanned: int
 ) -> None:
     """The Markdown job summary, when asked for or when GitHub provides a summary file."""
-    destination = summary_destination(options.summary, options.fmt)
+    from npm_guard import github_io
+
+    destination = github_io.summary_destination(
+        options.summary, os.environ, step_summary=options.step_summary
+    )
     if destination is None:
         return
     from npm_guard.report.summary import Verdict, render_summary
@@ -223,18 +229,9 @@ def _write_summary(
         findings,
         verdict=verdict,
         files_scanned=files_scanned,
-        link_base=github_blob_url(os.environ),
+        link_base=github_io.blob_url(os.environ),
     )
-    write_summary(destination, scrub(text))
-
-
-def summary_destination(summary: str | None, fmt: str) -> tuple[str, bool] | None:
-    """Where the job summary goes and whether to append: `--summary FILE` (overwritten),
-    else `$GITHUB_STEP_SUMMARY` (appended) with `--format github`, else nowhere."""
-    if summary is not None:
-        return summary, False
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY") if fmt == "github" else None
-    return (step_summary, True) if step_summary else None
+    github_io.write_summary(destination, scrub(text))
 
 
 def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
@@ -242,25 +239,6 @@ def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
     if fail_on is None and fmt != "sarif":
         return Severity.ERROR
     return fail_on
-
-
-def write_summary(destination: tuple[str, bool], text: str) -> None:
-    path, append = destination
-    try:
-        with open(path, "a" if append else "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise NpmGuardError(f"cannot write the summary {path}: {error.strerror}") from error
-
-
-def github_blob_url(environ: Mapping[str, str]) -> str | None:
-    """`https://github.com/OWNER/REPO/blob/SHA/` from a GitHub Actions environment, if any."""
-    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
-    repository = environ.get("GITHUB_REPOSITORY", "")
-    sha = environ.get("GITHUB_SHA", "")
-    if not (server and repository and sha):
-        return None
-    return f"{server}/{repository}/blob/{sha}/"
 
 
 def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str | None) -> bool:

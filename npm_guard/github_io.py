@@ -1,19 +1,21 @@
-"""Everything the Action says to and hears from GitHub Actions, in one place.
+"""Everything npm-guard says to and hears from GitHub Actions, in one place.
 
 Inputs arrive as `GHA_NPM_GUARD_*` environment variables (action.yml passes every
 input through `env:`, never into a script); masks, annotations and error lines go to
 stdout as workflow commands; step outputs go to `$GITHUB_OUTPUT` in the
-`name<<DELIMITER` form with a random delimiter; Markdown goes to
-`$GITHUB_STEP_SUMMARY`. Nothing happens at import time: every function takes the
-environment mapping or the path it works on.
+`name<<DELIMITER` form with a random delimiter; Markdown goes to `$GITHUB_STEP_SUMMARY`
+(cut to GitHub's 1 MiB), for the Action and for the CLI's job summaries alike; links to
+the commit's files come from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`.
+Nothing happens at import time: every function takes the environment mapping or the
+path it works on, and the module is cheap to import (the hooks import it).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
+from npm_guard._record import dataclass
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
 
@@ -214,6 +216,50 @@ def append_summary(path: str | None, markdown: str) -> None:
     if path is None or not markdown:
         return
     _append(path, fit_summary(markdown), "GITHUB_STEP_SUMMARY")
+
+
+@dataclass(frozen=True)
+class SummaryDestination:
+    """Where a job summary goes: `--summary FILE` (rewritten) or the step summary (appended)."""
+
+    path: str
+    step_summary: bool
+
+
+def summary_destination(
+    option: str | None, environ: Mapping[str, str], *, step_summary: bool = True
+) -> SummaryDestination | None:
+    """`--summary FILE` if given, else `$GITHUB_STEP_SUMMARY` when it is set and
+    `step_summary` allows it (the CLI's commands do, the pre-commit hooks do not)."""
+    if option is not None:
+        return SummaryDestination(option, step_summary=False)
+    path = environ.get("GITHUB_STEP_SUMMARY") if step_summary else None
+    return SummaryDestination(path, step_summary=True) if path else None
+
+
+def write_summary(destination: SummaryDestination, markdown: str) -> None:
+    """Write the summary: appended and cut to GitHub's limit for the step summary,
+    the whole file otherwise."""
+    if destination.step_summary:
+        append_summary(destination.path, markdown)
+        return
+    try:
+        with open(destination.path, "w", encoding="utf-8") as handle:
+            handle.write(markdown)
+    except OSError as error:
+        raise NpmGuardError(
+            f"cannot write the summary {destination.path}: {error.strerror}"
+        ) from error
+
+
+def blob_url(environ: Mapping[str, str]) -> str | None:
+    """`https://github.com/OWNER/REPO/blob/SHA/` from a GitHub Actions environment, if any."""
+    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    sha = environ.get("GITHUB_SHA", "")
+    if not (server and repository and sha):
+        return None
+    return f"{server}/{repository}/blob/{sha}/"
 
 
 def _append(path: str, text: str, what: str) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from npm_guard.cli import github_blob_url
 from npm_guard.cli import main as cli_main
 from npm_guard.findings import Finding, Location, Severity
 from npm_guard.report.summary import (
@@ -141,17 +140,6 @@ def test_long_lists_are_cut_with_a_note() -> None:
     text = render_summary(many, verdict=Verdict(True, Severity.ERROR))
     assert text.count("- 🔴 **error**") == MAX_LISTED_FINDINGS
     assert "7 more findings not listed here" in text
-
-
-def test_blob_url_from_the_github_environment() -> None:
-    env = {
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/widgets",
-        "GITHUB_SHA": "0123abc",
-    }
-    assert github_blob_url(env) == BASE
-    assert github_blob_url({**env, "GITHUB_SHA": ""}) is None
-    assert github_blob_url({}) is None
 
 
 @pytest.fixture

@@ -306,9 +306,10 @@ def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any)
 def _write_summary(
     result: AuditResult, args: argparse.Namespace, fail_on: Any, failed: bool, secrets: list[str]
 ) -> None:
-    from npm_guard.cli import summary_destination, summary_threshold, write_summary
+    from npm_guard.cli import summary_threshold
+    from npm_guard.github_io import summary_destination, write_summary
 
-    destination = summary_destination(args.summary, args.fmt)
+    destination = summary_destination(args.summary, os.environ, step_summary=args.fmt == "github")
     if destination is None:
         return
     threshold = summary_threshold(fail_on, args.fmt)

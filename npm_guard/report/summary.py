@@ -1,6 +1,6 @@
 """The Markdown job summary: a verdict, a table by rule and severity, and every finding.
 
-Written to `$GITHUB_STEP_SUMMARY` (by the CLI, not here) or to `--summary FILE`. Other
+Written to `$GITHUB_STEP_SUMMARY` or to `--summary FILE` by `npm_guard.github_io`. Other
 stages add their own sections (for example the online audit's per-package verdicts)
 through `extra_sections`, which are placed after the verdict and table.
 """

@@ -210,6 +210,58 @@ def test_summary_over_the_limit_is_cut_at_a_line_and_says_so() -> None:
     assert github_io.fit_summary("short\n", limit=200) == "short\n"
 
 
+def test_summary_destination_option_or_step_summary() -> None:
+    environ = {"GITHUB_STEP_SUMMARY": "/runner/step_summary"}
+    option = github_io.summary_destination("out.md", environ)
+    assert option == github_io.SummaryDestination("out.md", step_summary=False)
+    step = github_io.summary_destination(None, environ)
+    assert step == github_io.SummaryDestination("/runner/step_summary", step_summary=True)
+    assert github_io.summary_destination(None, environ, step_summary=False) is None
+    assert github_io.summary_destination(None, {}) is None
+    assert github_io.summary_destination(None, {"GITHUB_STEP_SUMMARY": ""}) is None
+
+
+def test_write_summary_rewrites_a_file_and_appends_to_the_step_summary(tmp_path: Path) -> None:
+    file, step = tmp_path / "out.md", tmp_path / "step.md"
+    file.write_text("old\n", encoding="utf-8")
+    step.write_text("## earlier step\n", encoding="utf-8")
+    github_io.write_summary(github_io.SummaryDestination(str(file), False), "## new\n")
+    github_io.write_summary(github_io.SummaryDestination(str(step), True), "## new\n")
+    assert file.read_text(encoding="utf-8") == "## new\n"
+    assert step.read_text(encoding="utf-8") == "## earlier step\n## new\n"
+
+
+def test_the_step_summary_is_cut_to_githubs_limit_the_file_is_not(tmp_path: Path) -> None:
+    markdown = "- a finding that repeats\n" * (2 * 1024 * 1024 // 25)
+    file, step = tmp_path / "out.md", tmp_path / "step.md"
+    github_io.write_summary(github_io.SummaryDestination(str(file), False), markdown)
+    github_io.write_summary(github_io.SummaryDestination(str(step), True), markdown)
+    assert file.read_text(encoding="utf-8") == markdown
+    cut = step.read_text(encoding="utf-8")
+    assert len(cut.encode("utf-8")) <= 1024 * 1024
+    assert "_The summary was cut here" in cut
+
+
+def test_write_summary_errors_name_the_file(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no" / "such.md")
+    with pytest.raises(NpmGuardError, match="cannot write the summary"):
+        github_io.write_summary(github_io.SummaryDestination(missing, False), "x\n")
+    with pytest.raises(NpmGuardError, match=r"cannot write GITHUB_STEP_SUMMARY \("):
+        github_io.write_summary(github_io.SummaryDestination(missing, True), "x\n")
+
+
+def test_blob_url_from_the_github_environment() -> None:
+    environ = {
+        "GITHUB_SERVER_URL": "https://github.example/",
+        "GITHUB_REPOSITORY": "acme/widgets",
+        "GITHUB_SHA": "0123abc",
+    }
+    assert github_io.blob_url(environ) == "https://github.example/acme/widgets/blob/0123abc/"
+    for name in environ:
+        assert github_io.blob_url({**environ, name: ""}) is None
+    assert github_io.blob_url({}) is None
+
+
 def test_emit_terminates_lines() -> None:
     written: list[str] = []
     github_io.emit(["::add-mask::a", "plain"], written.append)
