@@ -117,12 +117,14 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     parser.add_argument(
         "--summary",
         metavar="FILE",
-        help="also write a Markdown job summary to FILE (with --format github it is "
-        "appended to $GITHUB_STEP_SUMMARY when that is set)",
+        help="also write the Markdown job summary to FILE (npm-guard scan appends it to "
+        "$GITHUB_STEP_SUMMARY whenever that is set; the hooks only with this option)",
     )
 
 
-def options_from(args: argparse.Namespace) -> ScanOptions:
+def options_from(args: argparse.Namespace, *, step_summary: bool = False) -> ScanOptions:
+    """The options from parsed arguments; `step_summary`: also append the job summary to
+    `$GITHUB_STEP_SUMMARY` when that is set (`npm-guard scan`, not the hooks)."""
     if args.fix_variable is not None and not _is_env_name(args.fix_variable):
         raise NpmGuardError(
             f"--fix-variable: {args.fix_variable!r} is not an environment variable name "
@@ -137,7 +139,7 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         output=args.output,
         policy=getattr(args, "policy", None),
         summary=getattr(args, "summary", None),
-        step_summary=args.fmt == "github",
+        step_summary=step_summary,
     )
 
 
@@ -278,7 +280,7 @@ def emit_report(report: str, output: str | None) -> None:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    return run_scan(args.paths or ["."], options_from(args))
+    return run_scan(args.paths or ["."], options_from(args, step_summary=True))
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:

@@ -70,8 +70,8 @@ def add_audit_commands(commands: Any) -> None:
     audit.add_argument(
         "--summary",
         metavar="FILE",
-        help="also write a Markdown job summary with the verdict tables to FILE (with "
-        "--format github it is appended to $GITHUB_STEP_SUMMARY when that is set)",
+        help="also write the Markdown job summary with the verdict tables to FILE (it is "
+        "appended to $GITHUB_STEP_SUMMARY whenever that is set)",
     )
     audit.add_argument(
         "--concurrency",
@@ -309,7 +309,7 @@ def _write_summary(
     from npm_guard.cli import summary_threshold
     from npm_guard.github_io import summary_destination, write_summary
 
-    destination = summary_destination(args.summary, os.environ, step_summary=args.fmt == "github")
+    destination = summary_destination(args.summary, os.environ)
     if destination is None:
         return
     threshold = summary_threshold(fail_on, args.fmt)
