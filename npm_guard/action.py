@@ -178,15 +178,18 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         _audit(inputs, runner, policy, env, secrets, outcome, out)
     outcome.findings.sort(key=sort_key)
 
-    from npm_guard.report.github import render_github
+    from npm_guard.report import render
 
-    emit(secrets.scrub(render_github(outcome.findings, files_scanned=outcome.files_scanned)), out)
+    report = render(
+        "github", outcome.findings, files_scanned=outcome.files_scanned, secrets=secrets.values
+    )
+    emit(secrets.scrub(report), out)
     if inputs.sarif:
         outcome.sarif_file = _write_sarif(outcome.findings, runner, inputs, secrets)
     outcome.exit_code = exit_code(outcome.findings, inputs.fail_on)
     outcome.verdict = verdict(outcome.findings, inputs.fail_on)
     if inputs.summary:
-        append_summary(runner.summary_path, secrets.scrub(_summary(inputs, outcome, env)))
+        append_summary(runner.summary_path, secrets.scrub(_summary(inputs, outcome, env, secrets)))
     write_outputs(
         runner.output_path,
         {
@@ -297,7 +300,7 @@ def _write_sarif(
             prefix=f"npm-guard-{inputs.mode}-", suffix=".sarif", dir=directory
         )
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(secrets.scrub(render("sarif", findings)))
+            stream.write(secrets.scrub(render("sarif", findings, secrets=secrets.values)))
     except OSError as error:
         raise NpmGuardError(
             f"cannot write the SARIF report in {directory}: {error.strerror}"
@@ -308,7 +311,9 @@ def _write_sarif(
 _TITLES = {"scan": "npm-guard scan", "audit": "npm-guard audit", "all": "npm-guard scan and audit"}
 
 
-def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> str:
+def _summary(
+    inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str], secrets: Secrets
+) -> str:
     """The job summary: the shared Markdown report, plus the audit's sections."""
     from npm_guard.report.summary import Verdict, count_phrase, render_summary
 
@@ -332,4 +337,5 @@ def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> 
         extra_sections=sections,
         title=_TITLES[inputs.mode],
         checked=", ".join(checked) or None,
+        secrets=secrets.values,
     )

@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from leaks import HOSTILE_SECRET, leaked_forms
 
 from npm_guard.cli import main as cli_main
 from npm_guard.findings import Finding, Location, Severity
-from npm_guard.report import render
+from npm_guard.report import FORMATS, render
 from npm_guard.report.github import (
     ANNOTATIONS_PER_SEVERITY,
     annotation,
@@ -149,3 +150,30 @@ def test_render_dispatches_github() -> None:
     single = finding()
     assert render("github", [single]).startswith("::error file=a/.npmrc,line=2,col=4,")
     assert npmrc_insecure_registry.RULE.id not in render("github", [single])
+
+
+def test_every_format_redacts_secrets_before_escaping_them() -> None:
+    """Each format escapes other characters of the secret; none may leave a form of it."""
+    from npm_guard.report.summary import Verdict, escape_markdown, render_summary
+
+    hostile = Finding(
+        rule=npmrc_insecure_registry.RULE,
+        location=Location(f"d_{HOSTILE_SECRET}/.npmrc", 1, 10),
+        message=f"registry is plain http (http://{HOSTILE_SECRET}.example.com/)",
+        key="registry",
+        tip=f"use https://{HOSTILE_SECRET}.example.com/",
+        properties={"registry": f"http://{HOSTILE_SECRET}.example.com/"},
+    )
+    findings = [hostile] * (ANNOTATIONS_PER_SEVERITY + 2)  # overflow lines too
+    reports = {fmt: render(fmt, findings, secrets=[HOSTILE_SECRET]) for fmt in FORMATS}
+    reports["summary"] = render_summary(
+        findings,
+        verdict=Verdict(True, None),
+        # Sections come rendered, escaped like the audit's tables.
+        extra_sections=["| package | " + escape_markdown(HOSTILE_SECRET) + " |"],
+        secrets=[HOSTILE_SECRET],
+    )
+    assert {name: leaked_forms(HOSTILE_SECRET, text) for name, text in reports.items()} == {
+        name: [] for name in reports
+    }
+    assert all("redacted" in text and "30 chars" in text for text in reports.values())

@@ -243,7 +243,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     secrets = [token] if token else []
     for notice in result.notices:
         print(f"npm-guard: {notice}", file=sys.stderr)
-    report = render_audit(args.fmt, result)
+    report = render_audit(args.fmt, result, secrets=secrets)
     emit_report(_scrub(report, secrets), args.output)
     fail_on = Severity(args.fail_on) if args.fail_on else None
     code = exit_code(result.findings, fail_on, args.fmt)
@@ -257,19 +257,20 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
     return scrub(text, list(secrets))
 
 
-def render_audit(fmt: str, result: AuditResult) -> str:
-    """The audit report: verdict tables then findings (text), or a findings-only format."""
+def render_audit(fmt: str, result: AuditResult, *, secrets: Sequence[str] = ()) -> str:
+    """The audit report: verdict tables then findings (text), or a findings-only format;
+    `secrets` are redacted from each finding before any format escapes it."""
+    from npm_guard.report import render, scrub_findings
+
     if fmt == "text":
         from npm_guard.audit.table import render_text_tables
         from npm_guard.report.text import format_finding
 
         parts = [render_text_tables(result.facts)]
-        parts.extend(format_finding(f) + "\n" for f in result.findings)
+        parts.extend(format_finding(f) + "\n" for f in scrub_findings(result.findings, secrets))
         parts.append(audit_summary_line(result) + "\n")
         return "".join(parts)
-    from npm_guard.report import render
-
-    return render(fmt, result.findings)
+    return render(fmt, result.findings, secrets=secrets)
 
 
 def audit_summary_line(result: AuditResult) -> str:
@@ -289,7 +290,9 @@ def audit_summary_line(result: AuditResult) -> str:
     return f"npm-guard: {total} finding{'s' if total != 1 else ''} ({parts}; {packages})"
 
 
-def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any) -> str:
+def audit_summary_markdown(
+    result: AuditResult, *, failed: bool, threshold: Any, secrets: Sequence[str] = ()
+) -> str:
     """The job summary: the shared verdict and findings, with the verdict tables added."""
     from npm_guard.audit.table import render_markdown_tables
     from npm_guard.report.summary import Verdict, count_phrase, render_summary
@@ -300,6 +303,7 @@ def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any)
         extra_sections=[render_markdown_tables(result.facts)],
         title="npm-guard audit",
         checked=count_phrase(len(result.facts.packages), "package", "audited"),
+        secrets=secrets,
     )
 
 
@@ -313,7 +317,7 @@ def _write_summary(
     if destination is None:
         return
     threshold = summary_threshold(fail_on, args.fmt)
-    text = audit_summary_markdown(result, failed=failed, threshold=threshold)
+    text = audit_summary_markdown(result, failed=failed, threshold=threshold, secrets=secrets)
     write_summary(destination, _scrub(text, secrets))
 
 

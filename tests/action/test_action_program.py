@@ -13,6 +13,7 @@ import pytest
 from composite_runner import parse_file_commands
 from conftest import sarif_errors, setup_ok_package
 from fake_registry import FakeRegistry, json_reply
+from leaks import HOSTILE_SECRET, leaked_forms
 from npmrc_samples import make_token
 
 from npm_guard import action
@@ -191,6 +192,32 @@ def test_token_is_masked_before_anything_else(run: RunProgram, project: Path) ->
     ]
     for text in (*result.lines[3:], result.summary, result.sarif, str(result.outputs)):
         assert TOKEN not in text
+
+
+def test_a_secret_that_escaping_changes_is_redacted_in_every_output(
+    run: RunProgram, project: Path
+) -> None:
+    """Markdown, workflow commands, JSON and URLs each escape some of the secret's
+    characters: it is redacted before any of them, so no form of it is left to find."""
+    write(project / ".npmrc", f"registry=http://{HOSTILE_SECRET}.example.com/\n")
+    write(project / f"d_{HOSTILE_SECRET}" / ".npmrc", "strict-ssl=false\n")
+    result = run({"sarif": "true", "fail-on": "warning"}, NPM_TOKEN=HOSTILE_SECRET)
+    shown = [line for line in result.lines if not line.startswith("::add-mask::")]
+    outputs = {
+        "log": "\n".join(shown),
+        "summary": result.summary,
+        "sarif": result.sarif,
+        "outputs": str(result.outputs),
+    }
+    # Only the names of the forms found are shown on failure, never the texts.
+    assert {name: leaked_forms(HOSTILE_SECRET, text) for name, text in outputs.items()} == {
+        name: [] for name in outputs
+    }
+    assert result.code == 1 and result.outputs["findings"] == "2"
+    assert sum(line.startswith("::warning ") for line in shown) == 2
+    summary_redacts = "http://&lt;redacted, " in result.summary
+    sarif_redacts = "http://<redacted, " in result.sarif
+    assert summary_redacts and sarif_redacts
 
 
 def test_secrets_named_in_the_policy_are_masked_too(run: RunProgram, project: Path) -> None:
