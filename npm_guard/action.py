@@ -71,6 +71,13 @@ class Secrets:
 
         return scrub(text, self.values)
 
+    def plain(self, text: str) -> str:
+        """`text` scrubbed, then as a log line that cannot be read as a workflow command
+        (in this order: neutralising first could hide a secret from the scrub)."""
+        from npm_guard.report.github import plain_line
+
+        return plain_line(self.scrub(text))
+
 
 @dataclass
 class Outcome:
@@ -205,8 +212,10 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         assert inputs.fail_on is not None
         emit(
             [
-                f"npm-guard: verdict {outcome.verdict}: findings at or above "
-                f"'{inputs.fail_on.value}' fail this step (input fail-on)"
+                secrets.plain(
+                    f"npm-guard: verdict {outcome.verdict}: findings at or above "
+                    f"'{inputs.fail_on.value}' fail this step (input fail-on)"
+                )
             ],
             out,
         )
@@ -238,7 +247,7 @@ def _scan(
 
     paths = [os.path.join(runner.workspace, path) for path in inputs.paths]
     result = scan_paths(paths, root=runner.workspace)
-    emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
+    emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.files_scanned += result.files_scanned
     outcome.findings.extend(apply_policy(result.findings, policy))
 
@@ -256,7 +265,10 @@ def _audit(
     publishes_nothing = not os.path.isfile(os.path.join(runner.workspace, "package.json"))
     if inputs.mode == "all" and not inputs.packages and publishes_nothing:
         # `all` on a repository that publishes nothing: the scan is the whole job.
-        emit(["npm-guard: no package.json and no packages input: nothing to audit"], out)
+        emit(
+            [secrets.plain("npm-guard: no package.json and no packages input: nothing to audit")],
+            out,
+        )
         return
     from npm_guard.audit.command import audit_repository
     from npm_guard.audit.table import render_markdown_tables
@@ -268,11 +280,11 @@ def _audit(
         packages=inputs.packages,
         registry=inputs.registry,
         token_env=token_variable(env),
-        trace=(lambda line: emit([secrets.scrub(f"npm-guard: debug: {line}")], out))
+        trace=(lambda line: emit([secrets.plain(f"npm-guard: debug: {line}")], out))
         if runner.debug
         else None,
     )
-    emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
+    emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.findings.extend(result.findings)
     outcome.packages_audited = len(result.facts.packages)
     outcome.sections.append(render_markdown_tables(result.facts))

@@ -188,7 +188,7 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         findings = apply_policy(findings, policy)
     findings.sort(key=sort_key)
     for notice in result.notices:
-        print(f"npm-guard: {notice}", file=sys.stderr)
+        print_notice(f"npm-guard: {notice}", options.fmt)
     report = render(options.fmt, findings, files_scanned=result.files_scanned)
     emit_report(report, options.output)
     code = exit_code(findings, options.fail_on, options.fmt)
@@ -260,11 +260,22 @@ def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str 
     for path, display in targets:
         result = fix_npmrc(path, display, options.fix_variable)
         if result.problem:
-            print(f"npm-guard: {display}: {result.problem}", file=sys.stderr)
+            print_notice(f"npm-guard: {display}: {result.problem}", options.fmt)
         for line in describe(result):
-            print(f"npm-guard: {line}", file=sys.stderr)
+            print_notice(f"npm-guard: {line}", options.fmt)
         changed = changed or bool(result.replacements)
     return changed
+
+
+def print_notice(text: str, fmt: str | None = None) -> None:
+    """A message on stderr. With `--format github`, and in any format inside GitHub
+    Actions, each line is one the runner cannot read as a workflow command: messages
+    name files and values from the repository."""
+    if fmt == "github" or os.environ.get("GITHUB_ACTIONS") == "true":
+        from npm_guard.report.github import plain_text
+
+        text = plain_text(text)
+    print(text, file=sys.stderr)
 
 
 def emit_report(report: str, output: str | None) -> None:
@@ -347,17 +358,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # default: an offline scan of this directory.
         args = parser.parse_args([*arguments, "scan"])
         handler = args.handler
-    return guarded(lambda: handler(args), debug=args.debug)
+    return guarded(lambda: handler(args), debug=args.debug, fmt=getattr(args, "fmt", None))
 
 
-def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
-    """Turn expected errors into exit 2 and anything else into exit 3, never leaking secrets."""
+def guarded(run: Callable[[], int], *, debug: bool = False, fmt: str | None = None) -> int:
+    """Turn expected errors into exit 2 and anything else into exit 3, never leaking secrets
+    (`fmt`: the report format, for messages the GitHub runner must not read as commands)."""
     from npm_guard.secrets import scrub
 
     try:
         return run()
     except NpmGuardError as error:
-        print(f"npm-guard: error: {scrub(str(error))}", file=sys.stderr)
+        print_notice(f"npm-guard: error: {scrub(str(error))}", fmt)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("npm-guard: interrupted", file=sys.stderr)
@@ -366,7 +378,7 @@ def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
         if debug:
             import traceback
 
-            print(scrub(traceback.format_exc()), file=sys.stderr)
+            print_notice(scrub(traceback.format_exc()), fmt)
         print(
             f"npm-guard: internal error ({type(error).__name__}); rerun with --debug for details",
             file=sys.stderr,

@@ -121,10 +121,17 @@ def test_at_most_ten_annotations_per_severity_the_rest_as_plain_lines() -> None:
 
 
 def test_overflow_lines_cannot_become_commands() -> None:
-    findings = [finding(line=i, message="x\n::set-output name=a::b") for i in range(1, 12)]
+    message = "x\n::set-output name=a::b ##[warning]c"
+    findings = [finding(path=" ::error::p", line=i, message=message) for i in range(1, 12)]
     lines = render_github(findings).splitlines()
-    assert all(not line.startswith("::set-output") for line in lines)
-    assert sum(line.startswith("::") for line in lines) == ANNOTATIONS_PER_SEVERITY
+    # The runner reads `::` after leading whitespace, and `##[` anywhere in a line.
+    commands = [line for line in lines if line.lstrip().startswith("::") or "##[" in line]
+    assert commands == [line for line in lines if line.startswith("::error ")]
+    assert len(commands) == ANNOTATIONS_PER_SEVERITY
+    assert lines[-2] == (
+        "   \\::error::p:11:4: error [npmrc-plaintext-credential] x ::set-output name=a::b "
+        "##\\[warning]c"
+    )
 
 
 def test_no_findings_is_just_the_summary_line() -> None:

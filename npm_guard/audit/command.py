@@ -222,7 +222,7 @@ def _trace_printer(debug: bool) -> Callable[[str], None] | None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code
+    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code, print_notice
     from npm_guard.findings import Severity
 
     root = os.getcwd()
@@ -242,7 +242,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     token = os.environ.get(token_env) or None
     secrets = [token] if token else []
     for notice in result.notices:
-        print(f"npm-guard: {notice}", file=sys.stderr)
+        print_notice(f"npm-guard: {notice}", args.fmt)
     report = render_audit(args.fmt, result, secrets=secrets)
     emit_report(_scrub(report, secrets), args.output)
     fail_on = Severity(args.fail_on) if args.fail_on else None

@@ -2,6 +2,10 @@
 
 GitHub shows at most 10 annotations of each severity per step; the findings past that
 are printed as plain log lines here and listed in full in the job summary.
+
+Every line that is not a command npm-guard means goes through `plain_line()`: the
+runner reads `::name …::` after leading whitespace and the legacy `##[name …]` anywhere
+in a line, so a path or value from a file could otherwise print a command of its own.
 """
 
 from __future__ import annotations
@@ -22,6 +26,27 @@ def escape_data(text: str) -> str:
 def escape_property(text: str) -> str:
     """A command's property value: like the message, plus `:` and `,`."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def plain_line(text: str) -> str:
+    """`text` as one log line that the runner cannot take for a workflow command.
+
+    The runner trims leading whitespace before it looks for `::`, and finds the legacy
+    `##[` form anywhere in a line: a backslash goes before either. Line breaks become
+    spaces, so no part of `text` starts a line of its own.
+    """
+    text = " ".join(text.splitlines())
+    text = text.replace("##[", "##\\[")
+    start = text.find("::")
+    # Whatever the runner may trim before `::`: whitespace, and invisible characters too.
+    if start >= 0 and all(c.isspace() or not c.isprintable() for c in text[:start]):
+        text = f"{text[:start]}\\{text[start:]}"
+    return text
+
+
+def plain_text(text: str) -> str:
+    """`plain_line()` for each line of `text`, keeping its lines (a traceback)."""
+    return "\n".join(plain_line(line) for line in text.splitlines())
 
 
 def workflow_command(name: str, properties: Mapping[str, str | int | None], message: str) -> str:
@@ -73,11 +98,10 @@ def render_github(findings: Sequence[Finding], *, files_scanned: int = 0) -> str
         )
         for finding in overflow:
             loc = finding.location
-            # Plain text, never a command: a `::` at the start of a line would be read as one.
             text = (
                 f"{loc.path}:{loc.line}:{loc.column}: {finding.effective_severity.value} "
                 f"[{finding.rule.id}] {finding.message}"
             )
-            lines.append("  " + escape_data(text))
-    lines.append(summary_line(findings, files_scanned))
+            lines.append(plain_line("  " + text))
+    lines.append(plain_line(summary_line(findings, files_scanned)))
     return "\n".join(lines) + "\n"

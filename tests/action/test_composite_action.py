@@ -143,6 +143,24 @@ def test_repository_with_findings(run: RunAction, workspace: Path) -> None:
     assert LEAKED not in result.raw_log + result.summary + sarif.read_text(encoding="utf-8")
 
 
+def test_a_path_that_spells_a_command_cannot_annotate(run: RunAction, workspace: Path) -> None:
+    """12 findings in a directory named like a legacy `##[warning]` command: the two past
+    the annotation cap are plain lines, which the runner must not read as commands."""
+    directory = workspace / "##[warning title=spoof]build passed"
+    directory.mkdir()
+    tokens = [make_token("npm_", 720 + i) for i in range(12)]
+    lines = [f"//r{i}.example/:_authToken={token}" for i, token in enumerate(tokens)]
+    (directory / ".npmrc").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(workspace)
+    assert result.outputs["findings"] == "12"
+    assert [a.level for a in result.annotations] == ["error"] * 10
+    assert {a.properties["title"] for a in result.annotations} == {
+        "npm-guard npmrc-plaintext-credential"
+    }
+    overflow = [line for line in result.log if "build passed/.npmrc:1" in line]
+    assert len(overflow) == 2 and all("##\\[warning" in line for line in overflow)
+
+
 def test_sarif_is_not_written_or_uploaded_unless_asked(run: RunAction, workspace: Path) -> None:
     (workspace / ".npmrc").write_text(f"_authToken={LEAKED}\n", encoding="utf-8")
     result = run(workspace)
