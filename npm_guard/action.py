@@ -188,7 +188,11 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
     from npm_guard.report import render
 
     report = render(
-        "github", outcome.findings, files_scanned=outcome.files_scanned, secrets=secrets.values
+        "github",
+        outcome.findings,
+        files_scanned=outcome.files_scanned,
+        secrets=secrets.values,
+        summary="the job summary" if inputs.summary and runner.summary_path else None,
     )
     emit(secrets.scrub(report), out)
     if inputs.sarif:

@@ -20,6 +20,7 @@ TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the br
 if TYPE_CHECKING:
     from typing import Any
 
+    from npm_guard.github_io import SummaryDestination
     from npm_guard.policy import Policy
 
 EXIT_CLEAN = 0
@@ -189,10 +190,19 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     findings.sort(key=sort_key)
     for notice in result.notices:
         print_notice(f"npm-guard: {notice}", options.fmt)
-    report = render(options.fmt, findings, files_scanned=result.files_scanned)
+    from npm_guard.github_io import summary_destination
+
+    summary = summary_destination(options.summary, os.environ, step_summary=options.step_summary)
+    report = render(
+        options.fmt,
+        findings,
+        files_scanned=result.files_scanned,
+        summary=summary.name if summary else None,
+    )
     emit_report(report, options.output)
     code = exit_code(findings, options.fail_on, options.fmt)
-    _write_summary(findings, options, code, result.files_scanned)
+    if summary is not None:
+        _write_summary(summary, findings, options, code, result.files_scanned)
     return EXIT_FINDINGS if fixed_any else code
 
 
@@ -211,16 +221,14 @@ def _load_policy(path: str | None, root: str) -> Policy | None:
 
 
 def _write_summary(
-    findings: Sequence[Finding], options: ScanOptions, code: int, files_scanned: int
+    destination: SummaryDestination,
+    findings: Sequence[Finding],
+    options: ScanOptions,
+    code: int,
+    files_scanned: int,
 ) -> None:
-    """The Markdown job summary, when asked for or when GitHub provides a summary file."""
+    """The Markdown job summary, to `--summary FILE` or GitHub's summary file."""
     from npm_guard import github_io
-
-    destination = github_io.summary_destination(
-        options.summary, os.environ, step_summary=options.step_summary
-    )
-    if destination is None:
-        return
     from npm_guard.report.summary import Verdict, render_summary
     from npm_guard.secrets import scrub
 

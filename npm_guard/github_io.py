@@ -225,6 +225,11 @@ class SummaryDestination:
     path: str
     step_summary: bool
 
+    @property
+    def name(self) -> str:
+        """How a report names it: `the job summary`, or the file."""
+        return "the job summary" if self.step_summary else self.path
+
 
 def summary_destination(
     option: str | None, environ: Mapping[str, str], *, step_summary: bool = True

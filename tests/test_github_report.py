@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from leaks import HOSTILE_SECRET, leaked_forms
+from npmrc_samples import make_token
 
 from npm_guard.cli import main as cli_main
 from npm_guard.findings import Finding, Location, Severity
@@ -118,6 +119,46 @@ def test_at_most_ten_annotations_per_severity_the_rest_as_plain_lines() -> None:
     plain = [line for line in lines if line.startswith("  a/.npmrc:")]
     assert [line.split(":")[1] for line in plain] == ["11", "12", "13"]
     assert lines[-1] == "npm-guard: 16 findings (13 errors, 3 warnings; 1 file scanned)"
+
+
+def test_the_overflow_note_names_the_summary_only_when_one_is_written() -> None:
+    findings = [finding(line=i) for i in range(1, 13)]
+    plain = render_github(findings).splitlines()
+    assert plain[ANNOTATIONS_PER_SEVERITY] == (
+        "npm-guard: 2 more findings than GitHub shows as annotations (10 per severity):"
+    )
+    assert "summary" not in render_github(findings)
+    noted = render_github(findings, summary="the job summary").splitlines()
+    assert noted[ANNOTATIONS_PER_SEVERITY] == (
+        "npm-guard: 2 more findings than GitHub shows as annotations (10 per severity); "
+        "all are in the job summary:"
+    )
+
+
+def test_overflow_lines_show_names_as_written_not_command_escaped() -> None:
+    findings = [finding(path="100%, a:b/.npmrc", line=i, message="50%") for i in range(1, 12)]
+    assert render_github(findings).splitlines()[-2] == (
+        "  100%, a:b/.npmrc:11:4: error [npmrc-plaintext-credential] 50%"
+    )
+
+
+def test_cli_overflow_note_follows_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tokens = "".join(
+        f"//r{i}.example/:_authToken={make_token('npm_', 900 + i)}\n" for i in range(11)
+    )
+    (tmp_path / ".npmrc").write_text(tokens)
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["scan", "--format", "github", ".npmrc"]) == 1
+    out = capsys.readouterr().out
+    assert "annotations (10 per severity):\n" in out and "summary" not in out
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "step.md"))
+    assert cli_main(["scan", "--format", "github", ".npmrc"]) == 1
+    assert "(10 per severity); all are in the job summary:\n" in capsys.readouterr().out
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
+    assert cli_main(["scan", "--format", "github", "--summary", "s.md", ".npmrc"]) == 1
+    assert "(10 per severity); all are in s.md:\n" in capsys.readouterr().out
 
 
 def test_overflow_lines_cannot_become_commands() -> None:

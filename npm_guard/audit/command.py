@@ -20,6 +20,7 @@ from npm_guard.errors import NpmGuardError
 if TYPE_CHECKING:
     from npm_guard.audit.run import AuditResult
     from npm_guard.audit.workspace import PackageTarget
+    from npm_guard.github_io import SummaryDestination
     from npm_guard.policy import Policy
 
 DEFAULT_TOKEN_ENV = "NPM_TOKEN"
@@ -243,11 +244,17 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     secrets = [token] if token else []
     for notice in result.notices:
         print_notice(f"npm-guard: {notice}", args.fmt)
-    report = render_audit(args.fmt, result, secrets=secrets)
+    from npm_guard.github_io import summary_destination
+
+    summary = summary_destination(args.summary, os.environ)
+    report = render_audit(
+        args.fmt, result, secrets=secrets, summary=summary.name if summary else None
+    )
     emit_report(_scrub(report, secrets), args.output)
     fail_on = Severity(args.fail_on) if args.fail_on else None
     code = exit_code(result.findings, fail_on, args.fmt)
-    _write_summary(result, args, fail_on, code == EXIT_FINDINGS, secrets)
+    if summary is not None:
+        _write_summary(summary, result, args, fail_on, code == EXIT_FINDINGS, secrets)
     return code
 
 
@@ -257,9 +264,12 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
     return scrub(text, list(secrets))
 
 
-def render_audit(fmt: str, result: AuditResult, *, secrets: Sequence[str] = ()) -> str:
+def render_audit(
+    fmt: str, result: AuditResult, *, secrets: Sequence[str] = (), summary: str | None = None
+) -> str:
     """The audit report: verdict tables then findings (text), or a findings-only format;
-    `secrets` are redacted from each finding before any format escapes it."""
+    `secrets` are redacted from each finding before any format escapes it, `summary`
+    names the summary the run writes (see `npm_guard.report.render`)."""
     from npm_guard.report import render, scrub_findings
 
     if fmt == "text":
@@ -270,7 +280,7 @@ def render_audit(fmt: str, result: AuditResult, *, secrets: Sequence[str] = ()) 
         parts.extend(format_finding(f) + "\n" for f in scrub_findings(result.findings, secrets))
         parts.append(audit_summary_line(result) + "\n")
         return "".join(parts)
-    return render(fmt, result.findings, secrets=secrets)
+    return render(fmt, result.findings, secrets=secrets, summary=summary)
 
 
 def audit_summary_line(result: AuditResult) -> str:
@@ -308,14 +318,16 @@ def audit_summary_markdown(
 
 
 def _write_summary(
-    result: AuditResult, args: argparse.Namespace, fail_on: Any, failed: bool, secrets: list[str]
+    destination: SummaryDestination,
+    result: AuditResult,
+    args: argparse.Namespace,
+    fail_on: Any,
+    failed: bool,
+    secrets: list[str],
 ) -> None:
     from npm_guard.cli import summary_threshold
-    from npm_guard.github_io import summary_destination, write_summary
+    from npm_guard.github_io import write_summary
 
-    destination = summary_destination(args.summary, os.environ)
-    if destination is None:
-        return
     threshold = summary_threshold(fail_on, args.fmt)
     text = audit_summary_markdown(result, failed=failed, threshold=threshold, secrets=secrets)
     write_summary(destination, _scrub(text, secrets))

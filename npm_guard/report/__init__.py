@@ -47,9 +47,14 @@ def render(
     *,
     files_scanned: int = 0,
     secrets: Sequence[str] = (),
+    summary: str | None = None,
 ) -> str:
     """The report in `fmt`, every text scrubbed of `secrets` and tokens before it is
-    escaped, and the whole report scrubbed once more before it leaves."""
+    escaped, and the whole report scrubbed once more before it leaves.
+
+    `summary` names the summary the run writes, if any (`github` says the findings past
+    the annotation cap are in it).
+    """
     secrets = list(secrets)
     findings = scrub_findings(findings, secrets)
     if fmt == "json":
@@ -63,7 +68,7 @@ def render(
     elif fmt == "github":
         from npm_guard.report.github import render_github
 
-        out = render_github(findings, files_scanned=files_scanned)
+        out = render_github(findings, files_scanned=files_scanned, summary=summary)
     else:
         from npm_guard.report.text import render_text
 

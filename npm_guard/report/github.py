@@ -76,8 +76,14 @@ def annotation(finding: Finding) -> str:
     return workflow_command(COMMANDS[finding.effective_severity], properties, message)
 
 
-def render_github(findings: Sequence[Finding], *, files_scanned: int = 0) -> str:
-    """Annotations for the first findings of each severity, plain lines for the rest."""
+def render_github(
+    findings: Sequence[Finding], *, files_scanned: int = 0, summary: str | None = None
+) -> str:
+    """Annotations for the first findings of each severity, plain lines for the rest.
+
+    `summary` names where this run's summary lists every finding (`the job summary`),
+    if it writes one; the note above the plain lines says so only then.
+    """
     from npm_guard.report.text import summary_line
 
     shown: dict[Severity, int] = {s: 0 for s in Severity}
@@ -92,10 +98,12 @@ def render_github(findings: Sequence[Finding], *, files_scanned: int = 0) -> str
             overflow.append(finding)
     if overflow:
         count = len(overflow)
-        lines.append(
+        where = f"; all are in {summary}" if summary else ""
+        note = (
             f"npm-guard: {count} more finding{'s' if count != 1 else ''} than GitHub shows as "
-            f"annotations ({ANNOTATIONS_PER_SEVERITY} per severity); all are in the job summary:"
+            f"annotations ({ANNOTATIONS_PER_SEVERITY} per severity){where}:"
         )
+        lines.append(plain_line(note))
         for finding in overflow:
             loc = finding.location
             text = (

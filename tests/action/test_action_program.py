@@ -139,6 +139,16 @@ def test_summary_can_be_turned_off(run: RunProgram, project: Path) -> None:
     assert result.code == 1 and result.summary == ""
 
 
+def test_overflow_note_names_the_job_summary_only_when_it_is_written(
+    run: RunProgram, project: Path
+) -> None:
+    lines = [f"//r{i}.example/:_authToken={make_token('npm_', 610 + i)}" for i in range(11)]
+    write(project / ".npmrc", "\n".join(lines) + "\n")
+    note = "npm-guard: 1 more finding than GitHub shows as annotations (10 per severity)"
+    assert f"{note}; all are in the job summary:" in run().lines
+    assert f"{note}:" in run({"summary": "false"}).lines
+
+
 def test_paths_limit_the_scan(run: RunProgram, project: Path) -> None:
     write(project / "bad" / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
     write(project / "good" / ".npmrc", "registry=https://registry.npmjs.org/\n")
