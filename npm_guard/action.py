@@ -27,6 +27,7 @@ from npm_guard.github_io import (
     Runner,
     append_summary,
     blob_url,
+    changed_files,
     emit,
     error_command,
     mask_commands,
@@ -193,6 +194,7 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         files_scanned=outcome.files_scanned,
         secrets=secrets.values,
         summary="the job summary" if inputs.summary and runner.summary_path else None,
+        changed=_changed_files(outcome.findings, env, runner, secrets, out),
     )
     emit(secrets.scrub(report), out)
     if inputs.sarif:
@@ -224,6 +226,33 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
             out,
         )
     return outcome
+
+
+def _changed_files(
+    findings: Sequence[Finding],
+    env: Mapping[str, str],
+    runner: Runner,
+    secrets: Secrets,
+    out: Write,
+) -> frozenset[str] | None:
+    """On a pull request with more findings than annotations, the files it changes."""
+    from npm_guard.report.github import overflows
+
+    if not overflows(findings):
+        return None
+    changed = changed_files(env, runner.workspace)
+    if changed is None and runner.debug:
+        emit(
+            [
+                secrets.plain(
+                    "npm-guard: debug: the files this pull request changes are unknown (not a "
+                    "pull request, or git cannot diff against origin/$GITHUB_BASE_REF): "
+                    "annotations go to the first findings by path"
+                )
+            ],
+            out,
+        )
+    return changed
 
 
 def _policy_path(inputs: ActionInputs, runner: Runner) -> str | None:

@@ -257,6 +257,55 @@ def write_summary(destination: SummaryDestination, markdown: str) -> None:
         ) from error
 
 
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+GIT_TIMEOUT_SECONDS = 30
+
+
+def changed_files(environ: Mapping[str, str], workspace: str) -> frozenset[str] | None:
+    """The files the pull request changes, relative to `workspace`; None when the event
+    is not a pull request or git cannot tell (a shallow checkout without the base).
+
+    `git diff --name-only origin/$GITHUB_BASE_REF...HEAD`: what the head changed since
+    it left the base. Never an error: without the answer annotations keep their order.
+    """
+    if environ.get("GITHUB_EVENT_NAME") not in PULL_REQUEST_EVENTS:
+        return None
+    base = environ.get("GITHUB_BASE_REF", "").strip()
+    if not base:
+        return None
+    import os
+    import subprocess
+
+    command = [
+        "git",
+        "-c",
+        "core.fsmonitor=false",  # the repository's config must not run a program here
+        "diff",
+        "--name-only",
+        "--relative",
+        "--no-ext-diff",
+        "-z",
+        f"origin/{base}...HEAD",
+        "--",
+    ]
+    try:
+        proc = subprocess.run(
+            command,
+            cwd=workspace,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return frozenset(name for name in names if name)
+
+
 def blob_url(environ: Mapping[str, str]) -> str | None:
     """`https://github.com/OWNER/REPO/blob/SHA/` from a GitHub Actions environment, if any."""
     server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")

@@ -161,6 +161,34 @@ def test_cli_overflow_note_follows_the_summary(
     assert "(10 per severity); all are in s.md:\n" in capsys.readouterr().out
 
 
+def test_findings_in_changed_files_get_the_annotations_first() -> None:
+    old = [finding(path="a/.npmrc", line=i) for i in range(1, 12)]
+    new = [
+        finding(path="z/.npmrc", line=1),
+        finding(path="z/.npmrc", line=2, severity=Severity.NOTE),
+    ]
+    findings = old + new  # sorted by path: the pull request's come last
+
+    def annotated(text: str) -> list[str]:
+        return [
+            re.sub(r",col=.*", "", line.split("file=", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("::")
+        ]
+
+    usual = annotated(render_github(findings))
+    assert "z/.npmrc,line=1" not in usual and "z/.npmrc,line=2" in usual
+    ranked = render_github(findings, changed={"z/.npmrc", "other"})
+    assert annotated(ranked)[0] == "z/.npmrc,line=1"
+    assert len([a for a in annotated(ranked) if a.startswith("a/")]) == 9
+    # The two findings left over are the base branch's, listed in path order.
+    assert [line for line in ranked.splitlines() if line.startswith("  ")] == [
+        "  a/.npmrc:10:4: error [npmrc-plaintext-credential] m",
+        "  a/.npmrc:11:4: error [npmrc-plaintext-credential] m",
+    ]
+    assert render_github(findings, changed=set()) == render_github(findings)
+
+
 def test_overflow_lines_cannot_become_commands() -> None:
     message = "x\n::set-output name=a::b ##[warning]c"
     findings = [finding(path=" ::error::p", line=i, message=message) for i in range(1, 12)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from npm_guard._record import replace
 from npm_guard.findings import Finding
@@ -48,12 +48,14 @@ def render(
     files_scanned: int = 0,
     secrets: Sequence[str] = (),
     summary: str | None = None,
+    changed: Collection[str] | None = None,
 ) -> str:
     """The report in `fmt`, every text scrubbed of `secrets` and tokens before it is
     escaped, and the whole report scrubbed once more before it leaves.
 
     `summary` names the summary the run writes, if any (`github` says the findings past
-    the annotation cap are in it).
+    the annotation cap are in it); `changed` are the files a pull request changes
+    (`github` annotates their findings first).
     """
     secrets = list(secrets)
     findings = scrub_findings(findings, secrets)
@@ -68,7 +70,7 @@ def render(
     elif fmt == "github":
         from npm_guard.report.github import render_github
 
-        out = render_github(findings, files_scanned=files_scanned, summary=summary)
+        out = render_github(findings, files_scanned=files_scanned, summary=summary, changed=changed)
     else:
         from npm_guard.report.text import render_text
 

@@ -10,7 +10,7 @@ in a line, so a path or value from a file could otherwise print a command of its
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from npm_guard.findings import Finding, Severity
 
@@ -76,26 +76,43 @@ def annotation(finding: Finding) -> str:
     return workflow_command(COMMANDS[finding.effective_severity], properties, message)
 
 
+def overflows(findings: Sequence[Finding]) -> bool:
+    """More findings of some severity than GitHub shows as annotations."""
+    counts = {s: 0 for s in Severity}
+    for finding in findings:
+        counts[finding.effective_severity] += 1
+    return any(count > ANNOTATIONS_PER_SEVERITY for count in counts.values())
+
+
 def render_github(
-    findings: Sequence[Finding], *, files_scanned: int = 0, summary: str | None = None
+    findings: Sequence[Finding],
+    *,
+    files_scanned: int = 0,
+    summary: str | None = None,
+    changed: Collection[str] | None = None,
 ) -> str:
     """Annotations for the first findings of each severity, plain lines for the rest.
 
     `summary` names where this run's summary lists every finding (`the job summary`),
-    if it writes one; the note above the plain lines says so only then.
+    if it writes one; the note above the plain lines says so only then. `changed` are
+    the paths a pull request changes: their findings get the annotations first, so
+    findings already on the base branch cannot use up GitHub's cap.
     """
     from npm_guard.report.text import summary_line
 
+    order = list(range(len(findings)))
+    if changed:
+        order = sorted(order, key=lambda i: findings[i].location.path not in changed)
     shown: dict[Severity, int] = {s: 0 for s in Severity}
     lines: list[str] = []
-    overflow: list[Finding] = []
-    for finding in findings:
-        severity = finding.effective_severity
+    annotated: set[int] = set()
+    for index in order:
+        severity = findings[index].effective_severity
         if shown[severity] < ANNOTATIONS_PER_SEVERITY:
             shown[severity] += 1
-            lines.append(annotation(finding))
-        else:
-            overflow.append(finding)
+            annotated.add(index)
+            lines.append(annotation(findings[index]))
+    overflow = [f for i, f in enumerate(findings) if i not in annotated]
     if overflow:
         count = len(overflow)
         where = f"; all are in {summary}" if summary else ""

@@ -159,3 +159,33 @@ def setup_ok_package(fake: FakeRegistry, project: Path, *, now: datetime.datetim
     fake.collaborators(PACKAGE, {"alice": "write"})
     fake.token_pages([token_entry(token, key="33333333-0000-4000-8000-000000000003", created=now)])
     return token
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def pull_request_repository(
+    path: Path, *, base: Mapping[str, str], change: Mapping[str, str] | None = None
+) -> Path:
+    """A checkout of a pull request: `base` files committed as `origin/main`, then one
+    commit with `change` (by default `z/.npmrc` and `a b/ü.yml`) on top."""
+    if change is None:
+        change = {"z/.npmrc": "strict-ssl=false\n", "a b/ü.yml": "on: push\n"}
+    path.mkdir(exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    for files, message in ((base, "base"), (change, "change")):
+        for name, text in files.items():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            (path / name).write_text(text, encoding="utf-8")
+        git(path, "add", ".")
+        git(path, "commit", "-qm", message)
+        if message == "base":
+            git(path, "update-ref", "refs/remotes/origin/main", "HEAD")
+            git(path, "checkout", "-qb", "feature")
+    return path

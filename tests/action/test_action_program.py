@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from composite_runner import parse_file_commands
-from conftest import sarif_errors, setup_ok_package
+from conftest import pull_request_repository, sarif_errors, setup_ok_package
 from fake_registry import FakeRegistry, json_reply
 from leaks import HOSTILE_SECRET, leaked_forms
 from npmrc_samples import make_token
@@ -147,6 +147,32 @@ def test_overflow_note_names_the_job_summary_only_when_it_is_written(
     note = "npm-guard: 1 more finding than GitHub shows as annotations (10 per severity)"
     assert f"{note}; all are in the job summary:" in run().lines
     assert f"{note}:" in run({"summary": "false"}).lines
+
+
+def test_a_pull_requests_own_findings_are_annotated_first(run: RunProgram, project: Path) -> None:
+    """Eleven findings already on main, one the pull request adds (last by path)."""
+    old = [f"//r{i}.example/:_authToken={make_token('npm_', 620 + i)}" for i in range(11)]
+    added = f"//new.example/:_authToken={make_token('npm_', 640)}\n"
+    pull_request_repository(
+        project, base={"a/.npmrc": "\n".join(old) + "\n"}, change={"z/.npmrc": added}
+    )
+
+    def annotated_files(result: Result) -> list[str]:
+        return [
+            line.split("file=")[1].split(",")[0]
+            for line in result.lines
+            if line.startswith("::error ")
+        ]
+
+    pull_request = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+    ranked = run(**pull_request)
+    assert ranked.code == 1 and ranked.outputs["findings"] == "12"
+    assert annotated_files(ranked) == ["z/.npmrc"] + ["a/.npmrc"] * 9
+    assert annotated_files(run()) == ["a/.npmrc"] * 10  # a push: the usual order
+    # Without the base branch (a shallow checkout) the usual order, and no failure.
+    unknown = run(GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="gone", RUNNER_DEBUG="1")
+    assert unknown.code == 1 and annotated_files(unknown) == ["a/.npmrc"] * 10
+    assert any("changes are unknown" in line for line in unknown.lines)
 
 
 def test_paths_limit_the_scan(run: RunProgram, project: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from composite_runner import parse_file_commands
+from conftest import pull_request_repository
 
 from npm_guard import github_io
 from npm_guard.errors import NpmGuardError
@@ -268,3 +269,55 @@ def test_emit_terminates_lines() -> None:
     github_io.emit("block without newline", written.append)
     github_io.emit([], written.append)
     assert written == ["::add-mask::a\nplain\n", "block without newline\n"]
+
+
+PULL_REQUEST = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+
+
+def test_changed_files_of_a_pull_request(tmp_path: Path) -> None:
+    repo = pull_request_repository(tmp_path / "repo", base={"a/.npmrc": "strict-ssl=false\n"})
+    assert github_io.changed_files(PULL_REQUEST, str(repo)) == {"z/.npmrc", "a b/ü.yml"}
+    target = {**PULL_REQUEST, "GITHUB_EVENT_NAME": "pull_request_target"}
+    assert github_io.changed_files(target, str(repo)) == {"z/.npmrc", "a b/ü.yml"}
+    # Relative to the workspace when that is a directory inside the repository.
+    assert github_io.changed_files(PULL_REQUEST, str(repo / "z")) == {".npmrc"}
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"GITHUB_EVENT_NAME": "push", "GITHUB_BASE_REF": "main"},
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": ""},
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "no-such-branch"},
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "--output=/tmp/x"},
+    ],
+)
+def test_no_changed_files_outside_a_pull_request_or_without_the_base(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    repo = pull_request_repository(tmp_path / "repo", base={"a/.npmrc": "strict-ssl=false\n"})
+    assert github_io.changed_files(environ, str(repo)) is None
+
+
+def test_changed_files_never_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path)) is None  # not a repository
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path / "missing")) is None
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path)) is None
+
+
+def test_git_runs_without_the_repositorys_fsmonitor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, b"a\0", b"")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path)) == {"a"}
+    (command,) = commands
+    assert command[:4] == ["git", "-c", "core.fsmonitor=false", "diff"]
+    assert command[-2:] == ["origin/main...HEAD", "--"]
