@@ -30,9 +30,11 @@ from npm_guard.github_io import (
     changed_files,
     emit,
     error_command,
+    is_placeholder_token,
     mask_commands,
     read_inputs,
     read_runner,
+    token_environment,
     token_values,
     write_outputs,
 )
@@ -306,6 +308,11 @@ def _audit(
     from npm_guard.audit.command import audit_repository
     from npm_guard.audit.table import render_markdown_tables
 
+    for name in TOKEN_VARIABLES:  # e.g. NODE_AUTH_TOKEN after actions/setup-node
+        value = env.get(name, "")
+        if value.strip() and is_placeholder_token(value):
+            emit([secrets.plain(f"npm-guard: {name} holds a placeholder, not a token")], out)
+    env = token_environment(env)
     result = audit_repository(
         runner.workspace,
         policy,
@@ -324,9 +331,10 @@ def _audit(
 
 
 def token_variable(env: Mapping[str, str]) -> str:
-    """The variable the audit reads its token from: NPM_TOKEN, else NODE_AUTH_TOKEN if set."""
+    """The variable the audit reads its token from: NPM_TOKEN, else NODE_AUTH_TOKEN if
+    that holds a token (not empty, not a placeholder such as actions/setup-node's)."""
     for name in TOKEN_VARIABLES:
-        if env.get(name, "").strip():
+        if not is_placeholder_token(env.get(name, "")):
             return name
     return TOKEN_VARIABLES[0]
 

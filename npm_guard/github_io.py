@@ -138,6 +138,24 @@ def token_values(environ: Mapping[str, str], names: Iterable[str] = TOKEN_VARIAB
     return values
 
 
+def is_placeholder_token(value: str) -> bool:
+    """A token variable that holds no token: empty, or a dummy such as the
+    `XXXXX-XXXXX-XXXXX-XXXXX` actions/setup-node sets with a registry-url."""
+    from npm_guard.workflow.expressions import is_placeholder_literal
+
+    return not value.strip() or is_placeholder_literal(value)
+
+
+def token_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without the token variables that hold no token, so that no placeholder
+    is ever sent to a registry as a token."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name not in TOKEN_VARIABLES or not is_placeholder_token(value)
+    }
+
+
 def mask_commands(value: str) -> list[str]:
     """`::add-mask::` lines that hide `value` in the log, one per line of it.
 

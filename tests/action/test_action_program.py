@@ -20,6 +20,7 @@ from npm_guard import action
 from npm_guard.findings import Finding, Location, Severity
 from npm_guard.github_io import input_variable
 from npm_guard.rules import all_rules
+from npm_guard.workflow.expressions import SETUP_NODE_PLACEHOLDER_TOKEN
 
 TOKEN = make_token("npm_", 601)
 LEAKED = make_token("npm_", 602)
@@ -332,6 +333,48 @@ def test_audit_passes_and_adds_the_verdict_tables(
     assert "| maintainer | can publish | evidence | mode | verdict |" in result.summary
     assert fake.authorized(), "the audit used the token"
     assert token not in result.stdout.replace(f"::add-mask::{token}", "") + result.summary
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        {"NODE_AUTH_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN},
+        {"NPM_TOKEN": "", "NODE_AUTH_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN},
+        {"NPM_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN},
+    ],
+)
+def test_setup_nodes_placeholder_is_no_token(
+    run: RunProgram, project: Path, fake: FakeRegistry, tokens: dict[str, str]
+) -> None:
+    """actions/setup-node with registry-url sets NODE_AUTH_TOKEN to a dummy: the audit
+    runs on public data and sends no Authorization header at all."""
+    setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    result = run({"mode": "audit", "registry": fake.url}, **tokens)
+    assert fake.authorized() == []
+    assert fake.requests, "the audit asked the registry"
+    (name,) = [n for n, v in tokens.items() if v]
+    assert f"npm-guard: {name} holds a placeholder, not a token" in result.lines
+    assert any("no token in $NPM_TOKEN: public data only" in line for line in result.lines)
+
+
+def test_a_real_node_auth_token_is_still_used(
+    run: RunProgram, project: Path, fake: FakeRegistry
+) -> None:
+    token = setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    result = run({"mode": "audit", "registry": fake.url}, NPM_TOKEN="", NODE_AUTH_TOKEN=token)
+    assert result.code == 0 and fake.authorized()
+
+
+def test_token_variable_skips_empty_and_placeholder_values() -> None:
+    placeholder = SETUP_NODE_PLACEHOLDER_TOKEN
+    assert action.token_variable({"NPM_TOKEN": "t0k3n", "NODE_AUTH_TOKEN": "x1"}) == "NPM_TOKEN"
+    assert action.token_variable({"NPM_TOKEN": " ", "NODE_AUTH_TOKEN": "t0k3n"}) == (
+        "NODE_AUTH_TOKEN"
+    )
+    assert action.token_variable({"NPM_TOKEN": placeholder, "NODE_AUTH_TOKEN": "t0k3n"}) == (
+        "NODE_AUTH_TOKEN"
+    )
+    assert action.token_variable({"NODE_AUTH_TOKEN": placeholder}) == "NPM_TOKEN"
 
 
 def test_audit_that_cannot_verify_is_incomplete_never_pass(

@@ -14,6 +14,7 @@ from conftest import pull_request_repository
 from npm_guard import github_io
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
+from npm_guard.workflow.expressions import SETUP_NODE_PLACEHOLDER_TOKEN
 
 
 def env(**inputs: str) -> dict[str, str]:
@@ -131,6 +132,19 @@ def test_token_values_skip_empty_and_repeated_values() -> None:
     environ = {"NPM_TOKEN": "abc", "NODE_AUTH_TOKEN": "abc", "OTHER": "  "}
     assert github_io.token_values(environ) == ["abc"]
     assert github_io.token_values(environ, ["OTHER", "MISSING"]) == []
+
+
+def test_placeholder_tokens_are_no_tokens() -> None:
+    assert github_io.is_placeholder_token(SETUP_NODE_PLACEHOLDER_TOKEN)
+    assert github_io.is_placeholder_token("  ") and github_io.is_placeholder_token("")
+    assert not github_io.is_placeholder_token("npm_" + "a1" * 18)
+    environ = {
+        "NPM_TOKEN": "",
+        "NODE_AUTH_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN,
+        "OTHER": SETUP_NODE_PLACEHOLDER_TOKEN,
+    }
+    assert github_io.token_environment(environ) == {"OTHER": SETUP_NODE_PLACEHOLDER_TOKEN}
+    assert github_io.token_environment({"NPM_TOKEN": "t0k3n"}) == {"NPM_TOKEN": "t0k3n"}
 
 
 def test_mask_commands_mask_every_line_trimmed_and_escaped() -> None:
