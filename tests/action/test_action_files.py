@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from linters import tool
+from linters import tool, zizmor
 
 from npm_guard.scan import scan_paths
 
@@ -247,8 +247,55 @@ def test_documented_workflow_passes_actionlint_and_npm_guard(
         check=False,
     )
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout
+    audit = zizmor(path)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "No findings to report" in audit.stdout
     result = scan_paths([str(path)], root=str(tmp_path))
     assert [(f.rule_id, f.message) for f in result.findings] == []
+
+
+def _yaml_blocks(document: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", document.read_text(encoding="utf-8"), re.DOTALL)
+
+
+TEMPLATE_WORKFLOWS = sorted((ROOT / "templates" / "workflows").glob("*.yml"))
+
+
+def _pins() -> list[tuple[str, str, str, str]]:
+    """(place, action, reference, comment) of every `uses:` of another repository's
+    action: action.yml, the workflows, the templates and the documents' YAML."""
+    texts = [(p.name, p.read_text(encoding="utf-8")) for p in [ACTION, *WORKFLOWS]]
+    texts += [(p.name, p.read_text(encoding="utf-8")) for p in TEMPLATE_WORKFLOWS]
+    for document in SNIPPET_DOCUMENTS:
+        texts += [(document.name, block) for block in _yaml_blocks(document)]
+    pins = []
+    for place, text in texts:
+        for match in re.finditer(r"^\s*(?:-\s+)?uses:\s*(\S+)[ \t]*(.*)$", text, re.MULTILINE):
+            reference, comment = match.group(1), match.group(2)
+            if not reference.startswith("./"):
+                action_name = reference.split("@", 1)[0]
+                pins.append((place, action_name, reference, comment))
+    return pins
+
+
+def test_every_documented_action_is_pinned_by_sha_with_its_version() -> None:
+    pins = _pins()
+    assert {place for place, *_ in pins} >= {"README.md", "action.md", "npm-guard.yml"}
+    for place, _, reference, comment in pins:
+        assert PIN_RE.match(reference), f"{place}: {reference} is not pinned by commit SHA"
+        assert re.match(r"#\s*v\d+\.\d+\.\d+", comment), f"{place}: {reference}: no # vX.Y.Z"
+
+
+def test_each_action_has_one_pin_everywhere() -> None:
+    """The README, docs, templates, CI and action.yml name the same commit of each action."""
+    by_action: dict[str, set[str]] = {}
+    for _, action_name, reference, comment in _pins():
+        version = re.match(r"#\s*(v\d+\.\d+\.\d+)", comment)
+        by_action.setdefault(action_name, set()).add(
+            f"{reference} {version.group(1) if version else ''}"
+        )
+    assert {name: pins for name, pins in by_action.items() if len(pins) > 1} == {}
+    assert "actions/checkout" in by_action and "npm-guard/npm-guard" in by_action
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
