@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,11 +26,32 @@ from fake_registry import (
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = ROOT / "tests" / "schemas" / "sarif-2.1.0-rtm.5.json"
 # What `pip install <action path>` needs from the checkout.
-ACTION_FILES = ("action.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE")
+ACTION_FILES = (
+    "action.yml",
+    "action-constraints.txt",
+    "setup.cfg",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+)
 SETUP_PYTHON = "actions/setup-python"
 UPLOAD_SARIF = "github/codeql-action/upload-sarif"
 
 RunAction = Callable[..., ActionRun]
+
+
+def constraints(path: Path) -> dict[str, str]:
+    """action-constraints.txt as {canonical name: version}; only `name==version` lines."""
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!]*)", line)
+            assert match, f"not an exact pin: {line!r}"
+            pins[canonicalize_name(match.group(1))] = match.group(2)
+    return pins
 
 
 def copy_action(destination: Path) -> Path:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import constraints
 from linters import tool, zizmor
 
 from npm_guard.scan import scan_paths
@@ -165,6 +166,29 @@ def test_every_input_has_a_description_and_a_string_default() -> None:
         assert re.fullmatch(r"[a-z][a-z-]*", name)
         assert spec["description"] and spec["required"] is False
         assert isinstance(spec["default"], str), f"{name}: default must be a string"
+
+
+def test_the_venv_installs_with_the_shipped_constraints() -> None:
+    """Every direct dependency is pinned, within setup.cfg's range; the composite tests
+    check the rest against the venv the Action builds."""
+    import configparser
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = constraints(ROOT / "action-constraints.txt")
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg", encoding="utf-8")
+    direct = [
+        Requirement(line) for line in setup["options"]["install_requires"].split("\n") if line
+    ]
+    assert direct
+    for requirement in direct:
+        version = pins.get(canonicalize_name(requirement.name))
+        assert version and requirement.specifier.contains(version), str(requirement)
+    run_step = next(s for s in action()["runs"]["steps"] if s.get("id") == "run")
+    assert '--constraint "$GITHUB_ACTION_PATH/action-constraints.txt"' in run_step["run"]
+    assert 'root / "action-constraints.txt"' in run_step["run"]  # part of the venv's stamp
 
 
 def test_outputs_come_from_the_program_step() -> None:
