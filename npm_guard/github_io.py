@@ -87,7 +87,7 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
             f"input 'fail-on': {fail_on_text!r} is not one of {', '.join(FAIL_ON_CHOICES)}"
         )
     fail_on = None if fail_on_text == FAIL_ON_NEVER else Severity(fail_on_text)
-    paths = tuple(_words(raw_input(environ, "paths", "."))) or (".",)
+    paths = tuple(_paths(raw_input(environ, "paths", "."))) or (".",)
     for path in paths:
         if path.startswith("-"):
             raise NpmGuardError(f"input 'paths': {path!r} looks like an option, not a path")
@@ -104,8 +104,15 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
 
 
 def _words(text: str) -> list[str]:
-    """Whitespace- or comma-separated items (YAML block scalars give one per line)."""
+    """Items separated by whitespace (new lines too) or commas."""
     return [word for word in re.split(r"[\s,]+", text) if word]
+
+
+def _paths(text: str) -> list[str]:
+    """Paths: one per line when the value has several lines (a YAML block scalar), so a
+    path may hold spaces and commas; on one line, separated by whitespace or commas."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines if len(lines) > 1 else _words(text)
 
 
 def _boolean(environ: Mapping[str, str], name: str, default: str) -> bool:

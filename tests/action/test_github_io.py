@@ -92,6 +92,27 @@ def test_every_input_is_read() -> None:
     assert inputs.summary is False
 
 
+@pytest.mark.parametrize(
+    ("value", "paths"),
+    [
+        ("src .github/workflows", ("src", ".github/workflows")),
+        ("src,.github/workflows", ("src", ".github/workflows")),
+        ("src, lib\tdocs", ("src", "lib", "docs")),
+        ("src\n  .github/workflows \n", ("src", ".github/workflows")),
+        ("packages/web app\n\n a,b/.npmrc\n", ("packages/web app", "a,b/.npmrc")),
+        ("only one line \n", ("only", "one", "line")),
+        ("", (".",)),
+    ],
+)
+def test_paths_one_per_line_or_separated_on_one_line(value: str, paths: tuple[str, ...]) -> None:
+    assert github_io.read_inputs(env(paths=value)).paths == paths
+
+
+def test_packages_are_separated_by_spaces_commas_or_lines() -> None:
+    inputs = github_io.read_inputs(env(packages="@a/x,@a/y\n@b/z w"))
+    assert inputs.packages == ("@a/x", "@a/y", "@b/z", "w")
+
+
 def test_fail_on_never_means_no_threshold() -> None:
     assert github_io.read_inputs(env(fail_on="never")).fail_on is None
 
