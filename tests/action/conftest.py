@@ -91,7 +91,7 @@ def upload_sarif(with_values: Mapping[str, str], context: Context) -> dict[str, 
     path = Path(with_values["sarif_file"])
     assert path.is_file(), f"upload-sarif would find no file at {path}"
     assert sarif_errors(path) == []
-    assert with_values.get("category", "").startswith("npm-guard")
+    assert with_values.get("category") == f"npm-guard-{context.inputs['mode']}"
     return {"sarif-id": "local-0"}
 
 

@@ -336,6 +336,21 @@ def test_workflows_grant_least_privilege(path: Path) -> None:
                 assert step["with"]["persist-credentials"] is False
 
 
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_only_jobs_that_upload_sarif_may_write_security_events(path: Path) -> None:
+    """`security-events: write` only where the Action uploads SARIF, never on a pull
+    request (a job's permissions cannot depend on the event, its `if:` can)."""
+    for name, job in load(path)["jobs"].items():
+        local = [s for s in job["steps"] if s.get("uses") == "./"]
+        uploads = [s for s in local if str(s.get("with", {}).get("sarif")) == "true"]
+        writes = job["permissions"].get("security-events") == "write"
+        assert writes == bool(uploads), f"job {name}: security-events vs. sarif"
+        if writes:
+            assert job.get("if") == "github.event_name != 'pull_request'", name
+        for step in local:
+            assert str(step.get("with", {}).get("sarif", "false")) in ("true", "false"), name
+
+
 def test_ci_runs_the_readme_test_command_and_dogfoods_the_action() -> None:
     jobs = load(ROOT / ".github" / "workflows" / "ci.yml")["jobs"]
     runs = [step.get("run", "") for job in jobs.values() for step in job["steps"]]
