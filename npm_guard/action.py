@@ -26,11 +26,15 @@ from npm_guard.github_io import (
     ActionInputs,
     Runner,
     append_summary,
+    blob_url,
+    changed_files,
     emit,
     error_command,
+    is_placeholder_token,
     mask_commands,
     read_inputs,
     read_runner,
+    token_environment,
     token_values,
     write_outputs,
 )
@@ -69,6 +73,13 @@ class Secrets:
         from npm_guard.secrets import scrub
 
         return scrub(text, self.values)
+
+    def plain(self, text: str) -> str:
+        """`text` scrubbed, then as a log line that cannot be read as a workflow command
+        (in this order: neutralising first could hide a secret from the scrub)."""
+        from npm_guard.report.github import plain_line
+
+        return plain_line(self.scrub(text))
 
 
 @dataclass
@@ -177,15 +188,23 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         _audit(inputs, runner, policy, env, secrets, outcome, out)
     outcome.findings.sort(key=sort_key)
 
-    from npm_guard.report.github import render_github
+    from npm_guard.report import render
 
-    emit(secrets.scrub(render_github(outcome.findings, files_scanned=outcome.files_scanned)), out)
+    report = render(
+        "github",
+        outcome.findings,
+        files_scanned=outcome.files_scanned,
+        secrets=secrets.values,
+        summary="the job summary" if inputs.summary and runner.summary_path else None,
+        changed=_changed_files(outcome.findings, env, runner, secrets, out),
+    )
+    emit(secrets.scrub(report), out)
     if inputs.sarif:
         outcome.sarif_file = _write_sarif(outcome.findings, runner, inputs, secrets)
     outcome.exit_code = exit_code(outcome.findings, inputs.fail_on)
     outcome.verdict = verdict(outcome.findings, inputs.fail_on)
     if inputs.summary:
-        append_summary(runner.summary_path, secrets.scrub(_summary(inputs, outcome, env)))
+        append_summary(runner.summary_path, secrets.scrub(_summary(inputs, outcome, env, secrets)))
     write_outputs(
         runner.output_path,
         {
@@ -201,12 +220,41 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         assert inputs.fail_on is not None
         emit(
             [
-                f"npm-guard: verdict {outcome.verdict}: findings at or above "
-                f"'{inputs.fail_on.value}' fail this step (input fail-on)"
+                secrets.plain(
+                    f"npm-guard: verdict {outcome.verdict}: findings at or above "
+                    f"'{inputs.fail_on.value}' fail this step (input fail-on)"
+                )
             ],
             out,
         )
     return outcome
+
+
+def _changed_files(
+    findings: Sequence[Finding],
+    env: Mapping[str, str],
+    runner: Runner,
+    secrets: Secrets,
+    out: Write,
+) -> frozenset[str] | None:
+    """On a pull request with more findings than annotations, the files it changes."""
+    from npm_guard.report.github import overflows
+
+    if not overflows(findings):
+        return None
+    changed = changed_files(env, runner.workspace)
+    if changed is None and runner.debug:
+        emit(
+            [
+                secrets.plain(
+                    "npm-guard: debug: the files this pull request changes are unknown (not a "
+                    "pull request, or git cannot diff against origin/$GITHUB_BASE_REF): "
+                    "annotations go to the first findings by path"
+                )
+            ],
+            out,
+        )
+    return changed
 
 
 def _policy_path(inputs: ActionInputs, runner: Runner) -> str | None:
@@ -234,7 +282,7 @@ def _scan(
 
     paths = [os.path.join(runner.workspace, path) for path in inputs.paths]
     result = scan_paths(paths, root=runner.workspace)
-    emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
+    emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.files_scanned += result.files_scanned
     outcome.findings.extend(apply_policy(result.findings, policy))
 
@@ -252,11 +300,19 @@ def _audit(
     publishes_nothing = not os.path.isfile(os.path.join(runner.workspace, "package.json"))
     if inputs.mode == "all" and not inputs.packages and publishes_nothing:
         # `all` on a repository that publishes nothing: the scan is the whole job.
-        emit(["npm-guard: no package.json and no packages input: nothing to audit"], out)
+        emit(
+            [secrets.plain("npm-guard: no package.json and no packages input: nothing to audit")],
+            out,
+        )
         return
     from npm_guard.audit.command import audit_repository
     from npm_guard.audit.table import render_markdown_tables
 
+    for name in TOKEN_VARIABLES:  # e.g. NODE_AUTH_TOKEN after actions/setup-node
+        value = env.get(name, "")
+        if value.strip() and is_placeholder_token(value):
+            emit([secrets.plain(f"npm-guard: {name} holds a placeholder, not a token")], out)
+    env = token_environment(env)
     result = audit_repository(
         runner.workspace,
         policy,
@@ -264,20 +320,21 @@ def _audit(
         packages=inputs.packages,
         registry=inputs.registry,
         token_env=token_variable(env),
-        trace=(lambda line: emit([secrets.scrub(f"npm-guard: debug: {line}")], out))
+        trace=(lambda line: emit([secrets.plain(f"npm-guard: debug: {line}")], out))
         if runner.debug
         else None,
     )
-    emit([secrets.scrub(f"npm-guard: {notice}") for notice in result.notices], out)
+    emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.findings.extend(result.findings)
     outcome.packages_audited = len(result.facts.packages)
     outcome.sections.append(render_markdown_tables(result.facts))
 
 
 def token_variable(env: Mapping[str, str]) -> str:
-    """The variable the audit reads its token from: NPM_TOKEN, else NODE_AUTH_TOKEN if set."""
+    """The variable the audit reads its token from: NPM_TOKEN, else NODE_AUTH_TOKEN if
+    that holds a token (not empty, not a placeholder such as actions/setup-node's)."""
     for name in TOKEN_VARIABLES:
-        if env.get(name, "").strip():
+        if not is_placeholder_token(env.get(name, "")):
             return name
     return TOKEN_VARIABLES[0]
 
@@ -296,7 +353,7 @@ def _write_sarif(
             prefix=f"npm-guard-{inputs.mode}-", suffix=".sarif", dir=directory
         )
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(secrets.scrub(render("sarif", findings)))
+            stream.write(secrets.scrub(render("sarif", findings, secrets=secrets.values)))
     except OSError as error:
         raise NpmGuardError(
             f"cannot write the SARIF report in {directory}: {error.strerror}"
@@ -307,9 +364,10 @@ def _write_sarif(
 _TITLES = {"scan": "npm-guard scan", "audit": "npm-guard audit", "all": "npm-guard scan and audit"}
 
 
-def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> str:
+def _summary(
+    inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str], secrets: Secrets
+) -> str:
     """The job summary: the shared Markdown report, plus the audit's sections."""
-    from npm_guard.cli import github_blob_url
     from npm_guard.report.summary import Verdict, count_phrase, render_summary
 
     checked = []
@@ -328,8 +386,9 @@ def _summary(inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str]) -> 
         outcome.findings,
         verdict=Verdict(failed=outcome.exit_code == EXIT_FINDINGS, threshold=inputs.fail_on),
         files_scanned=outcome.files_scanned,
-        link_base=github_blob_url(env),
+        link_base=blob_url(env),
         extra_sections=sections,
         title=_TITLES[inputs.mode],
         checked=", ".join(checked) or None,
+        secrets=secrets.values,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from npm_guard import __version__
 from npm_guard._record import dataclass
@@ -20,6 +20,7 @@ TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the br
 if TYPE_CHECKING:
     from typing import Any
 
+    from npm_guard.github_io import SummaryDestination
     from npm_guard.policy import Policy
 
 EXIT_CLEAN = 0
@@ -78,7 +79,8 @@ class ScanOptions:
     fix_variable: str | None = None
     output: str | None = None
     policy: str | None = None  # None: .npm-guard.yml in the current directory, if any
-    summary: str | None = None  # Markdown job summary file; $GITHUB_STEP_SUMMARY for github
+    summary: str | None = None  # Markdown job summary file (rewritten)
+    step_summary: bool = False  # append the summary to $GITHUB_STEP_SUMMARY when it is set
 
 
 def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str]) -> None:
@@ -117,12 +119,14 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     parser.add_argument(
         "--summary",
         metavar="FILE",
-        help="also write a Markdown job summary to FILE (with --format github it is "
-        "appended to $GITHUB_STEP_SUMMARY when that is set)",
+        help="also write the Markdown job summary to FILE (npm-guard scan appends it to "
+        "$GITHUB_STEP_SUMMARY whenever that is set; the hooks only with this option)",
     )
 
 
-def options_from(args: argparse.Namespace) -> ScanOptions:
+def options_from(args: argparse.Namespace, *, step_summary: bool = False) -> ScanOptions:
+    """The options from parsed arguments; `step_summary`: also append the job summary to
+    `$GITHUB_STEP_SUMMARY` when that is set (`npm-guard scan`, not the hooks)."""
     if args.fix_variable is not None and not _is_env_name(args.fix_variable):
         raise NpmGuardError(
             f"--fix-variable: {args.fix_variable!r} is not an environment variable name "
@@ -137,6 +141,7 @@ def options_from(args: argparse.Namespace) -> ScanOptions:
         output=args.output,
         policy=getattr(args, "policy", None),
         summary=getattr(args, "summary", None),
+        step_summary=step_summary,
     )
 
 
@@ -185,11 +190,20 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         findings = apply_policy(findings, policy)
     findings.sort(key=sort_key)
     for notice in result.notices:
-        print(f"npm-guard: {notice}", file=sys.stderr)
-    report = render(options.fmt, findings, files_scanned=result.files_scanned)
+        print_notice(f"npm-guard: {notice}", options.fmt)
+    from npm_guard.github_io import summary_destination
+
+    summary = summary_destination(options.summary, os.environ, step_summary=options.step_summary)
+    report = render(
+        options.fmt,
+        findings,
+        files_scanned=result.files_scanned,
+        summary=summary.name if summary else None,
+    )
     emit_report(report, options.output)
     code = exit_code(findings, options.fail_on, options.fmt)
-    _write_summary(findings, options, code, result.files_scanned)
+    if summary is not None:
+        _write_summary(summary, findings, options, code, result.files_scanned)
     return EXIT_FINDINGS if fixed_any else code
 
 
@@ -208,12 +222,14 @@ def _load_policy(path: str | None, root: str) -> Policy | None:
 
 
 def _write_summary(
-    findings: Sequence[Finding], options: ScanOptions, code: int, files_scanned: int
+    destination: SummaryDestination,
+    findings: Sequence[Finding],
+    options: ScanOptions,
+    code: int,
+    files_scanned: int,
 ) -> None:
-    """The Markdown job summary, when asked for or when GitHub provides a summary file."""
-    destination = summary_destination(options.summary, options.fmt)
-    if destination is None:
-        return
+    """The Markdown job summary, to `--summary FILE` or GitHub's summary file."""
+    from npm_guard import github_io
     from npm_guard.report.summary import Verdict, render_summary
     from npm_guard.secrets import scrub
 
@@ -224,18 +240,9 @@ def _write_summary(
         findings,
         verdict=verdict,
         files_scanned=files_scanned,
-        link_base=github_blob_url(os.environ),
+        link_base=github_io.blob_url(os.environ),
     )
-    write_summary(destination, scrub(text))
-
-
-def summary_destination(summary: str | None, fmt: str) -> tuple[str, bool] | None:
-    """Where the job summary goes and whether to append: `--summary FILE` (overwritten),
-    else `$GITHUB_STEP_SUMMARY` (appended) with `--format github`, else nowhere."""
-    if summary is not None:
-        return summary, False
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY") if fmt == "github" else None
-    return (step_summary, True) if step_summary else None
+    github_io.write_summary(destination, scrub(text))
 
 
 def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
@@ -243,25 +250,6 @@ def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
     if fail_on is None and fmt != "sarif":
         return Severity.ERROR
     return fail_on
-
-
-def write_summary(destination: tuple[str, bool], text: str) -> None:
-    path, append = destination
-    try:
-        with open(path, "a" if append else "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise NpmGuardError(f"cannot write the summary {path}: {error.strerror}") from error
-
-
-def github_blob_url(environ: Mapping[str, str]) -> str | None:
-    """`https://github.com/OWNER/REPO/blob/SHA/` from a GitHub Actions environment, if any."""
-    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
-    repository = environ.get("GITHUB_REPOSITORY", "")
-    sha = environ.get("GITHUB_SHA", "")
-    if not (server and repository and sha):
-        return None
-    return f"{server}/{repository}/blob/{sha}/"
 
 
 def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str | None) -> bool:
@@ -284,11 +272,22 @@ def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str 
     for path, display in targets:
         result = fix_npmrc(path, display, options.fix_variable)
         if result.problem:
-            print(f"npm-guard: {display}: {result.problem}", file=sys.stderr)
+            print_notice(f"npm-guard: {display}: {result.problem}", options.fmt)
         for line in describe(result):
-            print(f"npm-guard: {line}", file=sys.stderr)
+            print_notice(f"npm-guard: {line}", options.fmt)
         changed = changed or bool(result.replacements)
     return changed
+
+
+def print_notice(text: str, fmt: str | None = None) -> None:
+    """A message on stderr. With `--format github`, and in any format inside GitHub
+    Actions, each line is one the runner cannot read as a workflow command: messages
+    name files and values from the repository."""
+    if fmt == "github" or os.environ.get("GITHUB_ACTIONS") == "true":
+        from npm_guard.report.github import plain_text
+
+        text = plain_text(text)
+    print(text, file=sys.stderr)
 
 
 def emit_report(report: str, output: str | None) -> None:
@@ -304,7 +303,7 @@ def emit_report(report: str, output: str | None) -> None:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    return run_scan(args.paths or ["."], options_from(args))
+    return run_scan(args.paths or ["."], options_from(args, step_summary=True))
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
@@ -371,17 +370,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # default: an offline scan of this directory.
         args = parser.parse_args([*arguments, "scan"])
         handler = args.handler
-    return guarded(lambda: handler(args), debug=args.debug)
+    return guarded(lambda: handler(args), debug=args.debug, fmt=getattr(args, "fmt", None))
 
 
-def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
-    """Turn expected errors into exit 2 and anything else into exit 3, never leaking secrets."""
+def guarded(run: Callable[[], int], *, debug: bool = False, fmt: str | None = None) -> int:
+    """Turn expected errors into exit 2 and anything else into exit 3, never leaking secrets
+    (`fmt`: the report format, for messages the GitHub runner must not read as commands)."""
     from npm_guard.secrets import scrub
 
     try:
         return run()
     except NpmGuardError as error:
-        print(f"npm-guard: error: {scrub(str(error))}", file=sys.stderr)
+        print_notice(f"npm-guard: error: {scrub(str(error))}", fmt)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("npm-guard: interrupted", file=sys.stderr)
@@ -390,7 +390,7 @@ def guarded(run: Callable[[], int], *, debug: bool = False) -> int:
         if debug:
             import traceback
 
-            print(scrub(traceback.format_exc()), file=sys.stderr)
+            print_notice(scrub(traceback.format_exc()), fmt)
         print(
             f"npm-guard: internal error ({type(error).__name__}); rerun with --debug for details",
             file=sys.stderr,

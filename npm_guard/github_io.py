@@ -1,19 +1,21 @@
-"""Everything the Action says to and hears from GitHub Actions, in one place.
+"""Everything npm-guard says to and hears from GitHub Actions, in one place.
 
 Inputs arrive as `GHA_NPM_GUARD_*` environment variables (action.yml passes every
 input through `env:`, never into a script); masks, annotations and error lines go to
 stdout as workflow commands; step outputs go to `$GITHUB_OUTPUT` in the
-`name<<DELIMITER` form with a random delimiter; Markdown goes to
-`$GITHUB_STEP_SUMMARY`. Nothing happens at import time: every function takes the
-environment mapping or the path it works on.
+`name<<DELIMITER` form with a random delimiter; Markdown goes to `$GITHUB_STEP_SUMMARY`
+(cut to GitHub's 1 MiB), for the Action and for the CLI's job summaries alike; links to
+the commit's files come from `GITHUB_SERVER_URL`, `GITHUB_REPOSITORY` and `GITHUB_SHA`.
+Nothing happens at import time: every function takes the environment mapping or the
+path it works on, and the module is cheap to import (the hooks import it).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
+from npm_guard._record import dataclass
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
 
@@ -85,7 +87,7 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
             f"input 'fail-on': {fail_on_text!r} is not one of {', '.join(FAIL_ON_CHOICES)}"
         )
     fail_on = None if fail_on_text == FAIL_ON_NEVER else Severity(fail_on_text)
-    paths = tuple(_words(raw_input(environ, "paths", "."))) or (".",)
+    paths = tuple(_paths(raw_input(environ, "paths", "."))) or (".",)
     for path in paths:
         if path.startswith("-"):
             raise NpmGuardError(f"input 'paths': {path!r} looks like an option, not a path")
@@ -102,8 +104,15 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
 
 
 def _words(text: str) -> list[str]:
-    """Whitespace- or comma-separated items (YAML block scalars give one per line)."""
+    """Items separated by whitespace (new lines too) or commas."""
     return [word for word in re.split(r"[\s,]+", text) if word]
+
+
+def _paths(text: str) -> list[str]:
+    """Paths: one per line when the value has several lines (a YAML block scalar), so a
+    path may hold spaces and commas; on one line, separated by whitespace or commas."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines if len(lines) > 1 else _words(text)
 
 
 def _boolean(environ: Mapping[str, str], name: str, default: str) -> bool:
@@ -134,6 +143,24 @@ def token_values(environ: Mapping[str, str], names: Iterable[str] = TOKEN_VARIAB
         if value.strip() and value not in values:
             values.append(value)
     return values
+
+
+def is_placeholder_token(value: str) -> bool:
+    """A token variable that holds no token: empty, or a dummy such as the
+    `XXXXX-XXXXX-XXXXX-XXXXX` actions/setup-node sets with a registry-url."""
+    from npm_guard.workflow.expressions import is_placeholder_literal
+
+    return not value.strip() or is_placeholder_literal(value)
+
+
+def token_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without the token variables that hold no token, so that no placeholder
+    is ever sent to a registry as a token."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if name not in TOKEN_VARIABLES or not is_placeholder_token(value)
+    }
 
 
 def mask_commands(value: str) -> list[str]:
@@ -214,6 +241,104 @@ def append_summary(path: str | None, markdown: str) -> None:
     if path is None or not markdown:
         return
     _append(path, fit_summary(markdown), "GITHUB_STEP_SUMMARY")
+
+
+@dataclass(frozen=True)
+class SummaryDestination:
+    """Where a job summary goes: `--summary FILE` (rewritten) or the step summary (appended)."""
+
+    path: str
+    step_summary: bool
+
+    @property
+    def name(self) -> str:
+        """How a report names it: `the job summary`, or the file."""
+        return "the job summary" if self.step_summary else self.path
+
+
+def summary_destination(
+    option: str | None, environ: Mapping[str, str], *, step_summary: bool = True
+) -> SummaryDestination | None:
+    """`--summary FILE` if given, else `$GITHUB_STEP_SUMMARY` when it is set and
+    `step_summary` allows it (the CLI's commands do, the pre-commit hooks do not)."""
+    if option is not None:
+        return SummaryDestination(option, step_summary=False)
+    path = environ.get("GITHUB_STEP_SUMMARY") if step_summary else None
+    return SummaryDestination(path, step_summary=True) if path else None
+
+
+def write_summary(destination: SummaryDestination, markdown: str) -> None:
+    """Write the summary: appended and cut to GitHub's limit for the step summary,
+    the whole file otherwise."""
+    if destination.step_summary:
+        append_summary(destination.path, markdown)
+        return
+    try:
+        with open(destination.path, "w", encoding="utf-8") as handle:
+            handle.write(markdown)
+    except OSError as error:
+        raise NpmGuardError(
+            f"cannot write the summary {destination.path}: {error.strerror}"
+        ) from error
+
+
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+GIT_TIMEOUT_SECONDS = 30
+
+
+def changed_files(environ: Mapping[str, str], workspace: str) -> frozenset[str] | None:
+    """The files the pull request changes, relative to `workspace`; None when the event
+    is not a pull request or git cannot tell (a shallow checkout without the base).
+
+    `git diff --name-only origin/$GITHUB_BASE_REF...HEAD`: what the head changed since
+    it left the base. Never an error: without the answer annotations keep their order.
+    """
+    if environ.get("GITHUB_EVENT_NAME") not in PULL_REQUEST_EVENTS:
+        return None
+    base = environ.get("GITHUB_BASE_REF", "").strip()
+    if not base:
+        return None
+    import os
+    import subprocess
+
+    command = [
+        "git",
+        "-c",
+        "core.fsmonitor=false",  # the repository's config must not run a program here
+        "diff",
+        "--name-only",
+        "--relative",
+        "--no-ext-diff",
+        "-z",
+        f"origin/{base}...HEAD",
+        "--",
+    ]
+    try:
+        proc = subprocess.run(
+            command,
+            cwd=workspace,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return frozenset(name for name in names if name)
+
+
+def blob_url(environ: Mapping[str, str]) -> str | None:
+    """`https://github.com/OWNER/REPO/blob/SHA/` from a GitHub Actions environment, if any."""
+    server = environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repository = environ.get("GITHUB_REPOSITORY", "")
+    sha = environ.get("GITHUB_SHA", "")
+    if not (server and repository and sha):
+        return None
+    return f"{server}/{repository}/blob/{sha}/"
 
 
 def _append(path: str, text: str, what: str) -> None:

@@ -6,10 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from leaks import HOSTILE_SECRET, leaked_forms
+from npmrc_samples import make_token
 
 from npm_guard.cli import main as cli_main
 from npm_guard.findings import Finding, Location, Severity
-from npm_guard.report import render
+from npm_guard.report import FORMATS, render
 from npm_guard.report.github import (
     ANNOTATIONS_PER_SEVERITY,
     annotation,
@@ -119,11 +121,86 @@ def test_at_most_ten_annotations_per_severity_the_rest_as_plain_lines() -> None:
     assert lines[-1] == "npm-guard: 16 findings (13 errors, 3 warnings; 1 file scanned)"
 
 
+def test_the_overflow_note_names_the_summary_only_when_one_is_written() -> None:
+    findings = [finding(line=i) for i in range(1, 13)]
+    plain = render_github(findings).splitlines()
+    assert plain[ANNOTATIONS_PER_SEVERITY] == (
+        "npm-guard: 2 more findings than GitHub shows as annotations (10 per severity):"
+    )
+    assert "summary" not in render_github(findings)
+    noted = render_github(findings, summary="the job summary").splitlines()
+    assert noted[ANNOTATIONS_PER_SEVERITY] == (
+        "npm-guard: 2 more findings than GitHub shows as annotations (10 per severity); "
+        "all are in the job summary:"
+    )
+
+
+def test_overflow_lines_show_names_as_written_not_command_escaped() -> None:
+    findings = [finding(path="100%, a:b/.npmrc", line=i, message="50%") for i in range(1, 12)]
+    assert render_github(findings).splitlines()[-2] == (
+        "  100%, a:b/.npmrc:11:4: error [npmrc-plaintext-credential] 50%"
+    )
+
+
+def test_cli_overflow_note_follows_the_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tokens = "".join(
+        f"//r{i}.example/:_authToken={make_token('npm_', 900 + i)}\n" for i in range(11)
+    )
+    (tmp_path / ".npmrc").write_text(tokens)
+    monkeypatch.chdir(tmp_path)
+    assert cli_main(["scan", "--format", "github", ".npmrc"]) == 1
+    out = capsys.readouterr().out
+    assert "annotations (10 per severity):\n" in out and "summary" not in out
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "step.md"))
+    assert cli_main(["scan", "--format", "github", ".npmrc"]) == 1
+    assert "(10 per severity); all are in the job summary:\n" in capsys.readouterr().out
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
+    assert cli_main(["scan", "--format", "github", "--summary", "s.md", ".npmrc"]) == 1
+    assert "(10 per severity); all are in s.md:\n" in capsys.readouterr().out
+
+
+def test_findings_in_changed_files_get_the_annotations_first() -> None:
+    old = [finding(path="a/.npmrc", line=i) for i in range(1, 12)]
+    new = [
+        finding(path="z/.npmrc", line=1),
+        finding(path="z/.npmrc", line=2, severity=Severity.NOTE),
+    ]
+    findings = old + new  # sorted by path: the pull request's come last
+
+    def annotated(text: str) -> list[str]:
+        return [
+            re.sub(r",col=.*", "", line.split("file=", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("::")
+        ]
+
+    usual = annotated(render_github(findings))
+    assert "z/.npmrc,line=1" not in usual and "z/.npmrc,line=2" in usual
+    ranked = render_github(findings, changed={"z/.npmrc", "other"})
+    assert annotated(ranked)[0] == "z/.npmrc,line=1"
+    assert len([a for a in annotated(ranked) if a.startswith("a/")]) == 9
+    # The two findings left over are the base branch's, listed in path order.
+    assert [line for line in ranked.splitlines() if line.startswith("  ")] == [
+        "  a/.npmrc:10:4: error [npmrc-plaintext-credential] m",
+        "  a/.npmrc:11:4: error [npmrc-plaintext-credential] m",
+    ]
+    assert render_github(findings, changed=set()) == render_github(findings)
+
+
 def test_overflow_lines_cannot_become_commands() -> None:
-    findings = [finding(line=i, message="x\n::set-output name=a::b") for i in range(1, 12)]
+    message = "x\n::set-output name=a::b ##[warning]c"
+    findings = [finding(path=" ::error::p", line=i, message=message) for i in range(1, 12)]
     lines = render_github(findings).splitlines()
-    assert all(not line.startswith("::set-output") for line in lines)
-    assert sum(line.startswith("::") for line in lines) == ANNOTATIONS_PER_SEVERITY
+    # The runner reads `::` after leading whitespace, and `##[` anywhere in a line.
+    commands = [line for line in lines if line.lstrip().startswith("::") or "##[" in line]
+    assert commands == [line for line in lines if line.startswith("::error ")]
+    assert len(commands) == ANNOTATIONS_PER_SEVERITY
+    assert lines[-2] == (
+        "   \\::error::p:11:4: error [npmrc-plaintext-credential] x ::set-output name=a::b "
+        "##\\[warning]c"
+    )
 
 
 def test_no_findings_is_just_the_summary_line() -> None:
@@ -149,3 +226,30 @@ def test_render_dispatches_github() -> None:
     single = finding()
     assert render("github", [single]).startswith("::error file=a/.npmrc,line=2,col=4,")
     assert npmrc_insecure_registry.RULE.id not in render("github", [single])
+
+
+def test_every_format_redacts_secrets_before_escaping_them() -> None:
+    """Each format escapes other characters of the secret; none may leave a form of it."""
+    from npm_guard.report.summary import Verdict, escape_markdown, render_summary
+
+    hostile = Finding(
+        rule=npmrc_insecure_registry.RULE,
+        location=Location(f"d_{HOSTILE_SECRET}/.npmrc", 1, 10),
+        message=f"registry is plain http (http://{HOSTILE_SECRET}.example.com/)",
+        key="registry",
+        tip=f"use https://{HOSTILE_SECRET}.example.com/",
+        properties={"registry": f"http://{HOSTILE_SECRET}.example.com/"},
+    )
+    findings = [hostile] * (ANNOTATIONS_PER_SEVERITY + 2)  # overflow lines too
+    reports = {fmt: render(fmt, findings, secrets=[HOSTILE_SECRET]) for fmt in FORMATS}
+    reports["summary"] = render_summary(
+        findings,
+        verdict=Verdict(True, None),
+        # Sections come rendered, escaped like the audit's tables.
+        extra_sections=["| package | " + escape_markdown(HOSTILE_SECRET) + " |"],
+        secrets=[HOSTILE_SECRET],
+    )
+    assert {name: leaked_forms(HOSTILE_SECRET, text) for name, text in reports.items()} == {
+        name: [] for name in reports
+    }
+    assert all("redacted" in text and "30 chars" in text for text in reports.values())

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fake_registry import FakeRegistry
 
-from npm_guard.cli import github_blob_url
 from npm_guard.cli import main as cli_main
 from npm_guard.findings import Finding, Location, Severity
+from npm_guard.hooks.npmrc_credentials import main as hook_main
 from npm_guard.report.summary import (
     MAX_LISTED_FINDINGS,
     Verdict,
@@ -143,17 +144,6 @@ def test_long_lists_are_cut_with_a_note() -> None:
     assert "7 more findings not listed here" in text
 
 
-def test_blob_url_from_the_github_environment() -> None:
-    env = {
-        "GITHUB_SERVER_URL": "https://github.com",
-        "GITHUB_REPOSITORY": "acme/widgets",
-        "GITHUB_SHA": "0123abc",
-    }
-    assert github_blob_url(env) == BASE
-    assert github_blob_url({**env, "GITHUB_SHA": ""}) is None
-    assert github_blob_url({}) is None
-
-
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "repo").mkdir()
@@ -196,16 +186,53 @@ def test_github_format_appends_to_the_step_summary_with_links(
     assert capsys.readouterr().out.startswith("::error file=.npmrc,")
 
 
-def test_no_summary_unless_asked_or_github(
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_scan_appends_the_step_summary_whatever_the_format(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    step_summary = repo / "step_summary.md"
+    step_summary.write_text("## earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    cli_main(["scan", "--format", fmt, "."])
+    text = step_summary.read_text("utf-8")
+    assert text.startswith("## earlier step\n## npm-guard\n")
+    assert text.count("## npm-guard\n") == 1
+    assert "[`.npmrc:1`](.npmrc#L1)" in text and FAKE_TOKEN not in text
+    assert "## npm-guard" not in capsys.readouterr().out  # the report is not mixed with it
+
+
+def test_no_step_summary_without_the_variable(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["scan", "--format", "github", "."]) == 1  # no summary file: still fine
+    assert sorted(p.name for p in repo.iterdir()) == ["repo"]
+    capsys.readouterr()
+
+
+def test_the_hooks_append_no_step_summary(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     step_summary = repo / "step_summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
-    cli_main(["scan", "--format", "text", "."])
-    cli_main(["scan", "--format", "sarif", "."])
+    assert hook_main(["--format", "github", ".npmrc"]) == 1
     assert not step_summary.exists()
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
-    assert cli_main(["scan", "--format", "github", "."]) == 1  # no summary file: still fine
+    asked = repo / "asked.md"
+    assert hook_main(["--summary", str(asked), ".npmrc"]) == 1
+    assert asked.read_text("utf-8").startswith("## npm-guard\n")
+    assert not step_summary.exists()
+    capsys.readouterr()
+
+
+def test_audit_appends_the_step_summary_in_text_format(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    step_summary = repo / "step_summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    with FakeRegistry() as fake:
+        cli_main(["audit", "--registry", fake.url, "left-pad"])
+    text = step_summary.read_text("utf-8")
+    assert text.startswith("## npm-guard audit\n")
+    assert "1 package audited" in text
     capsys.readouterr()
 
 

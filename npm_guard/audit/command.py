@@ -20,6 +20,7 @@ from npm_guard.errors import NpmGuardError
 if TYPE_CHECKING:
     from npm_guard.audit.run import AuditResult
     from npm_guard.audit.workspace import PackageTarget
+    from npm_guard.github_io import SummaryDestination
     from npm_guard.policy import Policy
 
 DEFAULT_TOKEN_ENV = "NPM_TOKEN"
@@ -70,8 +71,8 @@ def add_audit_commands(commands: Any) -> None:
     audit.add_argument(
         "--summary",
         metavar="FILE",
-        help="also write a Markdown job summary with the verdict tables to FILE (with "
-        "--format github it is appended to $GITHUB_STEP_SUMMARY when that is set)",
+        help="also write the Markdown job summary with the verdict tables to FILE (it is "
+        "appended to $GITHUB_STEP_SUMMARY whenever that is set)",
     )
     audit.add_argument(
         "--concurrency",
@@ -229,7 +230,7 @@ def _trace_printer(debug: bool) -> Callable[[str], None] | None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code
+    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code, print_notice
     from npm_guard.findings import Severity
 
     root = os.getcwd()
@@ -249,12 +250,18 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     token = os.environ.get(token_env) or None
     secrets = [token] if token else []
     for notice in result.notices:
-        print(f"npm-guard: {notice}", file=sys.stderr)
-    report = render_audit(args.fmt, result)
+        print_notice(f"npm-guard: {notice}", args.fmt)
+    from npm_guard.github_io import summary_destination
+
+    summary = summary_destination(args.summary, os.environ)
+    report = render_audit(
+        args.fmt, result, secrets=secrets, summary=summary.name if summary else None
+    )
     emit_report(_scrub(report, secrets), args.output)
     fail_on = Severity(args.fail_on) if args.fail_on else None
     code = exit_code(result.findings, fail_on, args.fmt)
-    _write_summary(result, args, fail_on, code == EXIT_FINDINGS, secrets)
+    if summary is not None:
+        _write_summary(summary, result, args, fail_on, code == EXIT_FINDINGS, secrets)
     return code
 
 
@@ -264,15 +271,21 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
     return scrub(text, list(secrets))
 
 
-def render_audit(fmt: str, result: AuditResult) -> str:
+def render_audit(
+    fmt: str, result: AuditResult, *, secrets: Sequence[str] = (), summary: str | None = None
+) -> str:
     """The audit report: verdict tables then findings (text), findings plus the tables'
-    data in `audit` (json), or findings only (sarif, github)."""
+    data in `audit` (json), or findings only (sarif, github); `secrets` are redacted from
+    each finding before any format escapes it, `summary` names the summary the run writes
+    (see `npm_guard.report.render`)."""
+    from npm_guard.report import render, scrub_findings
+
     if fmt == "text":
         from npm_guard.audit.table import render_text_tables
         from npm_guard.report.text import format_finding
 
         parts = [render_text_tables(result.facts)]
-        parts.extend(format_finding(f) + "\n" for f in result.findings)
+        parts.extend(format_finding(f) + "\n" for f in scrub_findings(result.findings, secrets))
         parts.append(audit_summary_line(result) + "\n")
         return "".join(parts)
     if fmt == "json":
@@ -282,12 +295,10 @@ def render_audit(fmt: str, result: AuditResult) -> str:
         from npm_guard.report.json_report import report_dict
         from npm_guard.secrets import scrub
 
-        report = report_dict(result.findings)
+        report = report_dict(scrub_findings(result.findings, secrets))
         report["audit"] = verdict_data(result.facts)
-        return scrub(json.dumps(report, indent=2) + "\n")
-    from npm_guard.report import render
-
-    return render(fmt, result.findings)
+        return scrub(json.dumps(report, indent=2) + "\n", list(secrets))
+    return render(fmt, result.findings, secrets=secrets, summary=summary)
 
 
 def audit_summary_line(result: AuditResult) -> str:
@@ -307,7 +318,9 @@ def audit_summary_line(result: AuditResult) -> str:
     return f"npm-guard: {total} finding{'s' if total != 1 else ''} ({parts}; {packages})"
 
 
-def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any) -> str:
+def audit_summary_markdown(
+    result: AuditResult, *, failed: bool, threshold: Any, secrets: Sequence[str] = ()
+) -> str:
     """The job summary: the shared verdict and findings, with the verdict tables added."""
     from npm_guard.audit.table import render_markdown_tables
     from npm_guard.report.summary import Verdict, count_phrase, render_summary
@@ -318,19 +331,23 @@ def audit_summary_markdown(result: AuditResult, *, failed: bool, threshold: Any)
         extra_sections=[render_markdown_tables(result.facts)],
         title="npm-guard audit",
         checked=count_phrase(len(result.facts.packages), "package", "audited"),
+        secrets=secrets,
     )
 
 
 def _write_summary(
-    result: AuditResult, args: argparse.Namespace, fail_on: Any, failed: bool, secrets: list[str]
+    destination: SummaryDestination,
+    result: AuditResult,
+    args: argparse.Namespace,
+    fail_on: Any,
+    failed: bool,
+    secrets: list[str],
 ) -> None:
-    from npm_guard.cli import summary_destination, summary_threshold, write_summary
+    from npm_guard.cli import summary_threshold
+    from npm_guard.github_io import write_summary
 
-    destination = summary_destination(args.summary, args.fmt)
-    if destination is None:
-        return
     threshold = summary_threshold(fail_on, args.fmt)
-    text = audit_summary_markdown(result, failed=failed, threshold=threshold)
+    text = audit_summary_markdown(result, failed=failed, threshold=threshold, secrets=secrets)
     write_summary(destination, _scrub(text, secrets))
 
 

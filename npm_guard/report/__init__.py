@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
+from npm_guard._record import replace
 from npm_guard.findings import Finding
 from npm_guard.secrets import scrub
 
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def render(fmt: str, findings: Sequence[Finding], *, files_scanned: int = 0) -> str:
-    """The report in `fmt`; every format passes a last token scrub before it leaves."""
+def scrub_findings(findings: Sequence[Finding], secrets: Sequence[str] = ()) -> list[Finding]:
+    """The findings with `secrets` and token-shaped strings redacted from every text a
+    reporter shows (message, tip, path, properties).
+
+    Reporters escape what they print (Markdown, workflow commands, JSON, URLs), and an
+    escaped secret no longer matches a scrub of the finished report: so every text is
+    scrubbed here, before any escaping.
+    """
+    secrets = list(secrets)
+    clean = []
+    for finding in findings:
+        loc = finding.location
+        message, tip, path = (
+            scrub(text, secrets) for text in (finding.message, finding.tip, loc.path)
+        )
+        properties = {key: scrub(value, secrets) for key, value in finding.properties.items()}
+        if (message, tip, path) != (finding.message, finding.tip, loc.path) or properties != dict(
+            finding.properties
+        ):
+            finding = replace(
+                finding,
+                message=message,
+                tip=tip,
+                location=replace(loc, path=path),
+                properties=properties,
+            )
+        clean.append(finding)
+    return clean
+
+
+def render(
+    fmt: str,
+    findings: Sequence[Finding],
+    *,
+    files_scanned: int = 0,
+    secrets: Sequence[str] = (),
+    summary: str | None = None,
+    changed: Collection[str] | None = None,
+) -> str:
+    """The report in `fmt`, every text scrubbed of `secrets` and tokens before it is
+    escaped, and the whole report scrubbed once more before it leaves.
+
+    `summary` names the summary the run writes, if any (`github` says the findings past
+    the annotation cap are in it); `changed` are the files a pull request changes
+    (`github` annotates their findings first).
+    """
+    secrets = list(secrets)
+    findings = scrub_findings(findings, secrets)
     if fmt == "json":
         from npm_guard.report.json_report import render_json
 
@@ -23,9 +70,9 @@ def render(fmt: str, findings: Sequence[Finding], *, files_scanned: int = 0) -> 
     elif fmt == "github":
         from npm_guard.report.github import render_github
 
-        out = render_github(findings, files_scanned=files_scanned)
+        out = render_github(findings, files_scanned=files_scanned, summary=summary, changed=changed)
     else:
         from npm_guard.report.text import render_text
 
         out = render_text(findings, files_scanned=files_scanned)
-    return scrub(out)
+    return scrub(out, secrets)

@@ -1,6 +1,6 @@
 """The Markdown job summary: a verdict, a table by rule and severity, and every finding.
 
-Written to `$GITHUB_STEP_SUMMARY` (by the CLI, not here) or to `--summary FILE`. Other
+Written to `$GITHUB_STEP_SUMMARY` or to `--summary FILE` by `npm_guard.github_io`. Other
 stages add their own sections (for example the online audit's per-package verdicts)
 through `extra_sections`, which are placed after the verdict and table.
 """
@@ -57,22 +57,35 @@ def render_summary(
     extra_sections: Sequence[str] = (),
     title: str = "npm-guard",
     checked: str | None = None,
+    secrets: Sequence[str] = (),
 ) -> str:
     """The job summary in Markdown.
 
     `link_base` is the URL prefix of the scanned files (for GitHub,
     `https://github.com/OWNER/REPO/blob/SHA/`); without it links are relative.
     `checked` says in words what the run looked at (default: the number of files).
+    `secrets` are redacted from every text before it is escaped (Markdown escaping
+    would hide them from a scrub of the finished summary, which is done too).
     """
+    from npm_guard.report import scrub_findings
+    from npm_guard.secrets import scrub
+
+    secrets = list(secrets)
+    findings = scrub_findings(findings, secrets)
+    # The extra sections arrive as Markdown, already escaped: look for the escaped forms.
+    markdown_forms = [*secrets, *(escape_markdown(s) for s in secrets)]
+    markdown_forms += [escape_html(s) for s in secrets]
     checked = checked if checked is not None else count_phrase(files_scanned, "file", "scanned")
-    parts = [f"## {escape_markdown(title)}", "", verdict_line(findings, verdict, checked)]
+    checked = scrub(checked, secrets)
+    title = f"## {escape_markdown(scrub(title, secrets))}"
+    parts = [title, "", verdict_line(findings, verdict, checked)]
     if findings:
         parts += ["", *_table(findings)]
     for section in extra_sections:
-        parts += ["", section.rstrip("\n")]
+        parts += ["", scrub(section.rstrip("\n"), markdown_forms)]
     if findings:
         parts += ["", *_details(findings, link_base)]
-    return "\n".join(parts) + "\n"
+    return scrub("\n".join(parts) + "\n", secrets)
 
 
 def count_phrase(count: int, noun: str, verb: str) -> str:

@@ -41,6 +41,9 @@ _NPM_WORD_RE = re.compile(r"(?:^|[_-])NPM(?:JS)?(?:[_-]|$)", re.IGNORECASE)
 _SECRET_WORD_RE = re.compile(r"TOKEN|(?:^|[_-])AUTH(?:[_-]|$)|PASSWORD", re.IGNORECASE)
 _NPM_CONFIG_AUTH_RE = re.compile(r"^npm_config_.*(?:_authtoken|_auth|_password)$", re.IGNORECASE)
 _PLACEHOLDER_RE = re.compile(r"[xX*#._-]+")
+# What actions/setup-node puts in NODE_AUTH_TOKEN when given a registry-url and no token:
+# a dummy (one of those `_PLACEHOLDER_RE` matches) that npm would send as the token.
+SETUP_NODE_PLACEHOLDER_TOKEN = "XXXXX-XXXXX-XXXXX-XXXXX"
 
 
 def is_credential_name(name: str) -> bool:
@@ -126,7 +129,7 @@ def value_source(text: str) -> ValueSource:
 
 
 def is_placeholder_literal(text: str) -> bool:
-    """`XXXXX-XXXXX-XXXXX-XXXXX` and the like: a dummy, not a credential."""
+    """`SETUP_NODE_PLACEHOLDER_TOKEN` and the like: a dummy, not a credential."""
     return _PLACEHOLDER_RE.fullmatch(text.strip().strip("'\"")) is not None
 
 

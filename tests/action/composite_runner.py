@@ -30,7 +30,26 @@ import yaml
 
 BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
 _TEMPLATE_RE = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
-_COMMAND_RE = re.compile(r"^::([A-Za-z-]+)(?: ([^:]*))?::(.*)$")
+# The commands the runner registers (ActionCommandManager); any other name is plain text.
+RUNNER_COMMANDS = frozenset(
+    {
+        "add-mask",
+        "add-matcher",
+        "add-path",
+        "debug",
+        "echo",
+        "endgroup",
+        "error",
+        "group",
+        "notice",
+        "remove-matcher",
+        "save-state",
+        "set-env",
+        "set-output",
+        "stop-commands",
+        "warning",
+    }
+)
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<op>==|!=|&&|\|\||!|\(|\)|\.)|'(?P<str>(?:[^']|'')*)'"
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_-]*))"
@@ -314,6 +333,53 @@ def _unescape_property(text: str) -> str:
     return _unescape_data(text.replace("%3A", ":").replace("%2C", ","))
 
 
+def _unescape_legacy(text: str) -> str:
+    for escaped, raw in (("%3B", ";"), ("%0D", "\r"), ("%0A", "\n"), ("%5D", "]"), ("%25", "%")):
+        text = text.replace(escaped, raw)
+    return text
+
+
+@dataclass
+class Command:
+    name: str  # lower case: the runner compares command names case-insensitively
+    properties: dict[str, str]
+    data: str
+
+
+def parse_command(line: str) -> Command | None:
+    """The workflow command in a log line, read the way the runner reads it, or None.
+
+    As actions/runner's ActionCommand: first `::name k=v,k=v::data` after the line's
+    leading whitespace is trimmed, else the legacy `##[name k=v;k=v]data` anywhere in
+    the line; only registered command names count, anything else is plain text.
+    """
+    text = line.lstrip()
+    if text.startswith("::"):
+        end = text.find("::", 2)
+        if end >= 0:
+            name, _, props = text[2:end].partition(" ")
+            if name.lower() in RUNNER_COMMANDS:
+                properties = {}
+                for part in filter(None, props.strip().split(",")):
+                    key, sep, value = part.partition("=")
+                    if sep and key and value:
+                        properties[key] = _unescape_property(value)
+                return Command(name.lower(), properties, _unescape_data(text[end + 2 :]))
+    start = line.find("##[")
+    end = line.find("]", start) if start >= 0 else -1
+    if end < 0:
+        return None
+    name, _, props = line[start + 3 : end].partition(" ")
+    if name.lower() not in RUNNER_COMMANDS:
+        return None
+    properties = {}
+    for part in filter(None, props.split(";")):
+        key, sep, value = part.partition("=")
+        if sep and key and value:
+            properties[key] = _unescape_legacy(value)
+    return Command(name.lower(), properties, _unescape_legacy(line[end + 1 :]))
+
+
 # --- running ---------------------------------------------------------------------
 
 
@@ -331,28 +397,25 @@ class _Log:
 
     def feed(self, output: str) -> None:
         self.raw.append(output)
-        for line in output.splitlines():
-            match = _COMMAND_RE.match(line)
-            if match is None:
+        if not output:
+            return
+        # The runner reads lines split at CR, LF or CRLF, nothing else.
+        for line in re.split(r"\r\n|\r|\n", re.sub(r"(?:\r\n|\r|\n)$", "", output)):
+            command = parse_command(line)
+            if command is None:
                 self.lines.append(self.mask(line))
                 continue
-            name, props, data = match.group(1), match.group(2) or "", match.group(3)
+            name, data = command.name, command.data
             if name == "add-mask":
-                value = _unescape_data(data)
-                if value:
-                    self.masks.append(value)
+                if data:
+                    self.masks.append(data)
             elif name in ("error", "warning", "notice"):
-                properties = {}
-                for part in filter(None, props.split(",")):
-                    key, _, value = part.partition("=")
-                    properties[key.strip()] = self.mask(_unescape_property(value))
-                self.annotations.append(
-                    Annotation(name, self.mask(_unescape_data(data)), properties)
-                )
+                properties = {key: self.mask(value) for key, value in command.properties.items()}
+                self.annotations.append(Annotation(name, self.mask(data), properties))
             elif name in ("group", "endgroup", "debug"):
-                self.lines.append(self.mask(f"[{name}] {_unescape_data(data)}"))
+                self.lines.append(self.mask(f"[{name}] {data}"))
             else:
-                raise ValueError(f"workflow command this runner does not know: {line!r}")
+                raise ValueError(f"workflow command this runner does not handle: {line!r}")
 
 
 def run_action(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -25,11 +26,32 @@ from fake_registry import (
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = ROOT / "tests" / "schemas" / "sarif-2.1.0-rtm.5.json"
 # What `pip install <action path>` needs from the checkout.
-ACTION_FILES = ("action.yml", "setup.cfg", "pyproject.toml", "README.md", "LICENSE")
+ACTION_FILES = (
+    "action.yml",
+    "action-constraints.txt",
+    "setup.cfg",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+)
 SETUP_PYTHON = "actions/setup-python"
 UPLOAD_SARIF = "github/codeql-action/upload-sarif"
 
 RunAction = Callable[..., ActionRun]
+
+
+def constraints(path: Path) -> dict[str, str]:
+    """action-constraints.txt as {canonical name: version}; only `name==version` lines."""
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][A-Za-z0-9.+!]*)", line)
+            assert match, f"not an exact pin: {line!r}"
+            pins[canonicalize_name(match.group(1))] = match.group(2)
+    return pins
 
 
 def copy_action(destination: Path) -> Path:
@@ -69,7 +91,7 @@ def upload_sarif(with_values: Mapping[str, str], context: Context) -> dict[str, 
     path = Path(with_values["sarif_file"])
     assert path.is_file(), f"upload-sarif would find no file at {path}"
     assert sarif_errors(path) == []
-    assert with_values.get("category", "").startswith("npm-guard")
+    assert with_values.get("category") == f"npm-guard-{context.inputs['mode']}"
     return {"sarif-id": "local-0"}
 
 
@@ -159,3 +181,33 @@ def setup_ok_package(fake: FakeRegistry, project: Path, *, now: datetime.datetim
     fake.collaborators(PACKAGE, {"alice": "write"})
     fake.token_pages([token_entry(token, key="33333333-0000-4000-8000-000000000003", created=now)])
     return token
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def pull_request_repository(
+    path: Path, *, base: Mapping[str, str], change: Mapping[str, str] | None = None
+) -> Path:
+    """A checkout of a pull request: `base` files committed as `origin/main`, then one
+    commit with `change` (by default `z/.npmrc` and `a b/ü.yml`) on top."""
+    if change is None:
+        change = {"z/.npmrc": "strict-ssl=false\n", "a b/ü.yml": "on: push\n"}
+    path.mkdir(exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    for files, message in ((base, "base"), (change, "change")):
+        for name, text in files.items():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            (path / name).write_text(text, encoding="utf-8")
+        git(path, "add", ".")
+        git(path, "commit", "-qm", message)
+        if message == "base":
+            git(path, "update-ref", "refs/remotes/origin/main", "HEAD")
+            git(path, "checkout", "-qb", "feature")
+    return path

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from linters import tool
+from conftest import constraints
+from linters import tool, zizmor
 
 from npm_guard.scan import scan_paths
 
@@ -167,6 +168,29 @@ def test_every_input_has_a_description_and_a_string_default() -> None:
         assert isinstance(spec["default"], str), f"{name}: default must be a string"
 
 
+def test_the_venv_installs_with_the_shipped_constraints() -> None:
+    """Every direct dependency is pinned, within setup.cfg's range; the composite tests
+    check the rest against the venv the Action builds."""
+    import configparser
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = constraints(ROOT / "action-constraints.txt")
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg", encoding="utf-8")
+    direct = [
+        Requirement(line) for line in setup["options"]["install_requires"].split("\n") if line
+    ]
+    assert direct
+    for requirement in direct:
+        version = pins.get(canonicalize_name(requirement.name))
+        assert version and requirement.specifier.contains(version), str(requirement)
+    run_step = next(s for s in action()["runs"]["steps"] if s.get("id") == "run")
+    assert '--constraint "$GITHUB_ACTION_PATH/action-constraints.txt"' in run_step["run"]
+    assert 'root / "action-constraints.txt"' in run_step["run"]  # part of the venv's stamp
+
+
 def test_outputs_come_from_the_program_step() -> None:
     outputs = action()["outputs"]
     assert sorted(outputs) == ["errors", "findings", "sarif-file", "verdict"]
@@ -247,8 +271,55 @@ def test_documented_workflow_passes_actionlint_and_npm_guard(
         check=False,
     )
     assert (proc.returncode, proc.stdout) == (0, ""), proc.stdout
+    audit = zizmor(path)
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    assert "No findings to report" in audit.stdout
     result = scan_paths([str(path)], root=str(tmp_path))
     assert [(f.rule_id, f.message) for f in result.findings] == []
+
+
+def _yaml_blocks(document: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", document.read_text(encoding="utf-8"), re.DOTALL)
+
+
+TEMPLATE_WORKFLOWS = sorted((ROOT / "templates" / "workflows").glob("*.yml"))
+
+
+def _pins() -> list[tuple[str, str, str, str]]:
+    """(place, action, reference, comment) of every `uses:` of another repository's
+    action: action.yml, the workflows, the templates and the documents' YAML."""
+    texts = [(p.name, p.read_text(encoding="utf-8")) for p in [ACTION, *WORKFLOWS]]
+    texts += [(p.name, p.read_text(encoding="utf-8")) for p in TEMPLATE_WORKFLOWS]
+    for document in SNIPPET_DOCUMENTS:
+        texts += [(document.name, block) for block in _yaml_blocks(document)]
+    pins = []
+    for place, text in texts:
+        for match in re.finditer(r"^\s*(?:-\s+)?uses:\s*(\S+)[ \t]*(.*)$", text, re.MULTILINE):
+            reference, comment = match.group(1), match.group(2)
+            if not reference.startswith("./"):
+                action_name = reference.split("@", 1)[0]
+                pins.append((place, action_name, reference, comment))
+    return pins
+
+
+def test_every_documented_action_is_pinned_by_sha_with_its_version() -> None:
+    pins = _pins()
+    assert {place for place, *_ in pins} >= {"README.md", "action.md", "npm-guard.yml"}
+    for place, _, reference, comment in pins:
+        assert PIN_RE.match(reference), f"{place}: {reference} is not pinned by commit SHA"
+        assert re.match(r"#\s*v\d+\.\d+\.\d+", comment), f"{place}: {reference}: no # vX.Y.Z"
+
+
+def test_each_action_has_one_pin_everywhere() -> None:
+    """The README, docs, templates, CI and action.yml name the same commit of each action."""
+    by_action: dict[str, set[str]] = {}
+    for _, action_name, reference, comment in _pins():
+        version = re.match(r"#\s*(v\d+\.\d+\.\d+)", comment)
+        by_action.setdefault(action_name, set()).add(
+            f"{reference} {version.group(1) if version else ''}"
+        )
+    assert {name: pins for name, pins in by_action.items() if len(pins) > 1} == {}
+    assert "actions/checkout" in by_action and "npm-guard/npm-guard" in by_action
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -263,6 +334,21 @@ def test_workflows_grant_least_privilege(path: Path) -> None:
         for step in job["steps"]:
             if str(step.get("uses", "")).startswith("actions/checkout@"):
                 assert step["with"]["persist-credentials"] is False
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_only_jobs_that_upload_sarif_may_write_security_events(path: Path) -> None:
+    """`security-events: write` only where the Action uploads SARIF, never on a pull
+    request (a job's permissions cannot depend on the event, its `if:` can)."""
+    for name, job in load(path)["jobs"].items():
+        local = [s for s in job["steps"] if s.get("uses") == "./"]
+        uploads = [s for s in local if str(s.get("with", {}).get("sarif")) == "true"]
+        writes = job["permissions"].get("security-events") == "write"
+        assert writes == bool(uploads), f"job {name}: security-events vs. sarif"
+        if writes:
+            assert job.get("if") == "github.event_name != 'pull_request'", name
+        for step in local:
+            assert str(step.get("with", {}).get("sarif", "false")) in ("true", "false"), name
 
 
 def test_ci_runs_the_readme_test_command_and_dogfoods_the_action() -> None:

@@ -11,14 +11,16 @@ from pathlib import Path
 
 import pytest
 from composite_runner import parse_file_commands
-from conftest import sarif_errors, setup_ok_package
+from conftest import pull_request_repository, sarif_errors, setup_ok_package
 from fake_registry import FakeRegistry, json_reply
+from leaks import HOSTILE_SECRET, leaked_forms
 from npmrc_samples import make_token
 
 from npm_guard import action
 from npm_guard.findings import Finding, Location, Severity
 from npm_guard.github_io import input_variable
 from npm_guard.rules import all_rules
+from npm_guard.workflow.expressions import SETUP_NODE_PLACEHOLDER_TOKEN
 
 TOKEN = make_token("npm_", 601)
 LEAKED = make_token("npm_", 602)
@@ -138,6 +140,42 @@ def test_summary_can_be_turned_off(run: RunProgram, project: Path) -> None:
     assert result.code == 1 and result.summary == ""
 
 
+def test_overflow_note_names_the_job_summary_only_when_it_is_written(
+    run: RunProgram, project: Path
+) -> None:
+    lines = [f"//r{i}.example/:_authToken={make_token('npm_', 610 + i)}" for i in range(11)]
+    write(project / ".npmrc", "\n".join(lines) + "\n")
+    note = "npm-guard: 1 more finding than GitHub shows as annotations (10 per severity)"
+    assert f"{note}; all are in the job summary:" in run().lines
+    assert f"{note}:" in run({"summary": "false"}).lines
+
+
+def test_a_pull_requests_own_findings_are_annotated_first(run: RunProgram, project: Path) -> None:
+    """Eleven findings already on main, one the pull request adds (last by path)."""
+    old = [f"//r{i}.example/:_authToken={make_token('npm_', 620 + i)}" for i in range(11)]
+    added = f"//new.example/:_authToken={make_token('npm_', 640)}\n"
+    pull_request_repository(
+        project, base={"a/.npmrc": "\n".join(old) + "\n"}, change={"z/.npmrc": added}
+    )
+
+    def annotated_files(result: Result) -> list[str]:
+        return [
+            line.split("file=")[1].split(",")[0]
+            for line in result.lines
+            if line.startswith("::error ")
+        ]
+
+    pull_request = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+    ranked = run(**pull_request)
+    assert ranked.code == 1 and ranked.outputs["findings"] == "12"
+    assert annotated_files(ranked) == ["z/.npmrc"] + ["a/.npmrc"] * 9
+    assert annotated_files(run()) == ["a/.npmrc"] * 10  # a push: the usual order
+    # Without the base branch (a shallow checkout) the usual order, and no failure.
+    unknown = run(GITHUB_EVENT_NAME="pull_request", GITHUB_BASE_REF="gone", RUNNER_DEBUG="1")
+    assert unknown.code == 1 and annotated_files(unknown) == ["a/.npmrc"] * 10
+    assert any("changes are unknown" in line for line in unknown.lines)
+
+
 def test_paths_limit_the_scan(run: RunProgram, project: Path) -> None:
     write(project / "bad" / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
     write(project / "good" / ".npmrc", "registry=https://registry.npmjs.org/\n")
@@ -191,6 +229,32 @@ def test_token_is_masked_before_anything_else(run: RunProgram, project: Path) ->
     ]
     for text in (*result.lines[3:], result.summary, result.sarif, str(result.outputs)):
         assert TOKEN not in text
+
+
+def test_a_secret_that_escaping_changes_is_redacted_in_every_output(
+    run: RunProgram, project: Path
+) -> None:
+    """Markdown, workflow commands, JSON and URLs each escape some of the secret's
+    characters: it is redacted before any of them, so no form of it is left to find."""
+    write(project / ".npmrc", f"registry=http://{HOSTILE_SECRET}.example.com/\n")
+    write(project / f"d_{HOSTILE_SECRET}" / ".npmrc", "strict-ssl=false\n")
+    result = run({"sarif": "true", "fail-on": "warning"}, NPM_TOKEN=HOSTILE_SECRET)
+    shown = [line for line in result.lines if not line.startswith("::add-mask::")]
+    outputs = {
+        "log": "\n".join(shown),
+        "summary": result.summary,
+        "sarif": result.sarif,
+        "outputs": str(result.outputs),
+    }
+    # Only the names of the forms found are shown on failure, never the texts.
+    assert {name: leaked_forms(HOSTILE_SECRET, text) for name, text in outputs.items()} == {
+        name: [] for name in outputs
+    }
+    assert result.code == 1 and result.outputs["findings"] == "2"
+    assert sum(line.startswith("::warning ") for line in shown) == 2
+    summary_redacts = "http://&lt;redacted, " in result.summary
+    sarif_redacts = "http://<redacted, " in result.sarif
+    assert summary_redacts and sarif_redacts
 
 
 def test_secrets_named_in_the_policy_are_masked_too(run: RunProgram, project: Path) -> None:
@@ -269,6 +333,48 @@ def test_audit_passes_and_adds_the_verdict_tables(
     assert "| maintainer | can publish | evidence | mode | verdict |" in result.summary
     assert fake.authorized(), "the audit used the token"
     assert token not in result.stdout.replace(f"::add-mask::{token}", "") + result.summary
+
+
+@pytest.mark.parametrize(
+    "tokens",
+    [
+        {"NODE_AUTH_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN},
+        {"NPM_TOKEN": "", "NODE_AUTH_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN},
+        {"NPM_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN},
+    ],
+)
+def test_setup_nodes_placeholder_is_no_token(
+    run: RunProgram, project: Path, fake: FakeRegistry, tokens: dict[str, str]
+) -> None:
+    """actions/setup-node with registry-url sets NODE_AUTH_TOKEN to a dummy: the audit
+    runs on public data and sends no Authorization header at all."""
+    setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    result = run({"mode": "audit", "registry": fake.url}, **tokens)
+    assert fake.authorized() == []
+    assert fake.requests, "the audit asked the registry"
+    (name,) = [n for n, v in tokens.items() if v]
+    assert f"npm-guard: {name} holds a placeholder, not a token" in result.lines
+    assert any("no token in $NPM_TOKEN: public data only" in line for line in result.lines)
+
+
+def test_a_real_node_auth_token_is_still_used(
+    run: RunProgram, project: Path, fake: FakeRegistry
+) -> None:
+    token = setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    result = run({"mode": "audit", "registry": fake.url}, NPM_TOKEN="", NODE_AUTH_TOKEN=token)
+    assert result.code == 0 and fake.authorized()
+
+
+def test_token_variable_skips_empty_and_placeholder_values() -> None:
+    placeholder = SETUP_NODE_PLACEHOLDER_TOKEN
+    assert action.token_variable({"NPM_TOKEN": "t0k3n", "NODE_AUTH_TOKEN": "x1"}) == "NPM_TOKEN"
+    assert action.token_variable({"NPM_TOKEN": " ", "NODE_AUTH_TOKEN": "t0k3n"}) == (
+        "NODE_AUTH_TOKEN"
+    )
+    assert action.token_variable({"NPM_TOKEN": placeholder, "NODE_AUTH_TOKEN": "t0k3n"}) == (
+        "NODE_AUTH_TOKEN"
+    )
+    assert action.token_variable({"NODE_AUTH_TOKEN": placeholder}) == "NPM_TOKEN"
 
 
 def test_audit_that_cannot_verify_is_incomplete_never_pass(

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 from composite_runner import ActionRun, Context, load_action, run_action
-from conftest import SUBSTITUTES, RunAction, copy_action, sarif_errors, setup_ok_package
+from conftest import (
+    SUBSTITUTES,
+    RunAction,
+    constraints,
+    copy_action,
+    sarif_errors,
+    setup_ok_package,
+)
 from fake_registry import FakeRegistry, json_reply
 from npmrc_samples import make_token
 
@@ -50,6 +57,56 @@ def test_first_run_creates_the_private_venv_from_the_action_files(
     }
 
 
+_VENV_DISTRIBUTIONS = """
+import json
+from importlib import metadata
+found = {d.metadata["Name"]: [d.version, d.requires or []] for d in metadata.distributions()}
+print(json.dumps(found))
+"""
+_INSTALLER = {"npm-guard", "pip", "setuptools", "wheel"}
+
+
+def test_the_venv_has_exactly_the_pinned_dependencies(
+    first_run: ActionRun, action_dir: Path
+) -> None:
+    """What the first run installed, read from the venv itself: every distribution is
+    pinned in action-constraints.txt at the version installed, and every pin is a
+    dependency npm-guard needs on some supported Python (none is stale)."""
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = constraints(action_dir / "action-constraints.txt")
+    python = action_dir / VENV / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-I", "-c", _VENV_DISTRIBUTIONS], capture_output=True, text=True, check=True
+    )
+    installed = {canonicalize_name(k): v for k, v in json.loads(proc.stdout).items()}
+    assert {
+        name: version for name, (version, _) in installed.items() if name not in _INSTALLER
+    } == {name: version for name, version in pins.items() if name in installed}
+    needed: set[str] = set()
+    todo = [Requirement(r) for r in installed["npm-guard"][1]]
+    environments = []
+    for minor in range(9, 15):
+        environment = dict(default_environment())
+        environment.update(
+            python_version=f"3.{minor}", python_full_version=f"3.{minor}.0", extra=""
+        )
+        environments.append(environment)
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        marker = requirement.marker
+        if name in needed or (marker and not any(marker.evaluate(e) for e in environments)):
+            continue
+        needed.add(name)
+        assert name in pins, f"{requirement.name} is not in action-constraints.txt"
+        assert requirement.specifier.contains(pins[name], prereleases=True), str(requirement)
+        todo += [Requirement(r) for r in installed.get(name, ["", []])[1]]
+    assert set(pins) == needed
+
+
 def test_later_runs_reuse_the_venv(run: RunAction, workspace: Path) -> None:
     result = run(workspace)
     assert result.succeeded
@@ -83,9 +140,13 @@ def test_the_venv_is_rebuilt_when_the_package_or_python_changes(tmp_path: Path) 
     (action_dir / "npm_guard" / "__pycache__").mkdir(exist_ok=True)
     (action_dir / "npm_guard" / "__pycache__" / "x.pyc").write_bytes(b"compiled")
     assert _stamp(action_dir) == before  # byte code does not count
+    constraints_file = action_dir / "action-constraints.txt"
+    constraints_file.write_text(constraints_file.read_text() + "# changed\n", encoding="utf-8")
+    new_pins = _stamp(action_dir)
+    assert new_pins != before  # other dependencies: a new venv
     (action_dir / "npm_guard" / "findings.py").write_text("# changed\n", encoding="utf-8")
     changed = _stamp(action_dir)
-    assert changed != before
+    assert changed not in (before, new_pins)
     assert changed.split()[0] == sys.executable  # a different interpreter differs too
 
 
@@ -141,6 +202,24 @@ def test_repository_with_findings(run: RunAction, workspace: Path) -> None:
     }
     assert uris == {".npmrc", "packages/app/.npmrc"}
     assert LEAKED not in result.raw_log + result.summary + sarif.read_text(encoding="utf-8")
+
+
+def test_a_path_that_spells_a_command_cannot_annotate(run: RunAction, workspace: Path) -> None:
+    """12 findings in a directory named like a legacy `##[warning]` command: the two past
+    the annotation cap are plain lines, which the runner must not read as commands."""
+    directory = workspace / "##[warning title=spoof]build passed"
+    directory.mkdir()
+    tokens = [make_token("npm_", 720 + i) for i in range(12)]
+    lines = [f"//r{i}.example/:_authToken={token}" for i, token in enumerate(tokens)]
+    (directory / ".npmrc").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(workspace)
+    assert result.outputs["findings"] == "12"
+    assert [a.level for a in result.annotations] == ["error"] * 10
+    assert {a.properties["title"] for a in result.annotations} == {
+        "npm-guard npmrc-plaintext-credential"
+    }
+    overflow = [line for line in result.log if "build passed/.npmrc:1" in line]
+    assert len(overflow) == 2 and all("##\\[warning" in line for line in overflow)
 
 
 def test_sarif_is_not_written_or_uploaded_unless_asked(run: RunAction, workspace: Path) -> None:

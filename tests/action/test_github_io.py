@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from composite_runner import parse_file_commands
+from conftest import pull_request_repository
 
 from npm_guard import github_io
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
+from npm_guard.workflow.expressions import SETUP_NODE_PLACEHOLDER_TOKEN
 
 
 def env(**inputs: str) -> dict[str, str]:
@@ -90,6 +92,27 @@ def test_every_input_is_read() -> None:
     assert inputs.summary is False
 
 
+@pytest.mark.parametrize(
+    ("value", "paths"),
+    [
+        ("src .github/workflows", ("src", ".github/workflows")),
+        ("src,.github/workflows", ("src", ".github/workflows")),
+        ("src, lib\tdocs", ("src", "lib", "docs")),
+        ("src\n  .github/workflows \n", ("src", ".github/workflows")),
+        ("packages/web app\n\n a,b/.npmrc\n", ("packages/web app", "a,b/.npmrc")),
+        ("only one line \n", ("only", "one", "line")),
+        ("", (".",)),
+    ],
+)
+def test_paths_one_per_line_or_separated_on_one_line(value: str, paths: tuple[str, ...]) -> None:
+    assert github_io.read_inputs(env(paths=value)).paths == paths
+
+
+def test_packages_are_separated_by_spaces_commas_or_lines() -> None:
+    inputs = github_io.read_inputs(env(packages="@a/x,@a/y\n@b/z w"))
+    assert inputs.packages == ("@a/x", "@a/y", "@b/z", "w")
+
+
 def test_fail_on_never_means_no_threshold() -> None:
     assert github_io.read_inputs(env(fail_on="never")).fail_on is None
 
@@ -130,6 +153,19 @@ def test_token_values_skip_empty_and_repeated_values() -> None:
     environ = {"NPM_TOKEN": "abc", "NODE_AUTH_TOKEN": "abc", "OTHER": "  "}
     assert github_io.token_values(environ) == ["abc"]
     assert github_io.token_values(environ, ["OTHER", "MISSING"]) == []
+
+
+def test_placeholder_tokens_are_no_tokens() -> None:
+    assert github_io.is_placeholder_token(SETUP_NODE_PLACEHOLDER_TOKEN)
+    assert github_io.is_placeholder_token("  ") and github_io.is_placeholder_token("")
+    assert not github_io.is_placeholder_token("npm_" + "a1" * 18)
+    environ = {
+        "NPM_TOKEN": "",
+        "NODE_AUTH_TOKEN": SETUP_NODE_PLACEHOLDER_TOKEN,
+        "OTHER": SETUP_NODE_PLACEHOLDER_TOKEN,
+    }
+    assert github_io.token_environment(environ) == {"OTHER": SETUP_NODE_PLACEHOLDER_TOKEN}
+    assert github_io.token_environment({"NPM_TOKEN": "t0k3n"}) == {"NPM_TOKEN": "t0k3n"}
 
 
 def test_mask_commands_mask_every_line_trimmed_and_escaped() -> None:
@@ -210,9 +246,113 @@ def test_summary_over_the_limit_is_cut_at_a_line_and_says_so() -> None:
     assert github_io.fit_summary("short\n", limit=200) == "short\n"
 
 
+def test_summary_destination_option_or_step_summary() -> None:
+    environ = {"GITHUB_STEP_SUMMARY": "/runner/step_summary"}
+    option = github_io.summary_destination("out.md", environ)
+    assert option == github_io.SummaryDestination("out.md", step_summary=False)
+    step = github_io.summary_destination(None, environ)
+    assert step == github_io.SummaryDestination("/runner/step_summary", step_summary=True)
+    assert github_io.summary_destination(None, environ, step_summary=False) is None
+    assert github_io.summary_destination(None, {}) is None
+    assert github_io.summary_destination(None, {"GITHUB_STEP_SUMMARY": ""}) is None
+
+
+def test_write_summary_rewrites_a_file_and_appends_to_the_step_summary(tmp_path: Path) -> None:
+    file, step = tmp_path / "out.md", tmp_path / "step.md"
+    file.write_text("old\n", encoding="utf-8")
+    step.write_text("## earlier step\n", encoding="utf-8")
+    github_io.write_summary(github_io.SummaryDestination(str(file), False), "## new\n")
+    github_io.write_summary(github_io.SummaryDestination(str(step), True), "## new\n")
+    assert file.read_text(encoding="utf-8") == "## new\n"
+    assert step.read_text(encoding="utf-8") == "## earlier step\n## new\n"
+
+
+def test_the_step_summary_is_cut_to_githubs_limit_the_file_is_not(tmp_path: Path) -> None:
+    markdown = "- a finding that repeats\n" * (2 * 1024 * 1024 // 25)
+    file, step = tmp_path / "out.md", tmp_path / "step.md"
+    github_io.write_summary(github_io.SummaryDestination(str(file), False), markdown)
+    github_io.write_summary(github_io.SummaryDestination(str(step), True), markdown)
+    assert file.read_text(encoding="utf-8") == markdown
+    cut = step.read_text(encoding="utf-8")
+    assert len(cut.encode("utf-8")) <= 1024 * 1024
+    assert "_The summary was cut here" in cut
+
+
+def test_write_summary_errors_name_the_file(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no" / "such.md")
+    with pytest.raises(NpmGuardError, match="cannot write the summary"):
+        github_io.write_summary(github_io.SummaryDestination(missing, False), "x\n")
+    with pytest.raises(NpmGuardError, match=r"cannot write GITHUB_STEP_SUMMARY \("):
+        github_io.write_summary(github_io.SummaryDestination(missing, True), "x\n")
+
+
+def test_blob_url_from_the_github_environment() -> None:
+    environ = {
+        "GITHUB_SERVER_URL": "https://github.example/",
+        "GITHUB_REPOSITORY": "acme/widgets",
+        "GITHUB_SHA": "0123abc",
+    }
+    assert github_io.blob_url(environ) == "https://github.example/acme/widgets/blob/0123abc/"
+    for name in environ:
+        assert github_io.blob_url({**environ, name: ""}) is None
+    assert github_io.blob_url({}) is None
+
+
 def test_emit_terminates_lines() -> None:
     written: list[str] = []
     github_io.emit(["::add-mask::a", "plain"], written.append)
     github_io.emit("block without newline", written.append)
     github_io.emit([], written.append)
     assert written == ["::add-mask::a\nplain\n", "block without newline\n"]
+
+
+PULL_REQUEST = {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "main"}
+
+
+def test_changed_files_of_a_pull_request(tmp_path: Path) -> None:
+    repo = pull_request_repository(tmp_path / "repo", base={"a/.npmrc": "strict-ssl=false\n"})
+    assert github_io.changed_files(PULL_REQUEST, str(repo)) == {"z/.npmrc", "a b/ü.yml"}
+    target = {**PULL_REQUEST, "GITHUB_EVENT_NAME": "pull_request_target"}
+    assert github_io.changed_files(target, str(repo)) == {"z/.npmrc", "a b/ü.yml"}
+    # Relative to the workspace when that is a directory inside the repository.
+    assert github_io.changed_files(PULL_REQUEST, str(repo / "z")) == {".npmrc"}
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {},
+        {"GITHUB_EVENT_NAME": "push", "GITHUB_BASE_REF": "main"},
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": ""},
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "no-such-branch"},
+        {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_BASE_REF": "--output=/tmp/x"},
+    ],
+)
+def test_no_changed_files_outside_a_pull_request_or_without_the_base(
+    tmp_path: Path, environ: dict[str, str]
+) -> None:
+    repo = pull_request_repository(tmp_path / "repo", base={"a/.npmrc": "strict-ssl=false\n"})
+    assert github_io.changed_files(environ, str(repo)) is None
+
+
+def test_changed_files_never_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path)) is None  # not a repository
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path / "missing")) is None
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git at all
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path)) is None
+
+
+def test_git_runs_without_the_repositorys_fsmonitor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands: list[list[str]] = []
+
+    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, b"a\0", b"")
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    assert github_io.changed_files(PULL_REQUEST, str(tmp_path)) == {"a"}
+    (command,) = commands
+    assert command[:4] == ["git", "-c", "core.fsmonitor=false", "diff"]
+    assert command[-2:] == ["origin/main...HEAD", "--"]
