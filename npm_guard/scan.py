@@ -91,31 +91,39 @@ def discover(paths: Sequence[str], root: str, notices: list[str]) -> Iterator[Ta
         # report (parse-error), not a tree to walk.
         if os.path.isdir(given) and not os.path.islink(given) and not is_npmrc_path(given):
             candidates: Iterable[str] = _walk(given, notices)
-            named = False
+            tree: str | None = os.path.realpath(given)
         elif os.path.lexists(given):
             candidates = [given]
-            named = True
+            tree = None  # named on the command line: read wherever it leads
         else:
             raise NpmGuardError(f"{given}: no such file or directory")
         for candidate in candidates:
-            kind = classify_named(candidate) if named else classify(candidate)
+            kind = classify_named(candidate) if tree is None else classify(candidate)
             if kind is None:
-                if named:
+                if tree is None:
                     notices.append(f"{candidate}: not an .npmrc or workflow file; skipped")
                 continue
             real = os.path.realpath(candidate)
+            # Every path the walk (or git) lists, not only a final-component link: a
+            # directory on the way may be a link out of the tree too (`sub -> ../x`).
+            if tree is not None and not _inside(real, tree):
+                where = (
+                    "symbolic link" if os.path.islink(candidate) else "path through a symbolic link"
+                )
+                notices.append(f"{candidate}: {where} out of the scanned tree; not followed")
+                continue
             if real in seen:
                 continue
             seen.add(real)
-            if not named and os.path.islink(candidate) and not _inside(real, given):
-                notices.append(f"{candidate}: symbolic link out of the scanned tree; not followed")
-                continue
             yield Target(candidate, display_path(candidate, root), kind)
 
 
 def _inside(path: str, directory: str) -> bool:
-    directory = os.path.realpath(directory)
-    return os.path.commonpath([path, directory]) == directory
+    """`path` is `directory` or below it; both already resolved by `os.path.realpath`."""
+    try:
+        return os.path.commonpath([path, directory]) == directory
+    except ValueError:  # different drives on Windows
+        return False
 
 
 def _walk(directory: str, notices: list[str]) -> Iterator[str]:

@@ -154,6 +154,37 @@ def test_the_same_tree_as_a_git_work_tree(
     assert "home/.npmrc: symbolic link out of the scanned tree; not followed" in err
 
 
+def test_tracked_file_under_a_directory_replaced_by_a_link_out_of_the_tree(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """git still lists `sub/.npmrc`, but `sub` is now a link to `../outside1`: the last
+    component is no link, so only the resolved path shows it leaves the tree. Neither
+    the scan nor `--fix` may touch the file out there."""
+    write(tree / "sub" / ".npmrc", TOKEN_LINE)
+    git(tree, "init", "-q")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", "tracked sub/.npmrc")
+    outside = write(tree.parent / "outside1" / ".npmrc", TOKEN_LINE)
+    for entry in (tree / "sub").iterdir():
+        entry.unlink()
+    (tree / "sub").rmdir()
+    os.symlink(os.path.join(os.pardir, "outside1"), tree / "sub")
+    notice = "sub/.npmrc: path through a symbolic link out of the scanned tree; not followed"
+
+    code, findings, err = scan_subprocess(".")
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert sorted({f["location"]["path"] for f in findings}) == ["bad/.npmrc"]
+    assert notice in err
+
+    code, out, err = make_runner(cli.main, capsys)("scan", "--fix", ".")
+    assert code == 1
+    assert outside.read_text() == TOKEN_LINE  # not rewritten through the link
+    assert "sub/.npmrc" not in out
+    assert notice in err
+    assert "bad/.npmrc:2: replaced the npm token" in err  # the tree's own file is fixed
+
+
 def test_hundred_megabyte_file_costs_time_not_memory(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
