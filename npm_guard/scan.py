@@ -147,6 +147,8 @@ def _git_files(directory: str) -> list[str] | None:
     """Files git tracks under `directory`, plus untracked ones it does not ignore.
 
     None when `directory` is not inside a git work tree (or git is not installed).
+    The scanned repository's own `.git/config` must not run anything: `ls-files` reads
+    the index, and with `core.fsmonitor` set git runs that command to refresh it.
     """
     import subprocess
 
@@ -154,6 +156,8 @@ def _git_files(directory: str) -> list[str] | None:
         proc = subprocess.run(
             [
                 "git",
+                "-c",
+                "core.fsmonitor=false",
                 "-C",
                 directory,
                 "ls-files",

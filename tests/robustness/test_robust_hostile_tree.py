@@ -303,13 +303,39 @@ def test_directory_that_cannot_be_listed_for_real(tree: Path) -> None:
     assert "locked: cannot list directory" in err
 
 
+def hostile_git_config(tree: Path, marker: Path) -> None:
+    """A committed work tree whose `.git/config` runs a command whenever git reads the
+    index (`core.fsmonitor`), as a cloned repository's config can after a checkout."""
+    git(tree, "init", "-q")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", "tree")
+    git(tree, "config", "core.fsmonitor", f"touch {marker}; false")
+
+
+def test_git_config_of_the_scanned_repository_runs_nothing(tree: Path) -> None:
+    marker = tree.parent / "fsmonitor-ran"
+    hostile_git_config(tree, marker)
+    git(tree, "ls-files")  # the trap is armed: plain git runs it
+    assert marker.exists()
+    marker.unlink()
+    code, findings, _ = scan_subprocess(".")
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("work_tree", ["plain directory", "git work tree"])
 def test_never_executes_what_it_reads(
-    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tree: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    work_tree: str,
 ) -> None:
-    """Command substitutions, YAML tags and `run:` scripts are text: nothing is run.
+    """Command substitutions, YAML tags, `run:` scripts and the repository's own git
+    config are text: nothing is run.
 
     Every way of starting a process is watched during an in-process scan; the only
-    command allowed is `git ls-files`, which lists the tree.
+    command allowed is `git ls-files` with `core.fsmonitor` off, which lists the tree.
     """
     marker = tree.parent / "executed"
     payload = f"touch {marker}"
@@ -327,6 +353,8 @@ def test_never_executes_what_it_reads(
         tree / "sub" / ".github" / "actions" / "a" / "action.yml",
         f"runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: $({payload})\n",
     )
+    if work_tree == "git work tree":
+        hostile_git_config(tree, marker)
     started: list[list[str]] = []
     real_popen = subprocess.Popen
 
@@ -346,4 +374,7 @@ def test_never_executes_what_it_reads(
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not marker.exists()
-    assert all(cmd[:1] == ["git"] and "ls-files" in cmd for cmd in started), started
+    assert started
+    assert all(
+        cmd[:3] == ["git", "-c", "core.fsmonitor=false"] and "ls-files" in cmd for cmd in started
+    ), started
