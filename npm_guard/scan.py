@@ -7,6 +7,7 @@ becomes a `parse-error` finding for that file, and the scan goes on.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -83,14 +84,24 @@ def display_path(path: str, root: str) -> str:
     return relative.replace(os.sep, "/")
 
 
-def discover(paths: Sequence[str], root: str, notices: list[str]) -> Iterator[Target]:
-    """Targets for the given paths: directories walked, files taken by their kind."""
+def discover(
+    paths: Sequence[str],
+    root: str,
+    notices: list[str],
+    problems: list[Finding] | None = None,
+) -> Iterator[Target]:
+    """Targets for the given paths: directories walked, files taken by their kind.
+
+    A directory the walk cannot list becomes a `parse-error` in `problems` (when given):
+    what is below it was not scanned, and a report must not read as a pass.
+    """
     seen: set[str] = set()
     for given in paths:
+        unlisted: list[tuple[str, str]] = []
         # A directory named .npmrc on the command line is a broken config file to
         # report (parse-error), not a tree to walk.
         if os.path.isdir(given) and not os.path.islink(given) and not is_npmrc_path(given):
-            candidates: Iterable[str] = _walk(given, notices)
+            candidates: Iterable[str] = _walk(given, unlisted)
             tree: str | None = os.path.realpath(given)
         elif os.path.lexists(given):
             candidates = [given]
@@ -116,6 +127,13 @@ def discover(paths: Sequence[str], root: str, notices: list[str]) -> Iterator[Ta
                 continue
             seen.add(real)
             yield Target(candidate, display_path(candidate, root), kind)
+        if problems is not None:
+            problems.extend(
+                parse_error.directory_finding(
+                    display_path(directory, root), f"cannot list it ({reason})"
+                )
+                for directory, reason in unlisted
+            )
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -126,14 +144,16 @@ def _inside(path: str, directory: str) -> bool:
         return False
 
 
-def _walk(directory: str, notices: list[str]) -> Iterator[str]:
-    tracked = _git_files(directory)
+def _walk(directory: str, unlisted: list[tuple[str, str]]) -> Iterator[str]:
+    """The files below `directory`; directories that cannot be listed go to `unlisted`
+    as (path, reason)."""
+    tracked = _git_files(directory, unlisted)
     if tracked is not None:
         yield from tracked
         return
 
     def on_error(error: OSError) -> None:
-        notices.append(f"{error.filename}: cannot list directory ({error.strerror})")
+        unlisted.append((str(error.filename), error.strerror or type(error).__name__))
 
     for current, dirs, files in os.walk(directory, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
@@ -143,7 +163,11 @@ def _walk(directory: str, notices: list[str]) -> Iterator[str]:
             yield os.path.join(current, name)
 
 
-def _git_files(directory: str) -> list[str] | None:
+# git lists what it can and only warns (exit 0) about a directory it cannot open.
+_GIT_UNLISTED_RE = re.compile(rb"could not open directory '(.*)': (.*)$", re.MULTILINE)
+
+
+def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | None:
     """Files git tracks under `directory`, plus untracked ones it does not ignore.
 
     None when `directory` is not inside a git work tree (or git is not installed).
@@ -169,11 +193,16 @@ def _git_files(directory: str) -> list[str] | None:
             capture_output=True,
             check=False,
             timeout=120,
+            env={**os.environ, "LC_ALL": "C"},  # the warning below, untranslated
         )
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0:
         return None
+    for match in _GIT_UNLISTED_RE.finditer(proc.stderr):
+        relative = os.fsdecode(match.group(1)).rstrip("/")
+        path = os.path.join(directory, relative) if directory != "." else relative
+        unlisted.append((path, match.group(2).decode("utf-8", "replace").strip()))
     out = []
     for raw in proc.stdout.split(b"\0"):
         if not raw:
@@ -318,7 +347,7 @@ def scan_paths(
     """Scan files and directories; the findings come back sorted by place."""
     root = os.path.abspath(root or os.getcwd())
     result = ScanResult()
-    for target in discover(paths, root, result.notices):
+    for target in discover(paths, root, result.notices, result.findings):
         result.files_scanned += 1
         result.findings.extend(scan_target(target, root=root, no_ignores=no_ignores, policy=policy))
     result.findings.sort(key=sort_key)

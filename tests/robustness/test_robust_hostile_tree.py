@@ -69,6 +69,10 @@ def at(findings: list[dict[str, Any]], path: str) -> list[tuple[str, int, str]]:
     ]
 
 
+def unlisted_message(reason: str) -> str:
+    return f"cannot scan this directory: cannot list it ({reason}); nothing below it was scanned"
+
+
 def assert_good_and_bad_reported(findings: list[dict[str, Any]]) -> None:
     assert at(findings, "good/.npmrc") == []
     ((rule, line, _),) = at(findings, "bad/.npmrc")
@@ -265,10 +269,11 @@ def test_directory_that_cannot_be_listed(
     monkeypatch: pytest.MonkeyPatch,
     error: type[OSError],
 ) -> None:
-    """An unreadable (or vanished) directory is named on stderr; the rest is scanned.
+    """An unreadable (or vanished) directory is a parse-error (exit 1, also in JSON and
+    SARIF, where a line on stderr would read as a pass); the rest is scanned.
 
-    The suite runs as root, for whom `chmod 000` changes nothing, so the refusal is
-    simulated where os.walk meets it: `os.scandir` raising for that one directory.
+    The refusal is injected where os.walk meets it: `os.scandir` raising for that one
+    directory (`test_directory_that_cannot_be_listed_for_real` does it with chmod).
     """
     write(tree / "locked" / ".npmrc", TOKEN_LINE)
     write(tree / "locked" / "inner" / ".npmrc", TOKEN_LINE)
@@ -281,11 +286,14 @@ def test_directory_that_cannot_be_listed(
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    code, findings, err = scan_in_process(capsys, ".")
+    code, findings, _ = scan_in_process(capsys, ".")
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not [f for f in findings if f["location"]["path"].startswith("locked/")]
-    assert "locked: cannot list directory" in err
+    reason = "Permission denied" if error is PermissionError else "No such file or directory"
+    assert at(findings, "locked") == [("parse-error", 1, unlisted_message(reason))]
+    ((finding,),) = [[f for f in findings if f["location"]["path"] == "locked"]]
+    assert finding["location"]["column"] == 1
 
 
 def test_directory_that_cannot_be_listed_for_real(tree: Path) -> None:
@@ -300,7 +308,29 @@ def test_directory_that_cannot_be_listed_for_real(tree: Path) -> None:
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not [f for f in findings if f["location"]["path"].startswith("locked/")]
-    assert "locked: cannot list directory" in err
+    assert at(findings, "locked") == [("parse-error", 1, unlisted_message("Permission denied"))]
+    assert "locked" not in err
+
+
+def test_directory_that_cannot_be_listed_in_a_git_work_tree(tree: Path) -> None:
+    """git lists what it can and only warns about the rest (exit 0): that warning is a
+    parse-error too, and the file git tracks in there is one it cannot read."""
+    write(tree / "locked" / ".npmrc", TOKEN_LINE)
+    git(tree, "init", "-q")
+    git(tree, "add", "good", "bad", "locked")
+    write(tree / "locked" / "new" / ".npmrc", TOKEN_LINE)  # untracked: only a listing finds it
+    (tree / "locked").chmod(0)
+    try:
+        code, findings, _ = scan_subprocess(".", prefix=as_unprivileged())
+    finally:
+        (tree / "locked").chmod(0o700)
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert at(findings, "locked") == [("parse-error", 1, unlisted_message("Permission denied"))]
+    assert at(findings, "locked/.npmrc") == [
+        ("parse-error", 1, "cannot scan this file: cannot read (Permission denied)")
+    ]
+    assert "locked/new" not in json.dumps(findings)
 
 
 def hostile_git_config(tree: Path, marker: Path) -> None:
