@@ -211,7 +211,11 @@ def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | N
         parts = relative.split("/")
         if any(part in SKIPPED_DIRS for part in parts[:-1]):
             continue
-        out.append(os.path.join(directory, relative) if directory != "." else relative)
+        path = os.path.join(directory, relative) if directory != "." else relative
+        # Deleted from the work tree but still in the index: nothing to read, no error.
+        if not os.path.lexists(path):
+            continue
+        out.append(path)
     return sorted(set(out))
 
 

@@ -316,6 +316,22 @@ def test_git_work_tree_tracked_and_untracked_but_not_ignored(run: Runner, projec
     assert paths == [".npmrc", "new/.npmrc"]
 
 
+def test_git_tracked_file_deleted_from_the_work_tree_is_no_parse_error(
+    run: Runner, project: Path
+) -> None:
+    """`git rm` not yet run: the index still lists the file, the disk no longer has it."""
+    _git_repo(project)
+    write(project / ".npmrc", GOOD)
+    write(project / "gone" / ".npmrc", BAD)
+    git(project, "add", ".npmrc", "gone/.npmrc")
+    git(project, "commit", "-q", "-m", "init")
+    (project / "gone" / ".npmrc").unlink()
+    code, out, err = run("scan")
+    assert code == 0, out
+    assert "gone/.npmrc" not in out + err
+    assert "npm-guard: no findings (1 file scanned)" in out
+
+
 def test_git_ignored_file_is_scanned_when_named(run: Runner, project: Path) -> None:
     _git_repo(project)
     write(project / ".gitignore", ".npmrc\n")
