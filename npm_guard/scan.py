@@ -216,6 +216,12 @@ def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | N
         if not os.path.lexists(path):
             continue
         out.append(path)
+        # git lists files only: a directory named .npmrc shows up as `pkg/.npmrc/x`. It
+        # is reported (parse-error), as the walk outside git reports it.
+        for depth, part in enumerate(parts[:-1]):
+            if is_npmrc_path(part):
+                inner = "/".join(parts[: depth + 1])
+                out.append(os.path.join(directory, inner) if directory != "." else inner)
     return sorted(set(out))
 
 

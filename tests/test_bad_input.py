@@ -22,6 +22,7 @@ from npmrc_samples import (
     NPM_TOKEN_2,
     Runner,
     as_unprivileged,
+    git,
     make_runner,
     redacted,
     write,
@@ -340,3 +341,19 @@ def test_directory_named_npmrc_found_by_the_walk_is_reported(tmp_path: Path) -> 
         ("parse-error", "pkg/.npmrc")
     ]
     assert "directory" in result.findings[0].message
+
+
+def test_directory_named_npmrc_in_a_git_work_tree_is_reported(tmp_path: Path) -> None:
+    """git lists `pkg/.npmrc/inside`, never the directory: it is still a parse-error."""
+    from npm_guard.scan import scan_paths
+
+    write(tmp_path / "pkg" / ".npmrc" / "inside", TOKEN_LINE)
+    write(tmp_path / "other" / ".npmrc" / "untracked", TOKEN_LINE)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "pkg")
+    result = scan_paths([str(tmp_path)], root=str(tmp_path))
+    assert [(f.rule.id, f.location.path, f.message) for f in result.findings] == [
+        ("parse-error", "other/.npmrc", "cannot scan this file: it is a directory, not a file"),
+        ("parse-error", "pkg/.npmrc", "cannot scan this file: it is a directory, not a file"),
+    ]
+    assert result.files_scanned == 2
