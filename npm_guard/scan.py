@@ -213,7 +213,8 @@ def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | N
             continue
         path = os.path.join(directory, relative) if directory != "." else relative
         # Deleted from the work tree but still in the index: nothing to read, no error.
-        if not os.path.lexists(path):
+        # (Not lexists(): a file in a directory we may not enter is a parse-error.)
+        if _deleted(path):
             continue
         out.append(path)
         # git lists files only: a directory named .npmrc shows up as `pkg/.npmrc/x`. It
@@ -223,6 +224,16 @@ def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | N
                 inner = "/".join(parts[: depth + 1])
                 out.append(os.path.join(directory, inner) if directory != "." else inner)
     return sorted(set(out))
+
+
+def _deleted(path: str) -> bool:
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 @dataclass(frozen=True)
