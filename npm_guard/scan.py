@@ -245,32 +245,70 @@ class FileText:
     token_search: bool = False  # unparseable, but its bytes are still searched for tokens
 
 
+# A FIFO opens at once with O_NONBLOCK (then fstat refuses it) instead of waiting for a
+# writer; O_NOFOLLOW refuses a final component swapped for a symlink after it was checked.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_NOT_REGULAR = "not a regular file (FIFO, socket or device); not read"
+
+
+def _open_regular(path: str) -> tuple[int, int] | str:
+    """(file descriptor, size) of the regular file `path` leads to, or the problem.
+
+    A final-component symlink is resolved first (discovery already checked where it
+    leads); the file is then opened without following links, and what was opened is
+    checked with fstat, so a file swapped for a FIFO, device or link after the checks is
+    refused, not read. The stat before opening keeps devices from being opened at all.
+    """
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    if stat.S_ISDIR(info.st_mode):
+        return "it is a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return _NOT_REGULAR
+    try:
+        fd = os.open(real, _OPEN_FLAGS)
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    try:
+        opened = os.fstat(fd)
+    except OSError as error:
+        os.close(fd)
+        return f"cannot read ({error.strerror or error})"
+    if not stat.S_ISREG(opened.st_mode):
+        os.close(fd)
+        return "it is a directory, not a file" if stat.S_ISDIR(opened.st_mode) else _NOT_REGULAR
+    return fd, opened.st_size
+
+
 def read_text(path: str) -> FileText:
     """Read a small regular file as UTF-8, refusing what is not a text config file.
 
-    Never blocks on FIFOs or devices; opens without following a final symlink into
-    a special file.
+    Never blocks on FIFOs or devices, also when one replaces the file mid-scan.
     """
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        return FileText(None, f"cannot read ({error.strerror or error})")
-    if stat.S_ISDIR(info.st_mode):
-        return FileText(None, "it is a directory, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        return FileText(None, "not a regular file (FIFO, socket or device); not read")
-    if info.st_size > MAX_PARSE_BYTES:
-        return FileText(
-            None,
-            f"file too large to parse ({info.st_size / 1048576:.1f} MiB; limit "
-            f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
-            token_search=True,
-        )
-    try:
-        with open(path, "rb") as handle:
+    opened = _open_regular(path)
+    if isinstance(opened, str):
+        return FileText(None, opened)
+    fd, size = opened
+    with os.fdopen(fd, "rb") as handle:
+        if size > MAX_PARSE_BYTES:
+            return FileText(
+                None,
+                f"file too large to parse ({size / 1048576:.1f} MiB; limit "
+                f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
+                token_search=True,
+            )
+        try:
             data = handle.read(MAX_PARSE_BYTES + 1)
-    except OSError as error:
-        return FileText(None, f"cannot read ({error.strerror or error})")
+        except OSError as error:
+            return FileText(None, f"cannot read ({error.strerror or error})")
     if b"\0" in data[:8192]:
         return FileText(
             None, "binary file (contains NUL bytes); searched for tokens only", token_search=True
@@ -290,12 +328,11 @@ def _chunked_token_scan(target: Target) -> Iterator[Finding]:
     from npm_guard.rules import npmrc_plaintext_credential as plaintext
     from npm_guard.secrets import LOW_CONFIDENCE_KINDS, find_tokens, short_hash
 
-    try:
-        handle = open(target.path, "rb")  # noqa: SIM115 - closed below
-    except OSError:
+    opened = _open_regular(target.path)
+    if isinstance(opened, str):
         return
     seen: set[str] = set()
-    with handle:
+    with os.fdopen(opened[0], "rb") as handle:
         line = 1
         carry = b""
         while True:

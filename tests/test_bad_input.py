@@ -7,7 +7,6 @@ wrong) while the other two files are reported as usual.
 
 from __future__ import annotations
 
-import builtins
 import errno
 import json
 import os
@@ -196,19 +195,18 @@ def test_directory_named_npmrc(run: Runner, hook: Runner, project: Path) -> None
 def test_unreadable_file(run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A permission error while reading.
 
-    The suite runs as root in CI, and root reads a mode-000 file anyway, so the error
-    is injected at `open()` for that one path: the same OSError the kernel gives a user.
-    `test_unreadable_file_for_real` does it with chmod when not running as root.
+    The error is injected at `os.open()` for that one path: the same OSError the kernel
+    gives a user. `test_unreadable_file_for_real` does it with chmod (as root too).
     """
     unreadable = write(project / "odd" / ".npmrc", TOKEN_LINE)
-    real_open = builtins.open
+    real_open = os.open
 
     def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(file, (str, os.PathLike)) and os.path.abspath(file) == str(unreadable):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)
     code, findings, _ = findings_of(run, *ALL)
     assert code == 1
     assert by_path(findings, "odd/.npmrc") == [
@@ -273,6 +271,63 @@ def test_fifo_named_npmrc_does_not_block(project: Path) -> None:
             )
         ]
         assert_others_still_reported(findings)
+
+
+# Runs the CLI with the file at argv[1] swapped (argv[2]: for a FIFO, or for a link to
+# argv[3]) right after read_text's stat of it: the race a check-then-open reader loses.
+SWAP_AFTER_STAT = """
+import os, sys
+from npm_guard import cli, scan
+target, how, outside = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+real_read_text, real_stat = scan.read_text, os.stat
+
+def stat_then_swap(path, *args, **kwargs):
+    result = real_stat(path, *args, **kwargs)
+    if os.path.abspath(path) == target:
+        os.stat = real_stat
+        os.unlink(target)
+        os.mkfifo(target) if how == "fifo" else os.symlink(outside, target)
+    return result
+
+def read_text(path):
+    os.stat = stat_then_swap
+    try:
+        return real_read_text(path)
+    finally:
+        os.stat = real_stat
+
+scan.read_text = read_text
+raise SystemExit(cli.main(["scan", "--format", "json", *sys.argv[4:]]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "problem"),
+    [
+        ("fifo", "not a regular file (FIFO, socket or device); not read"),
+        ("link", "cannot read (Too many levels of symbolic links)"),
+    ],
+)
+def test_file_swapped_after_its_check_is_refused(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, how: str, problem: str
+) -> None:
+    """Swapped between stat and open: the FIFO must not block the scan, the link must
+    not be followed out of the tree (what was opened is checked, not what was stat'ed)."""
+    write(project / "odd" / ".npmrc", "registry=https://registry.npmjs.org/\n")
+    outside = write(tmp_path_factory.mktemp("outside") / ".npmrc", TOKEN_LINE)
+    proc = subprocess.run(
+        [sys.executable, "-c", SWAP_AFTER_STAT, "odd/.npmrc", how, str(outside), *ALL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert by_path(findings, "odd/.npmrc") == [
+        ("parse-error", 1, 1, f"cannot scan this file: {problem}")
+    ]
+    assert_others_still_reported(findings)
 
 
 def test_symlink_to_outside_the_tree_is_not_followed(
