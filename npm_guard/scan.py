@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
-from npm_guard.findings import Confidence, Finding, Location, sort_key
+from npm_guard.findings import Confidence, Finding, Location, Rule, sort_key
 from npm_guard.rules import parse_error
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -323,10 +323,25 @@ def read_text(path: str) -> FileText:
         )
 
 
+def _plaintext_rule(kind: str) -> Rule:
+    if kind == WORKFLOW:
+        from npm_guard.rules import workflow_plaintext_credential
+
+        return workflow_plaintext_credential.RULE
+    from npm_guard.rules import npmrc_plaintext_credential
+
+    return npmrc_plaintext_credential.RULE
+
+
 def _chunked_token_scan(target: Target) -> Iterator[Finding]:
-    """Tokens in a file too large to parse, read in bounded chunks."""
-    from npm_guard.rules import npmrc_plaintext_credential as plaintext
+    """Tokens in a file too large (or too binary) to parse, read in bounded chunks.
+
+    The finding is the plaintext-credential rule of the file's kind, so its tip fits the
+    file (an Actions secret for a workflow, a `${VAR}` reference for an `.npmrc`).
+    """
     from npm_guard.secrets import LOW_CONFIDENCE_KINDS, find_tokens, short_hash
+
+    rule = _plaintext_rule(target.kind)
 
     opened = _open_regular(target.path)
     if isinstance(opened, str):
@@ -351,7 +366,7 @@ def _chunked_token_scan(target: Target) -> Iterator[Finding]:
                 known = line_start > 0 or carry == b""
                 column = credential.start - line_start + 1 if known else 1
                 yield Finding(
-                    rule=plaintext.RULE,
+                    rule=rule,
                     location=Location(target.display, at_line, column),
                     message=f"{credential.description} is written in this file",
                     key=f"text:{short_hash(credential.value)}",

@@ -145,6 +145,32 @@ def test_ten_megabyte_file_is_reported_too_large_and_still_searched(
     assert_others_still_reported(findings)
 
 
+@pytest.mark.parametrize("content", ["too large", "binary"])
+def test_token_in_an_unparseable_workflow_is_a_workflow_finding(
+    run: Runner, project: Path, content: str
+) -> None:
+    """The token search of a file that cannot be parsed reports the rule of the file's
+    kind: a workflow's token is `workflow-plaintext-credential`, with the workflow tip."""
+    from npm_guard.rules import workflow_plaintext_credential
+
+    body = f"on: push\nenv:\n  NODE_AUTH_TOKEN: {NPM_TOKEN}\n"
+    if content == "binary":
+        data = b"\0" + body.encode()
+    else:
+        data = (body + "#" * MAX_PARSE_BYTES + "\n").encode()
+    write(project / ".github" / "workflows" / "release.yml", data)
+    code, out, _ = run("scan", "--format", "json", ".github/workflows/release.yml")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert [(f["rule"], f["location"]["line"]) for f in findings] == [
+        ("parse-error", 1),
+        ("workflow-plaintext-credential", 3),
+    ]
+    assert findings[1]["tip"] == workflow_plaintext_credential.RULE.tip
+    assert ".npmrc" not in findings[1]["tip"]
+    assert NPM_TOKEN not in out
+
+
 def test_token_across_a_chunk_boundary_is_found(run: Runner, project: Path) -> None:
     """Large files are read in 1 MiB chunks that overlap: a token split by a boundary counts."""
     from npm_guard.scan import CHUNK_BYTES
