@@ -77,7 +77,7 @@ class ScanOptions:
     fix: bool = False
     fix_variable: str | None = None
     output: str | None = None
-    policy: str | None = None  # None: .npm-guard.yml in the current directory, if any
+    policy: str | None = None  # None: .npm-guard.yml at the repository root, if any
     summary: str | None = None  # Markdown job summary file; $GITHUB_STEP_SUMMARY for github
 
 
@@ -111,7 +111,8 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     parser.add_argument(
         "--policy",
         metavar="FILE",
-        help="policy file (default: .npm-guard.yml in the current directory, if present)",
+        help="policy file (default: .npm-guard.yml at the root of the repository the "
+        "first PATH is in, if present)",
     )
     parser.add_argument(
         "--summary",
@@ -160,9 +161,9 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     pre-commit matched); without it directories are walked and files classified.
     """
     from npm_guard.report import render
-    from npm_guard.scan import ScanResult, Target, display_path, scan_paths, scan_target
+    from npm_guard.scan import ScanResult, Target, display_path, find_root, scan_paths, scan_target
 
-    root = os.getcwd()
+    root = find_root(paths)
     policy = _load_policy(options.policy, root)  # a bad policy stops here, before any work
     fixed_any = False
     if options.fix:

@@ -72,6 +72,29 @@ class ScanResult:
     notices: list[str] = field(default_factory=list)  # things skipped, said on stderr
 
 
+def find_root(paths: Sequence[str]) -> str:
+    """The repository root a scan of `paths` belongs to (absolute).
+
+    The top of the git work tree holding the first path (the nearest directory at or
+    above it with a `.git`); outside git the first path itself when it is a directory,
+    else the current directory. The policy file is looked up there, package.json
+    scripts resolve from there, file kinds are judged and paths shown relative to it.
+    No git command runs: looking for `.git` costs a few stat calls.
+    """
+    first = paths[0] if paths else os.curdir
+    walked = os.path.isdir(first) and not os.path.islink(first) and not is_npmrc_path(first)
+    start = os.path.abspath(first if walked else os.path.dirname(first) or os.curdir)
+    directory = start
+    while True:
+        if os.path.lexists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return start if walked else os.path.abspath(os.curdir)
+
+
 def display_path(path: str, root: str) -> str:
     """`path` relative to `root` with forward slashes, or absolute when outside it."""
     absolute = os.path.abspath(path)
@@ -109,10 +132,13 @@ def discover(
         else:
             raise NpmGuardError(f"{given}: no such file or directory")
         for candidate in candidates:
-            kind = classify_named(candidate) if tree is None else classify(candidate)
+            # Judged by its place in the repository, not by the path as typed: from
+            # `.github/`, `workflows/a.yml` is still `.github/workflows/a.yml`.
+            display = display_path(candidate, root)
+            kind = classify_named(display) if tree is None else classify(display)
             if kind is None:
                 if tree is None:
-                    notices.append(f"{candidate}: not an .npmrc or workflow file; skipped")
+                    notices.append(f"{display}: not an .npmrc or workflow file; skipped")
                 continue
             real = os.path.realpath(candidate)
             # Every path the walk (or git) lists, not only a final-component link: a
@@ -121,12 +147,12 @@ def discover(
                 where = (
                     "symbolic link" if os.path.islink(candidate) else "path through a symbolic link"
                 )
-                notices.append(f"{candidate}: {where} out of the scanned tree; not followed")
+                notices.append(f"{display}: {where} out of the scanned tree; not followed")
                 continue
             if real in seen:
                 continue
             seen.add(real)
-            yield Target(candidate, display_path(candidate, root), kind)
+            yield Target(candidate, display, kind)
         if problems is not None:
             problems.extend(
                 parse_error.directory_finding(
@@ -417,8 +443,11 @@ def scan_paths(
     no_ignores: bool = False,
     policy: Policy | None = None,
 ) -> ScanResult:
-    """Scan files and directories; the findings come back sorted by place."""
-    root = os.path.abspath(root or os.getcwd())
+    """Scan files and directories; the findings come back sorted by place.
+
+    `root` defaults to `find_root(paths)`.
+    """
+    root = os.path.abspath(root or find_root(paths))
     result = ScanResult()
     for target in discover(paths, root, result.notices, result.findings):
         result.files_scanned += 1

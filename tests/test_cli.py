@@ -254,13 +254,17 @@ def test_walk_outside_git_reads_every_npmrc_and_skips_node_modules(
     assert "2 files scanned" in out
 
 
-def test_walk_of_a_subdirectory_shows_paths_from_the_current_directory(
-    run: Runner, project: Path
-) -> None:
+def test_outside_git_a_directory_path_is_the_root(run: Runner, project: Path) -> None:
+    """No git work tree: the directory named is the repository root, for paths shown,
+    the policy file and package.json (a subdirectory of a git work tree is not)."""
     write(project / "sub" / "dir" / ".npmrc", BAD)
+    write(
+        project / "sub" / ".npm-guard.yml",
+        "version: 1\nrules: {npmrc-plaintext-credential: note}\n",
+    )
     code, out, _ = run("scan", "sub")
-    assert code == 1
-    assert out.startswith("sub/dir/.npmrc:1:34: ")
+    assert code == 0
+    assert out.startswith("dir/.npmrc:1:34: note [npmrc-plaintext-credential]")
 
 
 def test_a_file_named_on_the_command_line_is_scanned_by_its_kind(
@@ -374,6 +378,89 @@ def test_symlink_inside_the_tree_is_scanned_once(run: Runner, project: Path) -> 
     code, out, _ = run("scan", ".")
     assert code == 1
     assert "1 file scanned" in out
+
+
+# The repository root --------------------------------------------------------------------
+
+RELEASE_WORKFLOW = """\
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm run release
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+"""
+
+
+def _repository(root: Path) -> Path:
+    """A git work tree with a policy (an ignore and a severity), a package.json whose
+    `release` script publishes, and a workflow that runs it."""
+    write(root / ".npmrc", BAD)
+    write(root / "fixtures" / ".npmrc", BAD)
+    write(
+        root / ".npm-guard.yml",
+        "version: 1\nrules: {npmrc-plaintext-credential: warning}\nignore:\n"
+        "  - {rule: '*', path: fixtures/**, reason: fake tokens}\n",
+    )
+    write(root / "package.json", json.dumps({"name": "x", "scripts": {"release": "npm publish"}}))
+    write(root / ".github" / "workflows" / "release.yml", RELEASE_WORKFLOW)
+    git(root, "init", "-q")
+    return root
+
+
+def _found(out: str) -> list[tuple[str, str, str]]:
+    return sorted(
+        (f["location"]["path"], f["rule"], f["severity"]) for f in json.loads(out)["findings"]
+    )
+
+
+WHOLE_REPOSITORY = [
+    (".github/workflows/release.yml", "workflow-publish-with-long-lived-token", "error"),
+    (".npmrc", "npmrc-plaintext-credential", "warning"),
+]
+
+
+def test_the_root_is_the_git_work_tree_of_the_first_path(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wherever the scan starts, the policy and package.json are the repository's, paths
+    are shown from its root, and `.github/workflows` is recognised as such."""
+    repository = _repository(project / "r1")
+    for cwd, argv, expected in [
+        (project, ["r1"], WHOLE_REPOSITORY),
+        (repository / "fixtures", [".."], WHOLE_REPOSITORY),
+        (repository / ".github", ["."], WHOLE_REPOSITORY[:1]),
+        (repository / ".github" / "workflows", ["release.yml"], WHOLE_REPOSITORY[:1]),
+        (project, ["r1/.npmrc"], WHOLE_REPOSITORY[1:]),
+    ]:
+        monkeypatch.chdir(cwd)
+        code, out, err = run("scan", "--format", "json", *argv)
+        failing = any(severity == "error" for _, _, severity in expected)
+        assert (code, _found(out)) == (int(failing), expected), (cwd, argv, err)
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _repository(project / "r1")
+    code, out, _ = run("scan", "--format", "sarif", "r1")
+    assert code == 0
+    uris = sorted(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in json.loads(out)["runs"][0]["results"]
+    )
+    assert uris == [".github/workflows/release.yml", ".npmrc"]
+
+
+def test_hooks_at_the_root_see_what_they_always_saw(project: Path) -> None:
+    """pre-commit runs a hook at the top of the work tree with paths from there."""
+    from npm_guard.hooks import workflow_npm_credentials
+
+    _repository(project)
+    assert workflow_npm_credentials.main([".github/workflows/release.yml"]) == 1
 
 
 def test_console_script_runs(project: Path) -> None:

@@ -48,8 +48,21 @@ def test_without_arguments_checks_the_file_in_the_current_directory(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main([]) == 0
-    assert "no .npm-guard.yml here" in capsys.readouterr().err
+    assert "no .npm-guard.yml at the repository root" in capsys.readouterr().err
     (tmp_path / ".npm-guard.yml").write_text("version: 1\nrules: {bogus: off}\n")
+    assert main([]) == 1
+    assert capsys.readouterr().out.startswith(".npm-guard.yml:2: rules.bogus: unknown rule id")
+
+
+def test_without_arguments_in_a_subdirectory_checks_the_repository_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from npmrc_samples import git
+
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".npm-guard.yml").write_text("version: 1\nrules: {bogus: off}\n")
+    (tmp_path / "packages" / "app").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "packages" / "app")
     assert main([]) == 1
     assert capsys.readouterr().out.startswith(".npm-guard.yml:2: rules.bogus: unknown rule id")
 

@@ -43,17 +43,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = Parser(
         prog="npm-guard-policy",
         description="Validate npm-guard policy files against the policy schema "
-        f"(default: {POLICY_FILE} in the current directory).",
+        f"(default: {POLICY_FILE} at the root of the repository of the current directory).",
     )
     parser.add_argument("filenames", nargs="*", help="policy files to check")
     args = parser.parse_args(argv)
+    from npm_guard.scan import find_root
+
     filenames: list[str] = list(args.filenames)
+    # Files named (as pre-commit names them, from the top of the work tree) are shown as
+    # given; without any, the repository's own policy file is checked.
+    root = os.getcwd() if filenames else find_root(filenames)
     if not filenames:
-        if not os.path.lexists(POLICY_FILE):
-            print(f"npm-guard-policy: no {POLICY_FILE} here; nothing to check", file=sys.stderr)
+        default = os.path.join(root, POLICY_FILE)
+        if not os.path.lexists(default):
+            print(
+                f"npm-guard-policy: no {POLICY_FILE} at the repository root; nothing to check",
+                file=sys.stderr,
+            )
             return EXIT_CLEAN
-        filenames = [POLICY_FILE]
-    return guarded(lambda: check_policy_files(filenames, os.getcwd()))
+        filenames = [default]
+    return guarded(lambda: check_policy_files(filenames, root))
 
 
 if __name__ == "__main__":
