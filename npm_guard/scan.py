@@ -28,6 +28,9 @@ CHUNK_OVERLAP = 256
 SKIPPED_DIRS = frozenset({"node_modules", ".git"})
 NPMRC = "npmrc"
 WORKFLOW = "workflow"
+POLICY = "policy"  # the policy file, searched for credentials (validated by its loader)
+# npm_guard.policy.POLICY_FILE, and the spelling people try that npm-guard does not read.
+_POLICY_NAMES = (".npm-guard.yml", ".npm-guard.yaml")
 
 
 def is_npmrc_path(path: str) -> bool:
@@ -39,6 +42,8 @@ def classify(path: str) -> str | None:
     """The kind of file a path is, by its name and place, or None if not ours."""
     if is_npmrc_path(path):
         return NPMRC
+    if os.path.basename(path) in _POLICY_NAMES:
+        return POLICY
     from npm_guard.workflow import is_workflow_path
 
     if is_workflow_path(path):
@@ -354,6 +359,10 @@ def _plaintext_rule(kind: str) -> Rule:
         from npm_guard.rules import workflow_plaintext_credential
 
         return workflow_plaintext_credential.RULE
+    if kind == POLICY:
+        from npm_guard.rules import policy_plaintext_credential
+
+        return policy_plaintext_credential.RULE
     from npm_guard.rules import npmrc_plaintext_credential
 
     return npmrc_plaintext_credential.RULE
@@ -425,6 +434,11 @@ def scan_target(
         from npm_guard.npmrc_scan import scan_npmrc
 
         findings.extend(scan_npmrc(target.display, content.text, no_ignores=no_ignores))
+    elif target.kind == POLICY:
+        from npm_guard.rules import POLICY_FILE_RULES
+
+        for _, check in POLICY_FILE_RULES:
+            findings.extend(check(target.display, content.text))
     else:
         from npm_guard.workflow import scan_workflow
 

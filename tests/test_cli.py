@@ -463,6 +463,27 @@ def test_hooks_at_the_root_see_what_they_always_saw(project: Path) -> None:
     assert workflow_npm_credentials.main([".github/workflows/release.yml"]) == 1
 
 
+def test_a_directory_scan_searches_the_policy_file_for_credentials(
+    run: Runner, project: Path
+) -> None:
+    write(
+        project / ".npm-guard.yml",
+        f"version: 1\ntokens:\n  {NPM_TOKEN}: {{permission: read-only}}\n",
+    )
+    write(project / "nested" / ".npm-guard.yaml", f"# {NPM_TOKEN}\n")  # read by nobody
+    code, out, _ = run("scan")
+    assert code == 1
+    assert out.startswith(
+        f".npm-guard.yml:3:3: error [policy-plaintext-credential] npm token {redacted(NPM_TOKEN)}"
+    )
+    assert "nested/.npm-guard.yaml:1:3: error [policy-plaintext-credential]" in out
+    assert "(2 errors; 2 files scanned)" in out
+    assert NPM_TOKEN not in out
+    code, out, _ = run("scan", ".npm-guard.yml")  # named on the command line too
+    assert code == 1
+    assert "1 file scanned" in out
+
+
 def test_console_script_runs(project: Path) -> None:
     """The installed entry point, as a user runs it."""
     write(project / ".npmrc", BAD)

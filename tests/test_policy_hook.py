@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,52 @@ def test_without_arguments_in_a_subdirectory_checks_the_repository_policy(
     monkeypatch.chdir(tmp_path / "packages" / "app")
     assert main([]) == 1
     assert capsys.readouterr().out.startswith(".npm-guard.yml:2: rules.bogus: unknown rule id")
+
+
+def test_a_token_in_a_valid_policy_file_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pasted as a `tokens:` key (a token is a valid secret name) or into a reason: the
+    schema is satisfied, the file still holds a credential."""
+    from npmrc_samples import GITHUB_TOKEN, NPM_TOKEN, redacted
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".npm-guard.yml").write_text(
+        "version: 1\n"
+        "tokens:\n"
+        f"  {NPM_TOKEN}: {{permission: read-only}}\n"
+        "ignore:\n"
+        "  - rule: npmrc-plaintext-credential\n"
+        "    path: test/**\n"
+        f"    reason: the old one was {GITHUB_TOKEN}\n"
+    )
+    assert main([".npm-guard.yml"]) == 1
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert lines == [
+        f".npm-guard.yml:3:3: error [policy-plaintext-credential] npm token "
+        f"{redacted(NPM_TOKEN)} is written in the policy file (checksum valid: a real npm token)",
+        ".npm-guard.yml:7:29: error [policy-plaintext-credential] GitHub token "
+        f"<redacted, 40 chars, sha256:{hashlib.sha256(GITHUB_TOKEN.encode()).hexdigest()[:8]}> "
+        "is written in the policy file (GitHub tokens usually grant far more than package "
+        "access)",
+    ]
+    assert NPM_TOKEN not in out and GITHUB_TOKEN not in out
+    assert "tip: Revoke the token first" in out
+
+
+def test_a_token_the_policy_itself_turns_off_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from npmrc_samples import NPM_TOKEN_BAD_CHECKSUM
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".npm-guard.yml").write_text(
+        f"# example: {NPM_TOKEN_BAD_CHECKSUM}\nversion: 1\n"
+        "rules: {policy-plaintext-credential: warning}\n"
+    )
+    assert main([".npm-guard.yml"]) == 0
+    assert "warning [policy-plaintext-credential]" in capsys.readouterr().out
 
 
 def test_hook_is_declared_for_pre_commit() -> None:
