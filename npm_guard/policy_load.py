@@ -51,6 +51,7 @@ _INT_RE = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _CIDR_SHAPE_RE = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
 _BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_MIXED_CASE_RUN_RE = re.compile(r"[A-Za-z0-9]{20,}")
 _TYPE_NAMES = {
     "object": "a mapping",
     "array": "a list",
@@ -508,15 +509,24 @@ def _could_be_secret(text: str) -> bool:
 
     if len(text) > 60 or any(True for _ in find_tokens(text, uuids=True)):
         return True
-    # Long runs of letters and digits with no spaces look like keys, not words.
-    return len(text) >= 24 and " " not in text and sum(c.isdigit() for c in text) >= 4
+    # Long runs of letters and digits with no spaces look like keys, not words; so does
+    # a long run mixing upper and lower case (rule ids, secret names and package names
+    # are single-case), such as a GitLab or Slack token's body.
+    if len(text) >= 24 and " " not in text and sum(c.isdigit() for c in text) >= 4:
+        return True
+    return any(not run.isupper() and not run.islower() for run in _MIXED_CASE_RUN_RE.findall(text))
 
 
 def _key_text(path: Iterable[Any]) -> str:
+    """A key path for a message; a key that could be a secret is shown by its length only
+    (a token pasted as a `tokens:` key is a key, and keys are printed in every message)."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif _could_be_secret(part):
+            hidden = f"<a {len(part)}-character key (not shown)>"
+            out += f".{hidden}" if out else hidden
         elif _BARE_KEY_RE.match(part):
             out += f".{part}" if out else part
         else:
