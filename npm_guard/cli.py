@@ -196,11 +196,28 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
 # npm_guard.policy.POLICY_FILE, spelled out here: without a policy file a hook run
 # imports none of the policy modules, which cost start-up time.
 _POLICY_FILE = ".npm-guard.yml"
+_UNREAD_POLICY_FILE = ".npm-guard.yaml"
+
+
+def unread_policy_notice(root: str) -> str | None:
+    """A notice when the root has a `.npm-guard.yaml` but no `.npm-guard.yml`: the
+    `.yaml` spelling is never read, so the rules it turns off would silently stay on."""
+    if os.path.lexists(os.path.join(root, _POLICY_FILE)):
+        return None
+    if not os.path.lexists(os.path.join(root, _UNREAD_POLICY_FILE)):
+        return None
+    return (
+        f"{_UNREAD_POLICY_FILE} is not read: the policy file is {_POLICY_FILE} "
+        f"(rename it to apply it)"
+    )
 
 
 def _load_policy(path: str | None, root: str) -> Policy | None:
     """The policy to apply, or None when there is no policy file at all."""
     if path is None and not os.path.lexists(os.path.join(root, _POLICY_FILE)):
+        notice = unread_policy_notice(root)
+        if notice is not None:
+            print(f"npm-guard: {notice}", file=sys.stderr)
         return None
     from npm_guard.policy_load import load_policy
 

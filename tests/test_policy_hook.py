@@ -114,6 +114,38 @@ def test_a_token_the_policy_itself_turns_off_passes(
     assert "warning [policy-plaintext-credential]" in capsys.readouterr().out
 
 
+UNREAD = ".npm-guard.yaml is not read: the policy file is .npm-guard.yml (rename it to apply it)"
+
+
+def test_a_yaml_spelled_policy_file_is_named_not_silently_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`.npm-guard.yaml` turning a rule off is never read: the CLI and the hooks say so."""
+    from npmrc_samples import NPM_TOKEN
+
+    from npm_guard import cli
+    from npm_guard.hooks import npmrc_credentials
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".npm-guard.yaml").write_text(
+        "version: 1\nrules: {npmrc-plaintext-credential: off}\n"
+    )
+    (tmp_path / ".npmrc").write_text(f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    for run in (
+        lambda: cli.main(["scan", ".npmrc"]),
+        lambda: npmrc_credentials.main([".npmrc"]),
+    ):
+        assert run() == 1  # the rule is still on
+        err = capsys.readouterr().err
+        assert err.splitlines() == [f"npm-guard: {UNREAD}"]
+    assert main([]) == 0
+    assert capsys.readouterr().err.splitlines()[0] == f"npm-guard-policy: {UNREAD}"
+    (tmp_path / ".npm-guard.yml").write_text("version: 1\n")  # both: the .yml is read
+    assert cli.main(["scan", ".npmrc"]) == 1
+    assert main([]) == 0
+    assert "is not read" not in capsys.readouterr().err
+
+
 def test_hook_is_declared_for_pre_commit() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     (hook,) = [h for h in hooks if h["id"] == "npm-guard-policy"]
@@ -121,10 +153,16 @@ def test_hook_is_declared_for_pre_commit() -> None:
     import re
 
     pattern = re.compile(hook["files"])
+    # Only the file npm-guard reads: the root's `.npm-guard.yml`.
     assert pattern.search(".npm-guard.yml")
-    assert pattern.search("sub/dir/.npm-guard.yaml")
-    assert not pattern.search("npm-guard.yml")
-    assert not pattern.search(".npm-guard.yml.bak")
+    for path in (
+        ".npm-guard.yaml",
+        "sub/.npm-guard.yml",
+        "sub/dir/.npm-guard.yaml",
+        "npm-guard.yml",
+        ".npm-guard.yml.bak",
+    ):
+        assert not pattern.search(path), path
 
 
 def test_console_script_runs() -> None:

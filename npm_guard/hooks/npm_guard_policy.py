@@ -12,7 +12,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, Parser, guarded
+from npm_guard.cli import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    Parser,
+    guarded,
+    unread_policy_notice,
+)
 from npm_guard.errors import NpmGuardError
 from npm_guard.policy import POLICY_FILE
 
@@ -87,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Files named (as pre-commit names them, from the top of the work tree) are shown as
     # given; without any, the repository's own policy file is checked.
     root = os.getcwd() if filenames else find_root(filenames)
+    notice = unread_policy_notice(find_root(filenames))
+    if notice is not None:
+        print(f"npm-guard-policy: {notice}", file=sys.stderr)
     if not filenames:
         default = os.path.join(root, POLICY_FILE)
         if not os.path.lexists(default):
