@@ -17,6 +17,18 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _CACHES = itertools.count()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Some test modules load a policy file at import time, before any fixture runs: the
+    policy cache points away from the real ~/.cache from the start of the session."""
+    import tempfile
+
+    os.environ["NPM_GUARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="npm-guard-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("NPM_GUARD_CACHE_DIR", ""), ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _scrub_environment(monkeypatch: pytest.MonkeyPatch, _cache_base: Path) -> None:
     for name in list(os.environ):
