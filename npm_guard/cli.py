@@ -78,7 +78,7 @@ class ScanOptions:
     fix: bool = False
     fix_variable: str | None = None
     output: str | None = None
-    policy: str | None = None  # None: .npm-guard.yml in the current directory, if any
+    policy: str | None = None  # None: .npm-guard.yml at the repository root, if any
     summary: str | None = None  # Markdown job summary file (rewritten)
     step_summary: bool = False  # append the summary to $GITHUB_STEP_SUMMARY when it is set
 
@@ -114,7 +114,8 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     parser.add_argument(
         "--policy",
         metavar="FILE",
-        help="policy file (default: .npm-guard.yml in the current directory, if present)",
+        help="policy file (default: .npm-guard.yml at the root of the repository the "
+        "first PATH is in, if present)",
     )
     parser.add_argument(
         "--summary",
@@ -166,9 +167,9 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
     pre-commit matched); without it directories are walked and files classified.
     """
     from npm_guard.report import render
-    from npm_guard.scan import ScanResult, Target, display_path, scan_paths, scan_target
+    from npm_guard.scan import ScanResult, Target, display_path, find_root, scan_paths, scan_target
 
-    root = os.getcwd()
+    root = find_root(paths)
     policy = _load_policy(options.policy, root)  # a bad policy stops here, before any work
     fixed_any = False
     if options.fix:
@@ -210,11 +211,28 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
 # npm_guard.policy.POLICY_FILE, spelled out here: without a policy file a hook run
 # imports none of the policy modules, which cost start-up time.
 _POLICY_FILE = ".npm-guard.yml"
+_UNREAD_POLICY_FILE = ".npm-guard.yaml"
+
+
+def unread_policy_notice(root: str) -> str | None:
+    """A notice when the root has a `.npm-guard.yaml` but no `.npm-guard.yml`: the
+    `.yaml` spelling is never read, so the rules it turns off would silently stay on."""
+    if os.path.lexists(os.path.join(root, _POLICY_FILE)):
+        return None
+    if not os.path.lexists(os.path.join(root, _UNREAD_POLICY_FILE)):
+        return None
+    return (
+        f"{_UNREAD_POLICY_FILE} is not read: the policy file is {_POLICY_FILE} "
+        f"(rename it to apply it)"
+    )
 
 
 def _load_policy(path: str | None, root: str) -> Policy | None:
     """The policy to apply, or None when there is no policy file at all."""
     if path is None and not os.path.lexists(os.path.join(root, _POLICY_FILE)):
+        notice = unread_policy_notice(root)
+        if notice is not None:
+            print(f"npm-guard: {notice}", file=sys.stderr)
         return None
     from npm_guard.policy_load import load_policy
 

@@ -6,12 +6,15 @@ and key) live in `npm_guard.policy_load`; everything else reads only these types
 
 from __future__ import annotations
 
-import datetime
 import fnmatch
 from collections.abc import Mapping
 
 from npm_guard._record import dataclass, field
 from npm_guard.findings import Severity
+
+TYPE_CHECKING = False  # datetime is only named in annotations; mypy reads the branch
+if TYPE_CHECKING:
+    import datetime
 
 POLICY_FILE = ".npm-guard.yml"
 

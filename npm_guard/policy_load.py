@@ -10,13 +10,10 @@ Scalars are read the YAML 1.2 way (as editors using the schema read them): only
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
@@ -32,9 +29,17 @@ from npm_guard.policy import (
     TrustedPublisher,
 )
 
+# typing, json and datetime are imported where they are used: a hook run with a valid
+# (cached) policy file must start within 1.5x of `import yaml` (DESIGN.md, "Targets").
+TYPE_CHECKING = False  # mypy reads the branch
 if TYPE_CHECKING:
+    import datetime
+    from typing import Any
+
     import yaml
     from jsonschema import ValidationError
+
+    Path = tuple[Any, ...]  # keys (str) and list indexes (int) from the document root
 
 SCHEMA_RESOURCE = "policy.schema.json"
 MAX_POLICY_BYTES = 1024 * 1024
@@ -45,12 +50,11 @@ MAX_DEPTH = 40
 # npm refuses read-write granular tokens that live longer than this.
 MAX_WRITE_TOKEN_DAYS = 90
 
-Path = tuple[Any, ...]  # keys (str) and list indexes (int) from the document root
-
 _INT_RE = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT_RE = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _CIDR_SHAPE_RE = re.compile(r"^[0-9A-Fa-f:.]+/[0-9]{1,3}$")
 _BARE_KEY_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+_MIXED_CASE_RUN_RE = re.compile(r"[A-Za-z0-9]{20,}")
 _TYPE_NAMES = {
     "object": "a mapping",
     "array": "a list",
@@ -118,11 +122,29 @@ def load_policy(path: str | None, root: str) -> Policy:
         return Policy()
     display = _display(chosen, root)
     text = _read(chosen, display)
-    return parse_policy(text, display, source_path=chosen)
+    return parse_policy(text, display, source_path=chosen, cache=True)
 
 
-def parse_policy(text: str, display: str, *, source_path: str | None = None) -> Policy:
-    """The policy in `text`; `display` names the file in error messages."""
+def parse_policy(
+    text: str, display: str, *, source_path: str | None = None, cache: bool = False
+) -> Policy:
+    """The policy in `text`; `display` names the file in error messages.
+
+    With `cache`, a text that passed every check before (`npm_guard.policy_cache`) is not
+    parsed and validated against the schema again; the checks beyond the schema still
+    run on the values remembered from it.
+    """
+    if cache:
+        from npm_guard import policy_cache
+
+        remembered = policy_cache.cached_document(text, _schema_bytes())
+        if remembered is not None:
+            data, key_lines, value_lines = remembered
+            document = _Document(data, True, dict(key_lines), dict(value_lines))
+            semantic = list(_semantic_problems(document, display))
+            if semantic:
+                raise PolicyError(display, semantic)
+            return _build(document, source_path or display)
     problems: list[PolicyProblem] = []
     document = _compose(text, display, problems)
     if document.complete:
@@ -130,17 +152,32 @@ def parse_policy(text: str, display: str, *, source_path: str | None = None) -> 
         problems.extend(_semantic_problems(document, display))
     if problems:
         raise PolicyError(display, problems)
-    return _build(document, source_path or display)
+    policy = _build(document, source_path or display)
+    if cache:
+        policy_cache.remember_document(
+            text, _schema_bytes(), document.data, document.key_lines, document.value_lines
+        )
+    return policy
+
+
+def _schema_path() -> str:
+    # Beside this module rather than importlib.resources: `schemas` is a plain data
+    # directory, which `resources.files()` cannot open on Python 3.9.
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas", SCHEMA_RESOURCE)
+
+
+@lru_cache(maxsize=1)
+def _schema_bytes() -> bytes:
+    with open(_schema_path(), "rb") as handle:
+        return handle.read()
 
 
 @lru_cache(maxsize=1)
 def policy_schema() -> dict[str, Any]:
     """The policy file's JSON Schema, shipped as package data (callers must not change it)."""
-    # Beside this module rather than importlib.resources: `schemas` is a plain data
-    # directory, which `resources.files()` cannot open on Python 3.9.
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas", SCHEMA_RESOURCE)
-    with open(path, encoding="utf-8") as handle:
-        schema: dict[str, Any] = json.load(handle)
+    import json
+
+    schema: dict[str, Any] = json.loads(_schema_bytes())
     return schema
 
 
@@ -240,8 +277,6 @@ def _nesting_beyond(loader: Any, limit: int) -> int | None:
     """
     import yaml
 
-    from npm_guard.workflow.yaml_loader import is_nesting_limit
-
     depth = 0
     try:
         while loader.check_event():
@@ -254,6 +289,8 @@ def _nesting_beyond(loader: Any, limit: int) -> int | None:
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.MarkedYAMLError as error:
+        from npm_guard.workflow.yaml_loader import is_nesting_limit
+
         if not is_nesting_limit(error):
             raise
         mark = error.problem_mark or error.context_mark
@@ -431,6 +468,8 @@ def _explain_alternatives(
 
 
 def _expected(kind: str, rule: Any, schema: Mapping[str, Any], instance: Any) -> str:
+    import json
+
     got = _show(instance)
     if kind == "type":
         wanted = rule if isinstance(rule, list) else [rule]
@@ -464,6 +503,8 @@ def _describe(schema: Any) -> str:
     if "title" in schema:
         return f"a {schema['title']}"
     if "const" in schema:
+        import json
+
         return json.dumps(schema["const"])
     if "$ref" in schema:
         return _describe(_resolve(str(schema["$ref"])))
@@ -508,18 +549,29 @@ def _could_be_secret(text: str) -> bool:
 
     if len(text) > 60 or any(True for _ in find_tokens(text, uuids=True)):
         return True
-    # Long runs of letters and digits with no spaces look like keys, not words.
-    return len(text) >= 24 and " " not in text and sum(c.isdigit() for c in text) >= 4
+    # Long runs of letters and digits with no spaces look like keys, not words; so does
+    # a long run mixing upper and lower case (rule ids, secret names and package names
+    # are single-case), such as a GitLab or Slack token's body.
+    if len(text) >= 24 and " " not in text and sum(c.isdigit() for c in text) >= 4:
+        return True
+    return any(not run.isupper() and not run.islower() for run in _MIXED_CASE_RUN_RE.findall(text))
 
 
 def _key_text(path: Iterable[Any]) -> str:
+    """A key path for a message; a key that could be a secret is shown by its length only
+    (a token pasted as a `tokens:` key is a key, and keys are printed in every message)."""
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif _could_be_secret(part):
+            hidden = f"<a {len(part)}-character key (not shown)>"
+            out += f".{hidden}" if out else hidden
         elif _BARE_KEY_RE.match(part):
             out += f".{part}" if out else part
         else:
+            import json
+
             quoted = json.dumps(part)
             out += f".{quoted}" if out else quoted
     return out
@@ -572,6 +624,8 @@ def _semantic_problems(document: _Document, display: str) -> Iterator[PolicyProb
 
 
 def _date(value: Any) -> datetime.date | None:
+    import datetime
+
     try:
         return datetime.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
@@ -617,6 +671,8 @@ def _build(document: _Document, path: str) -> Policy:
         require_2fa=audit.get("require-2fa", defaults.require_2fa),
         unverified_2fa=Severity(audit.get("unverified-2fa", defaults.unverified_2fa.value)),
     )
+    import datetime
+
     attestations = tuple(
         Attestation(
             maintainer=item["maintainer"],

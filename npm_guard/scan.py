@@ -7,12 +7,13 @@ becomes a `parse-error` finding for that file, and the scan goes on.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
-from npm_guard.findings import Confidence, Finding, Location, sort_key
+from npm_guard.findings import Confidence, Finding, Location, Rule, sort_key
 from npm_guard.rules import parse_error
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -27,6 +28,9 @@ CHUNK_OVERLAP = 256
 SKIPPED_DIRS = frozenset({"node_modules", ".git"})
 NPMRC = "npmrc"
 WORKFLOW = "workflow"
+POLICY = "policy"  # the policy file, searched for credentials (validated by its loader)
+# npm_guard.policy.POLICY_FILE, and the spelling people try that npm-guard does not read.
+_POLICY_NAMES = (".npm-guard.yml", ".npm-guard.yaml")
 
 
 def is_npmrc_path(path: str) -> bool:
@@ -38,6 +42,8 @@ def classify(path: str) -> str | None:
     """The kind of file a path is, by its name and place, or None if not ours."""
     if is_npmrc_path(path):
         return NPMRC
+    if os.path.basename(path) in _POLICY_NAMES:
+        return POLICY
     from npm_guard.workflow import is_workflow_path
 
     if is_workflow_path(path):
@@ -71,6 +77,29 @@ class ScanResult:
     notices: list[str] = field(default_factory=list)  # things skipped, said on stderr
 
 
+def find_root(paths: Sequence[str]) -> str:
+    """The repository root a scan of `paths` belongs to (absolute).
+
+    The top of the git work tree holding the first path (the nearest directory at or
+    above it with a `.git`); outside git the first path itself when it is a directory,
+    else the current directory. The policy file is looked up there, package.json
+    scripts resolve from there, file kinds are judged and paths shown relative to it.
+    No git command runs: looking for `.git` costs a few stat calls.
+    """
+    first = paths[0] if paths else os.curdir
+    walked = os.path.isdir(first) and not os.path.islink(first) and not is_npmrc_path(first)
+    start = os.path.abspath(first if walked else os.path.dirname(first) or os.curdir)
+    directory = start
+    while True:
+        if os.path.lexists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return start if walked else os.path.abspath(os.curdir)
+
+
 def display_path(path: str, root: str) -> str:
     """`path` relative to `root` with forward slashes, or absolute when outside it."""
     absolute = os.path.abspath(path)
@@ -83,49 +112,79 @@ def display_path(path: str, root: str) -> str:
     return relative.replace(os.sep, "/")
 
 
-def discover(paths: Sequence[str], root: str, notices: list[str]) -> Iterator[Target]:
-    """Targets for the given paths: directories walked, files taken by their kind."""
+def discover(
+    paths: Sequence[str],
+    root: str,
+    notices: list[str],
+    problems: list[Finding] | None = None,
+) -> Iterator[Target]:
+    """Targets for the given paths: directories walked, files taken by their kind.
+
+    A directory the walk cannot list becomes a `parse-error` in `problems` (when given):
+    what is below it was not scanned, and a report must not read as a pass.
+    """
     seen: set[str] = set()
     for given in paths:
+        unlisted: list[tuple[str, str]] = []
         # A directory named .npmrc on the command line is a broken config file to
         # report (parse-error), not a tree to walk.
         if os.path.isdir(given) and not os.path.islink(given) and not is_npmrc_path(given):
-            candidates: Iterable[str] = _walk(given, notices)
-            named = False
+            candidates: Iterable[str] = _walk(given, unlisted)
+            tree: str | None = os.path.realpath(given)
         elif os.path.lexists(given):
             candidates = [given]
-            named = True
+            tree = None  # named on the command line: read wherever it leads
         else:
             raise NpmGuardError(f"{given}: no such file or directory")
         for candidate in candidates:
-            kind = classify_named(candidate) if named else classify(candidate)
+            # Judged by its place in the repository, not by the path as typed: from
+            # `.github/`, `workflows/a.yml` is still `.github/workflows/a.yml`.
+            display = display_path(candidate, root)
+            kind = classify_named(display) if tree is None else classify(display)
             if kind is None:
-                if named:
-                    notices.append(f"{candidate}: not an .npmrc or workflow file; skipped")
+                if tree is None:
+                    notices.append(f"{display}: not an .npmrc or workflow file; skipped")
                 continue
             real = os.path.realpath(candidate)
+            # Every path the walk (or git) lists, not only a final-component link: a
+            # directory on the way may be a link out of the tree too (`sub -> ../x`).
+            if tree is not None and not _inside(real, tree):
+                where = (
+                    "symbolic link" if os.path.islink(candidate) else "path through a symbolic link"
+                )
+                notices.append(f"{display}: {where} out of the scanned tree; not followed")
+                continue
             if real in seen:
                 continue
             seen.add(real)
-            if not named and os.path.islink(candidate) and not _inside(real, given):
-                notices.append(f"{candidate}: symbolic link out of the scanned tree; not followed")
-                continue
-            yield Target(candidate, display_path(candidate, root), kind)
+            yield Target(candidate, display, kind)
+        if problems is not None:
+            problems.extend(
+                parse_error.directory_finding(
+                    display_path(directory, root), f"cannot list it ({reason})"
+                )
+                for directory, reason in unlisted
+            )
 
 
 def _inside(path: str, directory: str) -> bool:
-    directory = os.path.realpath(directory)
-    return os.path.commonpath([path, directory]) == directory
+    """`path` is `directory` or below it; both already resolved by `os.path.realpath`."""
+    try:
+        return os.path.commonpath([path, directory]) == directory
+    except ValueError:  # different drives on Windows
+        return False
 
 
-def _walk(directory: str, notices: list[str]) -> Iterator[str]:
-    tracked = _git_files(directory)
+def _walk(directory: str, unlisted: list[tuple[str, str]]) -> Iterator[str]:
+    """The files below `directory`; directories that cannot be listed go to `unlisted`
+    as (path, reason)."""
+    tracked = _git_files(directory, unlisted)
     if tracked is not None:
         yield from tracked
         return
 
     def on_error(error: OSError) -> None:
-        notices.append(f"{error.filename}: cannot list directory ({error.strerror})")
+        unlisted.append((str(error.filename), error.strerror or type(error).__name__))
 
     for current, dirs, files in os.walk(directory, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS)
@@ -135,10 +194,16 @@ def _walk(directory: str, notices: list[str]) -> Iterator[str]:
             yield os.path.join(current, name)
 
 
-def _git_files(directory: str) -> list[str] | None:
+# git lists what it can and only warns (exit 0) about a directory it cannot open.
+_GIT_UNLISTED_RE = re.compile(rb"could not open directory '(.*)': (.*)$", re.MULTILINE)
+
+
+def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | None:
     """Files git tracks under `directory`, plus untracked ones it does not ignore.
 
     None when `directory` is not inside a git work tree (or git is not installed).
+    The scanned repository's own `.git/config` must not run anything: `ls-files` reads
+    the index, and with `core.fsmonitor` set git runs that command to refresh it.
     """
     import subprocess
 
@@ -146,6 +211,8 @@ def _git_files(directory: str) -> list[str] | None:
         proc = subprocess.run(
             [
                 "git",
+                "-c",
+                "core.fsmonitor=false",
                 "-C",
                 directory,
                 "ls-files",
@@ -157,11 +224,16 @@ def _git_files(directory: str) -> list[str] | None:
             capture_output=True,
             check=False,
             timeout=120,
+            env={**os.environ, "LC_ALL": "C"},  # the warning below, untranslated
         )
     except (OSError, subprocess.SubprocessError):
         return None
     if proc.returncode != 0:
         return None
+    for match in _GIT_UNLISTED_RE.finditer(proc.stderr):
+        relative = os.fsdecode(match.group(1)).rstrip("/")
+        path = os.path.join(directory, relative) if directory != "." else relative
+        unlisted.append((path, match.group(2).decode("utf-8", "replace").strip()))
     out = []
     for raw in proc.stdout.split(b"\0"):
         if not raw:
@@ -170,8 +242,29 @@ def _git_files(directory: str) -> list[str] | None:
         parts = relative.split("/")
         if any(part in SKIPPED_DIRS for part in parts[:-1]):
             continue
-        out.append(os.path.join(directory, relative) if directory != "." else relative)
+        path = os.path.join(directory, relative) if directory != "." else relative
+        # Deleted from the work tree but still in the index: nothing to read, no error.
+        # (Not lexists(): a file in a directory we may not enter is a parse-error.)
+        if _deleted(path):
+            continue
+        out.append(path)
+        # git lists files only: a directory named .npmrc shows up as `pkg/.npmrc/x`. It
+        # is reported (parse-error), as the walk outside git reports it.
+        for depth, part in enumerate(parts[:-1]):
+            if is_npmrc_path(part):
+                inner = "/".join(parts[: depth + 1])
+                out.append(os.path.join(directory, inner) if directory != "." else inner)
     return sorted(set(out))
+
+
+def _deleted(path: str) -> bool:
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 @dataclass(frozen=True)
@@ -183,32 +276,70 @@ class FileText:
     token_search: bool = False  # unparseable, but its bytes are still searched for tokens
 
 
+# A FIFO opens at once with O_NONBLOCK (then fstat refuses it) instead of waiting for a
+# writer; O_NOFOLLOW refuses a final component swapped for a symlink after it was checked.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_NOT_REGULAR = "not a regular file (FIFO, socket or device); not read"
+
+
+def _open_regular(path: str) -> tuple[int, int] | str:
+    """(file descriptor, size) of the regular file `path` leads to, or the problem.
+
+    A final-component symlink is resolved first (discovery already checked where it
+    leads); the file is then opened without following links, and what was opened is
+    checked with fstat, so a file swapped for a FIFO, device or link after the checks is
+    refused, not read. The stat before opening keeps devices from being opened at all.
+    """
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    if stat.S_ISDIR(info.st_mode):
+        return "it is a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return _NOT_REGULAR
+    try:
+        fd = os.open(real, _OPEN_FLAGS)
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    try:
+        opened = os.fstat(fd)
+    except OSError as error:
+        os.close(fd)
+        return f"cannot read ({error.strerror or error})"
+    if not stat.S_ISREG(opened.st_mode):
+        os.close(fd)
+        return "it is a directory, not a file" if stat.S_ISDIR(opened.st_mode) else _NOT_REGULAR
+    return fd, opened.st_size
+
+
 def read_text(path: str) -> FileText:
     """Read a small regular file as UTF-8, refusing what is not a text config file.
 
-    Never blocks on FIFOs or devices; opens without following a final symlink into
-    a special file.
+    Never blocks on FIFOs or devices, also when one replaces the file mid-scan.
     """
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        return FileText(None, f"cannot read ({error.strerror or error})")
-    if stat.S_ISDIR(info.st_mode):
-        return FileText(None, "it is a directory, not a file")
-    if not stat.S_ISREG(info.st_mode):
-        return FileText(None, "not a regular file (FIFO, socket or device); not read")
-    if info.st_size > MAX_PARSE_BYTES:
-        return FileText(
-            None,
-            f"file too large to parse ({info.st_size / 1048576:.1f} MiB; limit "
-            f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
-            token_search=True,
-        )
-    try:
-        with open(path, "rb") as handle:
+    opened = _open_regular(path)
+    if isinstance(opened, str):
+        return FileText(None, opened)
+    fd, size = opened
+    with os.fdopen(fd, "rb") as handle:
+        if size > MAX_PARSE_BYTES:
+            return FileText(
+                None,
+                f"file too large to parse ({size / 1048576:.1f} MiB; limit "
+                f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
+                token_search=True,
+            )
+        try:
             data = handle.read(MAX_PARSE_BYTES + 1)
-    except OSError as error:
-        return FileText(None, f"cannot read ({error.strerror or error})")
+        except OSError as error:
+            return FileText(None, f"cannot read ({error.strerror or error})")
     if b"\0" in data[:8192]:
         return FileText(
             None, "binary file (contains NUL bytes); searched for tokens only", token_search=True
@@ -223,17 +354,35 @@ def read_text(path: str) -> FileText:
         )
 
 
+def _plaintext_rule(kind: str) -> Rule:
+    if kind == WORKFLOW:
+        from npm_guard.rules import workflow_plaintext_credential
+
+        return workflow_plaintext_credential.RULE
+    if kind == POLICY:
+        from npm_guard.rules import policy_plaintext_credential
+
+        return policy_plaintext_credential.RULE
+    from npm_guard.rules import npmrc_plaintext_credential
+
+    return npmrc_plaintext_credential.RULE
+
+
 def _chunked_token_scan(target: Target) -> Iterator[Finding]:
-    """Tokens in a file too large to parse, read in bounded chunks."""
-    from npm_guard.rules import npmrc_plaintext_credential as plaintext
+    """Tokens in a file too large (or too binary) to parse, read in bounded chunks.
+
+    The finding is the plaintext-credential rule of the file's kind, so its tip fits the
+    file (an Actions secret for a workflow, a `${VAR}` reference for an `.npmrc`).
+    """
     from npm_guard.secrets import LOW_CONFIDENCE_KINDS, find_tokens, short_hash
 
-    try:
-        handle = open(target.path, "rb")  # noqa: SIM115 - closed below
-    except OSError:
+    rule = _plaintext_rule(target.kind)
+
+    opened = _open_regular(target.path)
+    if isinstance(opened, str):
         return
     seen: set[str] = set()
-    with handle:
+    with os.fdopen(opened[0], "rb") as handle:
         line = 1
         carry = b""
         while True:
@@ -252,7 +401,7 @@ def _chunked_token_scan(target: Target) -> Iterator[Finding]:
                 known = line_start > 0 or carry == b""
                 column = credential.start - line_start + 1 if known else 1
                 yield Finding(
-                    rule=plaintext.RULE,
+                    rule=rule,
                     location=Location(target.display, at_line, column),
                     message=f"{credential.description} is written in this file",
                     key=f"text:{short_hash(credential.value)}",
@@ -285,6 +434,11 @@ def scan_target(
         from npm_guard.npmrc_scan import scan_npmrc
 
         findings.extend(scan_npmrc(target.display, content.text, no_ignores=no_ignores))
+    elif target.kind == POLICY:
+        from npm_guard.rules import POLICY_FILE_RULES
+
+        for _, check in POLICY_FILE_RULES:
+            findings.extend(check(target.display, content.text))
     else:
         from npm_guard.workflow import scan_workflow
 
@@ -303,10 +457,13 @@ def scan_paths(
     no_ignores: bool = False,
     policy: Policy | None = None,
 ) -> ScanResult:
-    """Scan files and directories; the findings come back sorted by place."""
-    root = os.path.abspath(root or os.getcwd())
+    """Scan files and directories; the findings come back sorted by place.
+
+    `root` defaults to `find_root(paths)`.
+    """
+    root = os.path.abspath(root or find_root(paths))
     result = ScanResult()
-    for target in discover(paths, root, result.notices):
+    for target in discover(paths, root, result.notices, result.findings):
         result.files_scanned += 1
         result.findings.extend(scan_target(target, root=root, no_ignores=no_ignores, policy=policy))
     result.findings.sort(key=sort_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -13,13 +14,34 @@ import pytest
 _SCRUBBED_PREFIXES = ("GITHUB_", "RUNNER_", "NPM_GUARD_", "GHA_NPM_GUARD_")
 _SCRUBBED_NAMES = ("CI", "NO_COLOR", "NPM_TOKEN", "NODE_AUTH_TOKEN")
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_CACHES = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Some test modules load a policy file at import time, before any fixture runs: the
+    policy cache points away from the real ~/.cache from the start of the session."""
+    import tempfile
+
+    os.environ["NPM_GUARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="npm-guard-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("NPM_GUARD_CACHE_DIR", ""), ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
-def _scrub_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def _scrub_environment(monkeypatch: pytest.MonkeyPatch, _cache_base: Path) -> None:
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES) or name in _SCRUBBED_NAMES:
             monkeypatch.delenv(name, raising=False)
+    # npm-guard's validated-policy cache (npm_guard.policy_cache): one empty cache per
+    # test, never the real ~/.cache; subprocesses inherit it.
+    monkeypatch.setenv("NPM_GUARD_CACHE_DIR", str(_cache_base / str(next(_CACHES))))
+
+
+@pytest.fixture(scope="session")
+def _cache_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("npm-guard-cache")
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ wrong) while the other two files are reported as usual.
 
 from __future__ import annotations
 
-import builtins
 import errno
 import json
 import os
@@ -22,6 +21,7 @@ from npmrc_samples import (
     NPM_TOKEN_2,
     Runner,
     as_unprivileged,
+    git,
     make_runner,
     redacted,
     write,
@@ -145,6 +145,32 @@ def test_ten_megabyte_file_is_reported_too_large_and_still_searched(
     assert_others_still_reported(findings)
 
 
+@pytest.mark.parametrize("content", ["too large", "binary"])
+def test_token_in_an_unparseable_workflow_is_a_workflow_finding(
+    run: Runner, project: Path, content: str
+) -> None:
+    """The token search of a file that cannot be parsed reports the rule of the file's
+    kind: a workflow's token is `workflow-plaintext-credential`, with the workflow tip."""
+    from npm_guard.rules import workflow_plaintext_credential
+
+    body = f"on: push\nenv:\n  NODE_AUTH_TOKEN: {NPM_TOKEN}\n"
+    if content == "binary":
+        data = b"\0" + body.encode()
+    else:
+        data = (body + "#" * MAX_PARSE_BYTES + "\n").encode()
+    write(project / ".github" / "workflows" / "release.yml", data)
+    code, out, _ = run("scan", "--format", "json", ".github/workflows/release.yml")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert [(f["rule"], f["location"]["line"]) for f in findings] == [
+        ("parse-error", 1),
+        ("workflow-plaintext-credential", 3),
+    ]
+    assert findings[1]["tip"] == workflow_plaintext_credential.RULE.tip
+    assert ".npmrc" not in findings[1]["tip"]
+    assert NPM_TOKEN not in out
+
+
 def test_token_across_a_chunk_boundary_is_found(run: Runner, project: Path) -> None:
     """Large files are read in 1 MiB chunks that overlap: a token split by a boundary counts."""
     from npm_guard.scan import CHUNK_BYTES
@@ -195,19 +221,18 @@ def test_directory_named_npmrc(run: Runner, hook: Runner, project: Path) -> None
 def test_unreadable_file(run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A permission error while reading.
 
-    The suite runs as root in CI, and root reads a mode-000 file anyway, so the error
-    is injected at `open()` for that one path: the same OSError the kernel gives a user.
-    `test_unreadable_file_for_real` does it with chmod when not running as root.
+    The error is injected at `os.open()` for that one path: the same OSError the kernel
+    gives a user. `test_unreadable_file_for_real` does it with chmod (as root too).
     """
     unreadable = write(project / "odd" / ".npmrc", TOKEN_LINE)
-    real_open = builtins.open
+    real_open = os.open
 
     def guarded_open(file: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(file, (str, os.PathLike)) and os.path.abspath(file) == str(unreadable):
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(file))
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_open)
     code, findings, _ = findings_of(run, *ALL)
     assert code == 1
     assert by_path(findings, "odd/.npmrc") == [
@@ -272,6 +297,63 @@ def test_fifo_named_npmrc_does_not_block(project: Path) -> None:
             )
         ]
         assert_others_still_reported(findings)
+
+
+# Runs the CLI with the file at argv[1] swapped (argv[2]: for a FIFO, or for a link to
+# argv[3]) right after read_text's stat of it: the race a check-then-open reader loses.
+SWAP_AFTER_STAT = """
+import os, sys
+from npm_guard import cli, scan
+target, how, outside = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
+real_read_text, real_stat = scan.read_text, os.stat
+
+def stat_then_swap(path, *args, **kwargs):
+    result = real_stat(path, *args, **kwargs)
+    if os.path.abspath(path) == target:
+        os.stat = real_stat
+        os.unlink(target)
+        os.mkfifo(target) if how == "fifo" else os.symlink(outside, target)
+    return result
+
+def read_text(path):
+    os.stat = stat_then_swap
+    try:
+        return real_read_text(path)
+    finally:
+        os.stat = real_stat
+
+scan.read_text = read_text
+raise SystemExit(cli.main(["scan", "--format", "json", *sys.argv[4:]]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "problem"),
+    [
+        ("fifo", "not a regular file (FIFO, socket or device); not read"),
+        ("link", "cannot read (Too many levels of symbolic links)"),
+    ],
+)
+def test_file_swapped_after_its_check_is_refused(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, how: str, problem: str
+) -> None:
+    """Swapped between stat and open: the FIFO must not block the scan, the link must
+    not be followed out of the tree (what was opened is checked, not what was stat'ed)."""
+    write(project / "odd" / ".npmrc", "registry=https://registry.npmjs.org/\n")
+    outside = write(tmp_path_factory.mktemp("outside") / ".npmrc", TOKEN_LINE)
+    proc = subprocess.run(
+        [sys.executable, "-c", SWAP_AFTER_STAT, "odd/.npmrc", how, str(outside), *ALL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    findings = json.loads(proc.stdout)["findings"]
+    assert by_path(findings, "odd/.npmrc") == [
+        ("parse-error", 1, 1, f"cannot scan this file: {problem}")
+    ]
+    assert_others_still_reported(findings)
 
 
 def test_symlink_to_outside_the_tree_is_not_followed(
@@ -340,3 +422,19 @@ def test_directory_named_npmrc_found_by_the_walk_is_reported(tmp_path: Path) -> 
         ("parse-error", "pkg/.npmrc")
     ]
     assert "directory" in result.findings[0].message
+
+
+def test_directory_named_npmrc_in_a_git_work_tree_is_reported(tmp_path: Path) -> None:
+    """git lists `pkg/.npmrc/inside`, never the directory: it is still a parse-error."""
+    from npm_guard.scan import scan_paths
+
+    write(tmp_path / "pkg" / ".npmrc" / "inside", TOKEN_LINE)
+    write(tmp_path / "other" / ".npmrc" / "untracked", TOKEN_LINE)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "pkg")
+    result = scan_paths([str(tmp_path)], root=str(tmp_path))
+    assert [(f.rule.id, f.location.path, f.message) for f in result.findings] == [
+        ("parse-error", "other/.npmrc", "cannot scan this file: it is a directory, not a file"),
+        ("parse-error", "pkg/.npmrc", "cannot scan this file: it is a directory, not a file"),
+    ]
+    assert result.files_scanned == 2

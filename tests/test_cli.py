@@ -254,13 +254,17 @@ def test_walk_outside_git_reads_every_npmrc_and_skips_node_modules(
     assert "2 files scanned" in out
 
 
-def test_walk_of_a_subdirectory_shows_paths_from_the_current_directory(
-    run: Runner, project: Path
-) -> None:
+def test_outside_git_a_directory_path_is_the_root(run: Runner, project: Path) -> None:
+    """No git work tree: the directory named is the repository root, for paths shown,
+    the policy file and package.json (a subdirectory of a git work tree is not)."""
     write(project / "sub" / "dir" / ".npmrc", BAD)
+    write(
+        project / "sub" / ".npm-guard.yml",
+        "version: 1\nrules: {npmrc-plaintext-credential: note}\n",
+    )
     code, out, _ = run("scan", "sub")
-    assert code == 1
-    assert out.startswith("sub/dir/.npmrc:1:34: ")
+    assert code == 0
+    assert out.startswith("dir/.npmrc:1:34: note [npmrc-plaintext-credential]")
 
 
 def test_a_file_named_on_the_command_line_is_scanned_by_its_kind(
@@ -316,6 +320,22 @@ def test_git_work_tree_tracked_and_untracked_but_not_ignored(run: Runner, projec
     assert paths == [".npmrc", "new/.npmrc"]
 
 
+def test_git_tracked_file_deleted_from_the_work_tree_is_no_parse_error(
+    run: Runner, project: Path
+) -> None:
+    """`git rm` not yet run: the index still lists the file, the disk no longer has it."""
+    _git_repo(project)
+    write(project / ".npmrc", GOOD)
+    write(project / "gone" / ".npmrc", BAD)
+    git(project, "add", ".npmrc", "gone/.npmrc")
+    git(project, "commit", "-q", "-m", "init")
+    (project / "gone" / ".npmrc").unlink()
+    code, out, err = run("scan")
+    assert code == 0, out
+    assert "gone/.npmrc" not in out + err
+    assert "npm-guard: no findings (1 file scanned)" in out
+
+
 def test_git_ignored_file_is_scanned_when_named(run: Runner, project: Path) -> None:
     _git_repo(project)
     write(project / ".gitignore", ".npmrc\n")
@@ -356,6 +376,110 @@ def test_symlink_inside_the_tree_is_scanned_once(run: Runner, project: Path) -> 
     (project / "alias").mkdir()
     os.symlink(project / "real" / ".npmrc", project / "alias" / ".npmrc")
     code, out, _ = run("scan", ".")
+    assert code == 1
+    assert "1 file scanned" in out
+
+
+# The repository root --------------------------------------------------------------------
+
+RELEASE_WORKFLOW = """\
+on: push
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: npm run release
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}
+"""
+
+
+def _repository(root: Path) -> Path:
+    """A git work tree with a policy (an ignore and a severity), a package.json whose
+    `release` script publishes, and a workflow that runs it."""
+    write(root / ".npmrc", BAD)
+    write(root / "fixtures" / ".npmrc", BAD)
+    write(
+        root / ".npm-guard.yml",
+        "version: 1\nrules: {npmrc-plaintext-credential: warning}\nignore:\n"
+        "  - {rule: '*', path: fixtures/**, reason: fake tokens}\n",
+    )
+    write(root / "package.json", json.dumps({"name": "x", "scripts": {"release": "npm publish"}}))
+    write(root / ".github" / "workflows" / "release.yml", RELEASE_WORKFLOW)
+    git(root, "init", "-q")
+    return root
+
+
+def _found(out: str) -> list[tuple[str, str, str]]:
+    return sorted(
+        (f["location"]["path"], f["rule"], f["severity"]) for f in json.loads(out)["findings"]
+    )
+
+
+WHOLE_REPOSITORY = [
+    (".github/workflows/release.yml", "workflow-publish-with-long-lived-token", "error"),
+    (".npmrc", "npmrc-plaintext-credential", "warning"),
+]
+
+
+def test_the_root_is_the_git_work_tree_of_the_first_path(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wherever the scan starts, the policy and package.json are the repository's, paths
+    are shown from its root, and `.github/workflows` is recognised as such."""
+    repository = _repository(project / "r1")
+    for cwd, argv, expected in [
+        (project, ["r1"], WHOLE_REPOSITORY),
+        (repository / "fixtures", [".."], WHOLE_REPOSITORY),
+        (repository / ".github", ["."], WHOLE_REPOSITORY[:1]),
+        (repository / ".github" / "workflows", ["release.yml"], WHOLE_REPOSITORY[:1]),
+        (project, ["r1/.npmrc"], WHOLE_REPOSITORY[1:]),
+    ]:
+        monkeypatch.chdir(cwd)
+        code, out, err = run("scan", "--format", "json", *argv)
+        failing = any(severity == "error" for _, _, severity in expected)
+        assert (code, _found(out)) == (int(failing), expected), (cwd, argv, err)
+
+
+def test_sarif_uris_are_relative_to_the_repository_root(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _repository(project / "r1")
+    code, out, _ = run("scan", "--format", "sarif", "r1")
+    assert code == 0
+    uris = sorted(
+        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for result in json.loads(out)["runs"][0]["results"]
+    )
+    assert uris == [".github/workflows/release.yml", ".npmrc"]
+
+
+def test_hooks_at_the_root_see_what_they_always_saw(project: Path) -> None:
+    """pre-commit runs a hook at the top of the work tree with paths from there."""
+    from npm_guard.hooks import workflow_npm_credentials
+
+    _repository(project)
+    assert workflow_npm_credentials.main([".github/workflows/release.yml"]) == 1
+
+
+def test_a_directory_scan_searches_the_policy_file_for_credentials(
+    run: Runner, project: Path
+) -> None:
+    write(
+        project / ".npm-guard.yml",
+        f"version: 1\ntokens:\n  {NPM_TOKEN}: {{permission: read-only}}\n",
+    )
+    write(project / "nested" / ".npm-guard.yaml", f"# {NPM_TOKEN}\n")  # read by nobody
+    code, out, _ = run("scan")
+    assert code == 1
+    assert out.startswith(
+        f".npm-guard.yml:3:3: error [policy-plaintext-credential] npm token {redacted(NPM_TOKEN)}"
+    )
+    assert "nested/.npm-guard.yaml:1:3: error [policy-plaintext-credential]" in out
+    assert "(2 errors; 2 files scanned)" in out
+    assert NPM_TOKEN not in out
+    code, out, _ = run("scan", ".npm-guard.yml")  # named on the command line too
     assert code == 1
     assert "1 file scanned" in out
 

@@ -74,6 +74,37 @@ def test_invalid_fixtures_never_echo_a_secret() -> None:
     assert "not shown" in text
 
 
+SECRET_KEYS = (
+    "5f0c2a7e-91b3-4d8e-a6f4-0c9d8e7b6a51",
+    "glpat-AbCdEfGhIjKlMnOpQrSt",
+    "xoxb-AbCdEfGhIjKlMnOpQrStUv",
+    "QmFzZTY0QmFzZTY0QmFzZTY0",
+)
+
+
+def test_secret_looking_keys_are_never_echoed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys are in every message (`tokens.KEY: ...`): one that could be a secret is shown
+    by its length only, by the loader, the hook and the CLI alike."""
+    from npm_guard import cli
+    from npm_guard.hooks import npm_guard_policy
+
+    path = FIXTURES / "invalid" / "secret-keys.yml"
+    text = path.read_text("utf-8")
+    assert all(key in text for key in SECRET_KEYS)
+    with pytest.raises(PolicyError) as raised:
+        load_policy(str(path), str(path.parent))
+    monkeypatch.chdir(path.parent)
+    assert npm_guard_policy.main([path.name]) == 1
+    assert cli.main(["scan", "--policy", path.name, "."]) == 2
+    shown = str(raised.value) + "".join(capsys.readouterr())
+    assert "(not shown)" in shown
+    for key in SECRET_KEYS:
+        assert key not in shown
+        assert key[:8] not in shown
+
+
 def test_full_example_becomes_the_model() -> None:
     policy = load_policy(str(FIXTURES / "valid" / "full.yml"), str(FIXTURES))
     assert policy.rules == {"workflow-publish-with-long-lived-token": Severity.ERROR}

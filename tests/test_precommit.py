@@ -61,3 +61,32 @@ def test_files_that_are_not_npmrc_are_not_given_to_the_hook(
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "(no files to check)Skipped" in output
+
+
+POLICY_HOOK_ID = "npm-guard-policy"
+
+
+def test_staged_invalid_policy_fails_and_names_the_line(
+    scratch: Path, pre_commit_home: Path
+) -> None:
+    write(scratch / ".npm-guard.yml", "version: 1\nrules:\n  npmrc-plaintext-credentail: off\n")
+    git(scratch, "add", ".npm-guard.yml")
+    proc = try_repo(scratch, pre_commit_home, POLICY_HOOK_ID)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 1, output
+    assert "npm-guard policy file" in output and "Failed" in output
+    assert "- hook id: npm-guard-policy" in output and "- exit code: 1" in output
+    assert (
+        ".npm-guard.yml:3: rules.npmrc-plaintext-credentail: unknown rule id "
+        "'npmrc-plaintext-credentail'; did you mean 'npmrc-plaintext-credential'?"
+    ) in output
+
+
+def test_staged_valid_policy_passes(scratch: Path, pre_commit_home: Path) -> None:
+    write(scratch / ".npm-guard.yml", "version: 1\nrules:\n  npmrc-insecure-registry: off\n")
+    write(scratch / "sub" / ".npm-guard.yml", "not: [a policy\n")  # not read: not checked
+    git(scratch, "add", ".npm-guard.yml", "sub/.npm-guard.yml")
+    proc = try_repo(scratch, pre_commit_home, POLICY_HOOK_ID)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    assert "npm-guard policy file" in output and "Passed" in output

@@ -1,7 +1,9 @@
-"""pre-commit hook `npm-guard-policy`: the policy file `.npm-guard.yml` is valid.
+"""pre-commit hook `npm-guard-policy`: the policy file `.npm-guard.yml` is valid and
+holds no credential.
 
-Exit 0 when every file is valid, 1 when one is not (every problem is listed, each as
-`FILE:LINE: key.path: what was expected`), 2 when a file cannot be read.
+Exit 0 when every file is valid and clean, 1 when one is not (every problem is listed,
+each as `FILE:LINE: key.path: what was expected`, and every token found, as the scan
+reports it), 2 when a file cannot be read.
 """
 
 from __future__ import annotations
@@ -10,20 +12,33 @@ import os
 import sys
 from collections.abc import Sequence
 
-from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, Parser, guarded
+from npm_guard.cli import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    Parser,
+    guarded,
+    unread_policy_notice,
+)
 from npm_guard.errors import NpmGuardError
 from npm_guard.policy import POLICY_FILE
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from npm_guard.policy import Policy
+
 
 def check_policy_files(filenames: Sequence[str], root: str) -> int:
-    """Validate each file; problems go to stdout, unreadable files to stderr."""
+    """Validate each file and search it for credentials; problems and findings go to
+    stdout, unreadable files to stderr."""
     from npm_guard.policy_load import PolicyError, load_policy
     from npm_guard.secrets import scrub
 
     worst = EXIT_CLEAN
     for filename in filenames:
+        policy: Policy | None = None
         try:
-            load_policy(filename, root)
+            policy = load_policy(filename, root)
         except PolicyError as error:
             for problem in error.problems:
                 print(scrub(str(problem)))
@@ -36,24 +51,62 @@ def check_policy_files(filenames: Sequence[str], root: str) -> int:
         except NpmGuardError as error:
             print(f"npm-guard-policy: error: {scrub(str(error))}", file=sys.stderr)
             worst = EXIT_USAGE
+            continue
+        if _credentials(filename, root, policy):
+            worst = max(worst, EXIT_FINDINGS)
     return worst
+
+
+def _credentials(filename: str, root: str, policy: Policy | None) -> bool:
+    """Print the policy-file rules' findings (a token pasted as a key or into a reason
+    is valid YAML and a valid secret name); True when one is an error."""
+    from npm_guard.findings import Severity
+    from npm_guard.report.text import format_finding
+    from npm_guard.rules import POLICY_FILE_RULES
+    from npm_guard.scan import display_path, read_text
+    from npm_guard.secrets import scrub
+
+    content = read_text(filename)
+    if content.text is None:
+        return False  # the loader has said why it cannot be read
+    display = display_path(filename, root)
+    findings = [f for _, check in POLICY_FILE_RULES for f in check(display, content.text)]
+    if policy is not None:  # the file's own severities and ignores, as a scan applies them
+        from npm_guard.policy_apply import apply_policy
+
+        findings = apply_policy(findings, policy)
+    for finding in findings:
+        print(scrub(format_finding(finding)))
+    return any(f.effective_severity is Severity.ERROR for f in findings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = Parser(
         prog="npm-guard-policy",
         description="Validate npm-guard policy files against the policy schema "
-        f"(default: {POLICY_FILE} in the current directory).",
+        f"(default: {POLICY_FILE} at the root of the repository of the current directory).",
     )
     parser.add_argument("filenames", nargs="*", help="policy files to check")
     args = parser.parse_args(argv)
+    from npm_guard.scan import find_root
+
     filenames: list[str] = list(args.filenames)
+    # Files named (as pre-commit names them, from the top of the work tree) are shown as
+    # given; without any, the repository's own policy file is checked.
+    root = os.getcwd() if filenames else find_root(filenames)
+    notice = unread_policy_notice(find_root(filenames))
+    if notice is not None:
+        print(f"npm-guard-policy: {notice}", file=sys.stderr)
     if not filenames:
-        if not os.path.lexists(POLICY_FILE):
-            print(f"npm-guard-policy: no {POLICY_FILE} here; nothing to check", file=sys.stderr)
+        default = os.path.join(root, POLICY_FILE)
+        if not os.path.lexists(default):
+            print(
+                f"npm-guard-policy: no {POLICY_FILE} at the repository root; nothing to check",
+                file=sys.stderr,
+            )
             return EXIT_CLEAN
-        filenames = [POLICY_FILE]
-    return guarded(lambda: check_policy_files(filenames, os.getcwd()))
+        filenames = [default]
+    return guarded(lambda: check_policy_files(filenames, root))
 
 
 if __name__ == "__main__":

@@ -89,6 +89,17 @@ def _policy_workflow_rules() -> tuple[tuple[Rule, PolicyWorkflowCheck], ...]:
     )
 
 
+# Rules of the policy file's own text (`.npm-guard.yml`), run by directory scans and the
+# `npm-guard-policy` hook; its validity is the loader's business, not a rule's.
+PolicyFileCheck = Callable[[str, str], Iterable[Finding]]
+
+
+def _policy_file_rules() -> tuple[tuple[Rule, PolicyFileCheck], ...]:
+    from npm_guard.rules import policy_plaintext_credential
+
+    return ((policy_plaintext_credential.RULE, policy_plaintext_credential.check),)
+
+
 # The online audit's rules (`npm-guard audit`): they read facts the audit gathered,
 # never the network. Not run by the offline scan or the hooks.
 OnlineCheck = Callable[["AuditFacts"], Iterable[Finding]]
@@ -130,17 +141,20 @@ def _online_rules() -> tuple[tuple[Rule, OnlineCheck], ...]:
 ENGINE_RULES: tuple[Rule, ...] = (parse_error.RULE,)
 
 
-# The workflow, policy and online tables are built on first use: a hook imports only the
-# rule modules it runs (start-up time is a product target, see DESIGN.md "Targets").
+# The workflow, policy, policy-file and online tables are built on first use: a hook
+# imports only the rule modules it runs (start-up time is a product target, see
+# DESIGN.md "Targets").
 _LAZY_TABLES: dict[str, Callable[[], tuple[tuple[Rule, Any], ...]]] = {
     "WORKFLOW_RULES": _workflow_rules,
     "POLICY_WORKFLOW_RULES": _policy_workflow_rules,
+    "POLICY_FILE_RULES": _policy_file_rules,
     "ONLINE_RULES": _online_rules,
 }
 
 if TYPE_CHECKING:
     WORKFLOW_RULES: tuple[tuple[Rule, WorkflowCheck], ...]
     POLICY_WORKFLOW_RULES: tuple[tuple[Rule, PolicyWorkflowCheck], ...]
+    POLICY_FILE_RULES: tuple[tuple[Rule, PolicyFileCheck], ...]
     ONLINE_RULES: tuple[tuple[Rule, OnlineCheck], ...]
 
 
@@ -158,6 +172,7 @@ def all_rules() -> dict[str, Rule]:
     rules = [rule for rule, _ in NPMRC_RULES]
     rules.extend(rule for rule, _ in _workflow_rules())
     rules.extend(rule for rule, _ in _policy_workflow_rules())
+    rules.extend(rule for rule, _ in _policy_file_rules())
     rules.extend(ENGINE_RULES)
     rules.extend(rule for rule, _ in _online_rules())
     return {rule.id: rule for rule in rules}

@@ -563,6 +563,7 @@ def _minimal_env() -> dict[str, str]:
     """A job's environment: the basics, plus what pip needs to reach its index here."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
     keep += ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    keep += ("NPM_GUARD_CACHE_DIR",)  # the test's own policy cache, not the real ~/.cache
     return {
         name: value for name, value in os.environ.items() if name in keep or name.startswith("PIP_")
     }

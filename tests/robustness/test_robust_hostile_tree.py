@@ -69,6 +69,10 @@ def at(findings: list[dict[str, Any]], path: str) -> list[tuple[str, int, str]]:
     ]
 
 
+def unlisted_message(reason: str) -> str:
+    return f"cannot scan this directory: cannot list it ({reason}); nothing below it was scanned"
+
+
 def assert_good_and_bad_reported(findings: list[dict[str, Any]]) -> None:
     assert at(findings, "good/.npmrc") == []
     ((rule, line, _),) = at(findings, "bad/.npmrc")
@@ -154,6 +158,37 @@ def test_the_same_tree_as_a_git_work_tree(
     assert "home/.npmrc: symbolic link out of the scanned tree; not followed" in err
 
 
+def test_tracked_file_under_a_directory_replaced_by_a_link_out_of_the_tree(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """git still lists `sub/.npmrc`, but `sub` is now a link to `../outside1`: the last
+    component is no link, so only the resolved path shows it leaves the tree. Neither
+    the scan nor `--fix` may touch the file out there."""
+    write(tree / "sub" / ".npmrc", TOKEN_LINE)
+    git(tree, "init", "-q")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", "tracked sub/.npmrc")
+    outside = write(tree.parent / "outside1" / ".npmrc", TOKEN_LINE)
+    for entry in (tree / "sub").iterdir():
+        entry.unlink()
+    (tree / "sub").rmdir()
+    os.symlink(os.path.join(os.pardir, "outside1"), tree / "sub")
+    notice = "sub/.npmrc: path through a symbolic link out of the scanned tree; not followed"
+
+    code, findings, err = scan_subprocess(".")
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert sorted({f["location"]["path"] for f in findings}) == ["bad/.npmrc"]
+    assert notice in err
+
+    code, out, err = make_runner(cli.main, capsys)("scan", "--fix", ".")
+    assert code == 1
+    assert outside.read_text() == TOKEN_LINE  # not rewritten through the link
+    assert "sub/.npmrc" not in out
+    assert notice in err
+    assert "bad/.npmrc:2: replaced the npm token" in err  # the tree's own file is fixed
+
+
 def test_hundred_megabyte_file_costs_time_not_memory(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -234,10 +269,11 @@ def test_directory_that_cannot_be_listed(
     monkeypatch: pytest.MonkeyPatch,
     error: type[OSError],
 ) -> None:
-    """An unreadable (or vanished) directory is named on stderr; the rest is scanned.
+    """An unreadable (or vanished) directory is a parse-error (exit 1, also in JSON and
+    SARIF, where a line on stderr would read as a pass); the rest is scanned.
 
-    The suite runs as root, for whom `chmod 000` changes nothing, so the refusal is
-    simulated where os.walk meets it: `os.scandir` raising for that one directory.
+    The refusal is injected where os.walk meets it: `os.scandir` raising for that one
+    directory (`test_directory_that_cannot_be_listed_for_real` does it with chmod).
     """
     write(tree / "locked" / ".npmrc", TOKEN_LINE)
     write(tree / "locked" / "inner" / ".npmrc", TOKEN_LINE)
@@ -250,11 +286,14 @@ def test_directory_that_cannot_be_listed(
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", scandir)
-    code, findings, err = scan_in_process(capsys, ".")
+    code, findings, _ = scan_in_process(capsys, ".")
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not [f for f in findings if f["location"]["path"].startswith("locked/")]
-    assert "locked: cannot list directory" in err
+    reason = "Permission denied" if error is PermissionError else "No such file or directory"
+    assert at(findings, "locked") == [("parse-error", 1, unlisted_message(reason))]
+    ((finding,),) = [[f for f in findings if f["location"]["path"] == "locked"]]
+    assert finding["location"]["column"] == 1
 
 
 def test_directory_that_cannot_be_listed_for_real(tree: Path) -> None:
@@ -269,16 +308,64 @@ def test_directory_that_cannot_be_listed_for_real(tree: Path) -> None:
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not [f for f in findings if f["location"]["path"].startswith("locked/")]
-    assert "locked: cannot list directory" in err
+    assert at(findings, "locked") == [("parse-error", 1, unlisted_message("Permission denied"))]
+    assert "locked" not in err
 
 
+def test_directory_that_cannot_be_listed_in_a_git_work_tree(tree: Path) -> None:
+    """git lists what it can and only warns about the rest (exit 0): that warning is a
+    parse-error too, and the file git tracks in there is one it cannot read."""
+    write(tree / "locked" / ".npmrc", TOKEN_LINE)
+    git(tree, "init", "-q")
+    git(tree, "add", "good", "bad", "locked")
+    write(tree / "locked" / "new" / ".npmrc", TOKEN_LINE)  # untracked: only a listing finds it
+    (tree / "locked").chmod(0)
+    try:
+        code, findings, _ = scan_subprocess(".", prefix=as_unprivileged())
+    finally:
+        (tree / "locked").chmod(0o700)
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert at(findings, "locked") == [("parse-error", 1, unlisted_message("Permission denied"))]
+    assert at(findings, "locked/.npmrc") == [
+        ("parse-error", 1, "cannot scan this file: cannot read (Permission denied)")
+    ]
+    assert "locked/new" not in json.dumps(findings)
+
+
+def hostile_git_config(tree: Path, marker: Path) -> None:
+    """A committed work tree whose `.git/config` runs a command whenever git reads the
+    index (`core.fsmonitor`), as a cloned repository's config can after a checkout."""
+    git(tree, "init", "-q")
+    git(tree, "add", "-A")
+    git(tree, "commit", "-qm", "tree")
+    git(tree, "config", "core.fsmonitor", f"touch {marker}; false")
+
+
+def test_git_config_of_the_scanned_repository_runs_nothing(tree: Path) -> None:
+    marker = tree.parent / "fsmonitor-ran"
+    hostile_git_config(tree, marker)
+    git(tree, "ls-files")  # the trap is armed: plain git runs it
+    assert marker.exists()
+    marker.unlink()
+    code, findings, _ = scan_subprocess(".")
+    assert code == 1
+    assert_good_and_bad_reported(findings)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("work_tree", ["plain directory", "git work tree"])
 def test_never_executes_what_it_reads(
-    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tree: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    work_tree: str,
 ) -> None:
-    """Command substitutions, YAML tags and `run:` scripts are text: nothing is run.
+    """Command substitutions, YAML tags, `run:` scripts and the repository's own git
+    config are text: nothing is run.
 
     Every way of starting a process is watched during an in-process scan; the only
-    command allowed is `git ls-files`, which lists the tree.
+    command allowed is `git ls-files` with `core.fsmonitor` off, which lists the tree.
     """
     marker = tree.parent / "executed"
     payload = f"touch {marker}"
@@ -296,6 +383,8 @@ def test_never_executes_what_it_reads(
         tree / "sub" / ".github" / "actions" / "a" / "action.yml",
         f"runs:\n  using: composite\n  steps:\n    - shell: bash\n      run: $({payload})\n",
     )
+    if work_tree == "git work tree":
+        hostile_git_config(tree, marker)
     started: list[list[str]] = []
     real_popen = subprocess.Popen
 
@@ -315,4 +404,7 @@ def test_never_executes_what_it_reads(
     assert code == 1
     assert_good_and_bad_reported(findings)
     assert not marker.exists()
-    assert all(cmd[:1] == ["git"] and "ls-files" in cmd for cmd in started), started
+    assert started
+    assert all(
+        cmd[:3] == ["git", "-c", "core.fsmonitor=false"] and "ls-files" in cmd for cmd in started
+    ), started
