@@ -8,6 +8,7 @@ secret by kind, length and a short hash.
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 import zlib
 from collections.abc import Iterator
@@ -29,9 +30,9 @@ UUID_RE = re.compile(
     r"(?<![A-Za-z0-9-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
     r"(?![A-Za-z0-9-])"
 )
-# Anything that looks like a reference or an example rather than a value.
-_PLACEHOLDER_RE = re.compile(
-    r"""^(?:
+# Anything that looks like a reference or an example rather than a value. Compiled on
+# first use: most files hold no value to ask about, and this pattern is slow to compile.
+_PLACEHOLDER_PATTERN = r"""^(?:
         <[^<>]*>                                  # <YOUR_TOKEN>
       | \[[^\[\]]*\]                              # [token]
       | \{[^{}]*\}                                # {token}
@@ -40,9 +41,12 @@ _PLACEHOLDER_RE = re.compile(
       | ([xX*._#-])\1{3,}                         # xxxx, ****, ....
       | (?:npm|gh[pousr])_[xX*._-]+ | (?:npm|gh[pousr])_(?:[xX]{4,}|\*{4,})\S*
       | (?:token|secret|password|value|null|none|undefined|todo|tbd|fixme|string)
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
-)
+    )$"""
+
+
+@functools.cache
+def _placeholder_re() -> re.Pattern[str]:
+    return re.compile(_PLACEHOLDER_PATTERN, re.IGNORECASE | re.VERBOSE)
 
 
 class CredentialKind(str, Enum):
@@ -111,7 +115,7 @@ def is_placeholder(value: str) -> bool:
         return True
     if _is_real_credential_shape(stripped):
         return False
-    return _PLACEHOLDER_RE.match(stripped) is not None
+    return _placeholder_re().match(stripped) is not None
 
 
 def _is_real_credential_shape(value: str) -> bool:

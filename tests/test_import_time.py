@@ -33,6 +33,26 @@ def imported_modules(code: str, cwd: Path) -> set[str]:
     return modules
 
 
+def imports_any_of(names: tuple[str, ...], code: str, cwd: Path) -> set[str]:
+    """Which of `names` running `code` imports, even where the interpreter's start-up
+    (an editable install's path finder imports urllib.parse) has imported them already:
+    they are dropped from sys.modules first, so an `import` of them by `code` shows."""
+    probe = (
+        "import sys\n"
+        f"for name in {names!r}: sys.modules.pop(name, None)\n"
+        f"{code}\n"
+        f"print(sorted(n for n in {names!r} if n in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(eval(proc.stdout.strip().splitlines()[-1]))
+
+
+URL_PARSER = ("urllib.parse", "ipaddress")
+
+
 def _top_level(modules: set[str]) -> set[str]:
     return {m.split(".")[0] for m in modules}
 
@@ -84,3 +104,21 @@ def test_running_the_workflow_hook(tmp_path: Path) -> None:
     assert "npm_guard.workflow.analysis" in modules
     # typing costs about 2 ms of start-up; the engine uses it for mypy only.
     assert "typing" not in modules
+    # The .npmrc rules are the other hook's; urllib.parse (with ipaddress, about 3 ms)
+    # is not needed for setup-node's usual `registry-url: https://registry.npmjs.org`.
+    assert not {m for m in modules if m.startswith("npm_guard.rules.npmrc_")}
+    assert imports_any_of(URL_PARSER, code, tmp_path) == set()
+
+
+def test_an_https_only_npmrc_needs_no_url_parser(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text(
+        "@acme:registry=https://npm.pkg.github.com/\n"
+        "//npm.pkg.github.com/:_authToken=${GITHUB_TOKEN}\n"
+    )
+    code = "from npm_guard.hooks.npmrc_credentials import main\nassert main(['.npmrc']) == 0"
+    assert "npm_guard.rules.npmrc_insecure_registry" in imported_modules(code, tmp_path)
+    assert imports_any_of(URL_PARSER, code, tmp_path) == set()
+    # …while a plain-http registry is parsed (and reported).
+    (tmp_path / ".npmrc").write_text("registry=http://npm.corp.example/\n")
+    code = code.replace("assert main(['.npmrc']) == 0", "main(['.npmrc'])")
+    assert imports_any_of(URL_PARSER, code, tmp_path) == set(URL_PARSER)

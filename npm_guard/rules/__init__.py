@@ -9,31 +9,35 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from npm_guard.findings import Finding, Rule
-from npm_guard.npmrc import NpmrcFile
-from npm_guard.rules import (
-    npmrc_insecure_registry,
-    npmrc_plaintext_credential,
-    npmrc_unexpanded_variable,
-    npmrc_unscoped_credential,
-    parse_error,
-)
+from npm_guard.rules import parse_error
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from typing import Any
 
     from npm_guard.audit.facts import AuditFacts
+    from npm_guard.npmrc import NpmrcFile
     from npm_guard.policy import Policy
     from npm_guard.workflow.model import Workflow
 
-NpmrcCheck = Callable[[NpmrcFile], Iterable[Finding]]
+NpmrcCheck = Callable[["NpmrcFile"], Iterable[Finding]]
 
-NPMRC_RULES: tuple[tuple[Rule, NpmrcCheck], ...] = (
-    (npmrc_plaintext_credential.RULE, npmrc_plaintext_credential.check),
-    (npmrc_unexpanded_variable.RULE, npmrc_unexpanded_variable.check),
-    (npmrc_unscoped_credential.RULE, npmrc_unscoped_credential.check),
-    (npmrc_insecure_registry.RULE, npmrc_insecure_registry.check),
-)
+
+def _npmrc_rules() -> tuple[tuple[Rule, NpmrcCheck], ...]:
+    from npm_guard.rules import (
+        npmrc_insecure_registry,
+        npmrc_plaintext_credential,
+        npmrc_unexpanded_variable,
+        npmrc_unscoped_credential,
+    )
+
+    return (
+        (npmrc_plaintext_credential.RULE, npmrc_plaintext_credential.check),
+        (npmrc_unexpanded_variable.RULE, npmrc_unexpanded_variable.check),
+        (npmrc_unscoped_credential.RULE, npmrc_unscoped_credential.check),
+        (npmrc_insecure_registry.RULE, npmrc_insecure_registry.check),
+    )
+
 
 # Workflow and composite-action rules: questions asked of `npm_guard.workflow.model`.
 WorkflowCheck = Callable[["Workflow"], Iterable[Finding]]
@@ -141,10 +145,10 @@ def _online_rules() -> tuple[tuple[Rule, OnlineCheck], ...]:
 ENGINE_RULES: tuple[Rule, ...] = (parse_error.RULE,)
 
 
-# The workflow, policy, policy-file and online tables are built on first use: a hook
-# imports only the rule modules it runs (start-up time is a product target, see
-# DESIGN.md "Targets").
+# Every table is built on first use: a hook imports only the rule modules it runs
+# (start-up time is a product target, see DESIGN.md "Targets").
 _LAZY_TABLES: dict[str, Callable[[], tuple[tuple[Rule, Any], ...]]] = {
+    "NPMRC_RULES": _npmrc_rules,
     "WORKFLOW_RULES": _workflow_rules,
     "POLICY_WORKFLOW_RULES": _policy_workflow_rules,
     "POLICY_FILE_RULES": _policy_file_rules,
@@ -152,6 +156,7 @@ _LAZY_TABLES: dict[str, Callable[[], tuple[tuple[Rule, Any], ...]]] = {
 }
 
 if TYPE_CHECKING:
+    NPMRC_RULES: tuple[tuple[Rule, NpmrcCheck], ...]
     WORKFLOW_RULES: tuple[tuple[Rule, WorkflowCheck], ...]
     POLICY_WORKFLOW_RULES: tuple[tuple[Rule, PolicyWorkflowCheck], ...]
     POLICY_FILE_RULES: tuple[tuple[Rule, PolicyFileCheck], ...]
@@ -169,7 +174,7 @@ def __getattr__(name: str) -> tuple[tuple[Rule, Any], ...]:
 
 def all_rules() -> dict[str, Rule]:
     """Every registered rule by id, in catalogue order."""
-    rules = [rule for rule, _ in NPMRC_RULES]
+    rules = [rule for rule, _ in _npmrc_rules()]
     rules.extend(rule for rule, _ in _workflow_rules())
     rules.extend(rule for rule, _ in _policy_workflow_rules())
     rules.extend(rule for rule, _ in _policy_file_rules())

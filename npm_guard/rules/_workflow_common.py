@@ -41,6 +41,13 @@ def is_npmjs(registry: str | None) -> bool:
     text = registry.strip()
     if "${{" in text:
         return True  # an expression: most likely the default, judged as such
+    bare = text.lower().rstrip("/")
+    for scheme in ("https://", "http://"):
+        if bare.startswith(scheme):
+            bare = bare[len(scheme) :]
+            break
+    if bare in NPMJS_HOSTS:
+        return True  # the usual spelling, answered without urlsplit
     from urllib.parse import urlsplit  # only here: it and ipaddress cost start-up time
 
     try:

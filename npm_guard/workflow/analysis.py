@@ -200,7 +200,10 @@ _PNPM_BUILTINS = _words(
     "run run-script exec dlx create test t tst start store server setup init deploy "
     "config c bin root env licenses doctor"
 )
-_PWSH_ENV_RE = re.compile(r"\$\{env:[A-Za-z_][A-Za-z0-9_]*\}|\$env:[A-Za-z_][A-Za-z0-9_]*", re.I)
+# `[Ee][Nn][Vv]`, not re.IGNORECASE: case-folding the name ranges costs start-up time.
+_PWSH_ENV_RE = re.compile(
+    r"\$\{[Ee][Nn][Vv]:[A-Za-z_][A-Za-z0-9_]*\}|\$[Ee][Nn][Vv]:[A-Za-z_][A-Za-z0-9_]*"
+)
 _UNTRUSTED_REF_RE = re.compile(
     r"head\.(?:sha|ref)|head_ref|head_sha|head_branch|head\.repo|refs/pull/|"
     r"pull_request\.number|issue\.number|merge_commit_sha|event\.number",

@@ -26,7 +26,7 @@ EXPR = "expr"
 CMDSUB = "cmdsub"
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PWSH_VARIABLE_RE = re.compile(r"\$(?:env:)?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+_PWSH_VARIABLE_RE = re.compile(r"\$(?:[Ee][Nn][Vv]:)?([A-Za-z_][A-Za-z0-9_]*)")
 _SPECIAL_PARAM = "@*#?$!-0123456789"
 _ASSIGNMENT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=")
 _RESERVED = frozenset(
