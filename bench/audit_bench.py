@@ -4,9 +4,10 @@
 Two registries on loopback: the test suite's fake npmjs (every response npmjs-shaped:
 profile with 2FA, collaborators, provenance, a paginated token list) and a real
 Verdaccio (packages published with the same PUT `npm publish` sends). Each run audits
-N packages with a token, the default concurrency (8), and asserts one request per
-resource: the fake registry counts what it served, the Verdaccio run counts the
-client's own request trace. Target (DESIGN.md): under 10 s for 100 packages.
+N packages with a token, the default concurrency (8), in process and (fake npmjs) as an
+`npm-guard audit` process, and asserts one request per resource: the fake registry
+counts what it served, the Verdaccio run counts the client's own request trace.
+Target (DESIGN.md): under 10 s for 100 packages.
 
     .venv/bin/python bench/audit_bench.py [--packages 100] [--runs 3] [--no-verdaccio]
 """
@@ -14,8 +15,11 @@ client's own request trace. Target (DESIGN.md): under 10 s for 100 packages.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,7 +75,34 @@ def bench_fake(count: int, runs: int) -> tuple[list[float], int]:
             assert len(result.facts.packages) == count
             assert len(fake.requests) - before == requests_per_run, "one request per resource"
 
-        return _time(run, runs), requests_per_run
+        def run_cli() -> None:
+            # What a user waits for: `npm-guard audit` as a process, start-up and report
+            # included (the fake serves from this process's threads meanwhile).
+            before = len(fake.requests)
+            with tempfile.TemporaryDirectory() as cwd:
+                proc = subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "npm_guard",
+                        "audit",
+                        "--registry",
+                        fake.url,
+                        "--format",
+                        "json",
+                        *names,
+                    ],
+                    cwd=cwd,
+                    env={**os.environ, "NPM_TOKEN": token},
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            assert len(json.loads(proc.stdout)["audit"]["packages"]) == count
+            assert len(fake.requests) - before == requests_per_run, "one request per resource"
+
+        return _time(run, runs), _time(run_cli, runs), requests_per_run
 
 
 _REQUEST_LINE_RE = re.compile(r"^GET \S+ \((?:with token|anonymous)\) -> \d+ in ")
@@ -121,10 +152,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-verdaccio", action="store_true")
     args = parser.parse_args()
-    times, requests = bench_fake(args.packages, args.runs)
+    times, cli_times, requests = bench_fake(args.packages, args.runs)
     print(
         f"fake npmjs:  {args.packages} packages, {requests} requests per audit: "
         f"median {statistics.median(times):.2f} s, best {min(times):.2f} s"
+    )
+    print(
+        f"fake npmjs, npm-guard audit:  {args.packages} packages, {requests} requests per "
+        f"audit: median {statistics.median(cli_times):.2f} s, best {min(cli_times):.2f} s"
     )
     if not args.no_verdaccio:
         times, publish, requests = bench_verdaccio(args.packages, args.runs)

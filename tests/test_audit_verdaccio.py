@@ -222,4 +222,5 @@ def test_the_audit_benchmark_asserts_one_request_per_resource() -> None:
     assert proc.returncode == 0, proc.stderr
     # 2 per package, the profile and the token list: 3 pages on the fake, 1 on Verdaccio.
     assert "fake npmjs:  3 packages, 10 requests per audit" in proc.stdout
+    assert "fake npmjs, npm-guard audit:  3 packages, 10 requests per audit" in proc.stdout
     assert "Verdaccio:   3 packages, 8 requests per audit" in proc.stdout
