@@ -104,6 +104,17 @@ def test_every_hook_has_a_readme_section(hook_id: str) -> None:
     assert hook_id in _headings(ROOT / "README.md", "###"), f"README.md has no '### {hook_id}'"
 
 
+@pytest.mark.parametrize("hook_id", HOOK_IDS)
+def test_the_dogfood_config_runs_every_hook_as_the_manifest_defines_it(hook_id: str) -> None:
+    """.pre-commit-config.yaml runs this checkout's hooks on itself, on the same files."""
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    local = [h for repo in config["repos"] if repo["repo"] == "local" for h in repo["hooks"]]
+    (hook,) = [h for h in _hooks() if h["id"] == hook_id]
+    (ours,) = [h for h in local if h["id"] == hook_id]
+    assert ours["entry"] == f"python -m npm_guard.hooks.{hook_id.replace('-', '_')}"
+    assert (ours["files"], ours["types"]) == (hook["files"], hook["types"])
+
+
 def test_every_hook_module_is_listed() -> None:
     modules = {p.stem for p in (ROOT / "npm_guard" / "hooks").glob("*.py")} - {"__init__"}
     assert modules == {hook_id.replace("-", "_") for hook_id in HOOK_IDS}

@@ -90,3 +90,43 @@ def test_staged_valid_policy_passes(scratch: Path, pre_commit_home: Path) -> Non
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert "npm-guard policy file" in output and "Passed" in output
+
+
+@pytest.mark.slow
+def test_the_repository_passes_its_own_hooks(tmp_path: Path, pre_commit_home: Path) -> None:
+    """`pre-commit run --all-files` with .pre-commit-config.yaml on a copy of this checkout."""
+    import shutil
+    import subprocess
+    import sys
+
+    from precommit_support import REPO, pre_commit_env
+
+    copy = tmp_path / "npm-guard"
+    tracked = git(REPO, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, tracked.split("\0")):
+        source = REPO / name
+        if source.is_file() and not source.is_symlink():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    git(copy, "init", "-q")
+    git(copy, "add", "-A")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"],
+        cwd=copy,
+        env=pre_commit_env(pre_commit_home),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    results = {
+        name: [ln for ln in proc.stdout.splitlines() if name in ln]
+        for name in ("npm credentials in .npmrc", "GitHub Actions workflows", "policy file")
+    }
+    # The repository has workflows, action.yml and a policy file; no .npmrc (yet).
+    assert [ln.rsplit(".", 1)[-1] for lines in results.values() for ln in lines] == [
+        "(no files to check)Skipped",
+        "Passed",
+        "Passed",
+    ], proc.stdout
