@@ -155,23 +155,9 @@ class _NpmHTTPConnection(urllib3.connection.HTTPConnection):
         )
 
 
-class _NpmHTTPSConnection(urllib3.connection.HTTPSConnection):
-    exchange: _Exchange | None = None
-
-    def putrequest(
-        self,
-        method: str,
-        url: str,
-        skip_host: bool = False,
-        skip_accept_encoding: bool = False,
-    ) -> None:
-        _claim(self)
-        super().putrequest(
-            method,
-            npm_request_target(url),
-            skip_host=skip_host,
-            skip_accept_encoding=skip_accept_encoding,
-        )
+class _NpmHTTPSConnection(_NpmHTTPConnection, urllib3.connection.HTTPSConnection):
+    """TLS, with the request target and exchange of `_NpmHTTPConnection` (its `putrequest`
+    comes first in the method order, then urllib3's HTTPS connection)."""
 
 
 class _NpmHTTPConnectionPool(urllib3.connectionpool.HTTPConnectionPool):
