@@ -14,7 +14,8 @@ The cache is `$NPM_GUARD_CACHE_DIR`, else `$XDG_CACHE_HOME/npm-guard`, else
 `~/.cache/npm-guard`, created with mode 0700. An entry is trusted only when the
 directory and the entry are owned by the current user and nobody else may write to
 them (the same trust Python gives its own `__pycache__`, which is marshal data too);
-otherwise, or when the cache cannot be written, every run simply validates.
+otherwise, or when the cache cannot be written, every run simply validates. A file
+that holds anything token-shaped is never remembered: the cache stores no credential.
 """
 
 from __future__ import annotations
@@ -113,6 +114,10 @@ def remember_document(
     directory = cache_directory()
     if directory is None:
         return
+    from npm_guard.secrets import find_tokens
+
+    if any(find_tokens(text, uuids=True)):
+        return  # never store a credential, not even one pasted into a reason
     import marshal
     import tempfile
 

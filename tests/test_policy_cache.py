@@ -63,6 +63,17 @@ def test_a_cached_valid_policy_imports_neither_jsonschema_nor_yaml(project: Path
     assert hook_run(project) == ("0", "[]")
 
 
+def test_a_policy_holding_a_token_is_never_stored(project: Path) -> None:
+    """The schema takes any reason, so a pasted token would land in the cache: it must not."""
+    from npmrc_samples import NPM_TOKEN
+
+    (project / ".npm-guard.yml").write_text(POLICY.replace("fake tokens", f"see {NPM_TOKEN}"))
+    assert hook_run(project) == ("0", "['jsonschema', 'yaml']")
+    assert hook_run(project) == ("0", "['jsonschema', 'yaml']")  # validated again: no entry
+    directory = Path(os.environ[policy_cache.CACHE_ENV])
+    assert not directory.exists() or not any(directory.iterdir())
+
+
 def test_the_cache_is_private(project: Path) -> None:
     hook_run(project)
     directory = Path(os.environ[policy_cache.CACHE_ENV])
