@@ -44,8 +44,8 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
             continue
         if value is None or not (entry.key == "registry" or entry.key.endswith(":registry")):
             continue
-        if not value.strip().lower().startswith("http:"):
-            continue  # https (most files): no need to import urllib.parse and ipaddress
+        if value.strip()[:6].lower() == "https:":
+            continue  # most files: answered without importing urllib.parse and ipaddress
         from urllib.parse import urlsplit
 
         parts = urlsplit(value.strip())
