@@ -44,15 +44,16 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
             continue
         if value is None or not (entry.key == "registry" or entry.key.endswith(":registry")):
             continue
-        if value.strip()[:6].lower() == "https:":
+        url = value.strip()
+        if url[:6].lower() == "https:":
             continue  # most files: answered without importing urllib.parse and ipaddress
         from urllib.parse import urlsplit
 
-        parts = urlsplit(value.strip())
+        parts = urlsplit(url)
         if parts.scheme.lower() != "http" or is_loopback(parts.hostname or ""):
             continue
-        scope = nerf_dart(value.strip())
-        shown = redact_url(value.strip())  # a user:password@ in it is the other rule's finding
+        scope = nerf_dart(url)
+        shown = redact_url(url)  # a user:password@ in it is the other rule's finding
         sends_credentials = any(
             scope.startswith(c) or c.startswith(scope) for c in credential_scopes
         )
