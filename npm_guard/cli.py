@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from npm_guard import __version__
 from npm_guard._record import dataclass
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Finding, Severity, sort_key
@@ -341,12 +340,30 @@ def _cmd_action(args: argparse.Namespace) -> int:
 Command = Callable[[argparse.Namespace], int]
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: version and commit, worked out only when asked (a development
+    checkout asks git, which no other run of the CLI or the hooks may wait for)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from npm_guard.build_info import build_info
+
+        print(build_info().describe())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="npm-guard",
         description="Keep npm credentials out of repositories and npm publishing safe.",
     )
-    parser.add_argument("--version", action="version", version=f"npm-guard {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the version and the commit it was built from, and exit",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -210,7 +210,7 @@ def test_version(run: Runner) -> None:
 
     code, out, _ = run("--version")
     assert code == 0
-    assert out.strip() == f"npm-guard {__version__}"
+    assert out.startswith(f"npm-guard {__version__} (commit ")
 
 
 # Which files a scan reads -------------------------------------------------------------

@@ -26,6 +26,23 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
+def _semantic_version(version: str) -> dict[str, str]:
+    """`semanticVersion` must be SemVer 2.0: `0.1.0` as it is, PEP 440's `0.1.0.dev0`
+    and `0.1.0rc1` as `0.1.0-dev.0` and `0.1.0-rc.1`; nothing for what does not map."""
+    import re
+
+    match = re.fullmatch(r"(\d+\.\d+\.\d+)(?:(a|b|rc)(\d+))?(?:\.dev(\d+))?", version)
+    if match is None:
+        return {}
+    release, pre, number, dev = match.groups()
+    labels = []
+    if pre:
+        labels.append(f"{pre}.{number}")
+    if dev is not None:
+        labels.append(f"dev.{dev}")
+    return {"semanticVersion": release + ("-" + ".".join(labels) if labels else "")}
+
+
 def _rule_name(rule_id: str) -> str:
     return "".join(part.capitalize() for part in rule_id.split("-"))
 
@@ -100,7 +117,7 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
                     "driver": {
                         "name": "npm-guard",
                         "version": __version__,
-                        "semanticVersion": __version__,
+                        **_semantic_version(__version__),
                         "informationUri": INFORMATION_URI,
                         "rules": [rule_descriptor(rule) for rule in rules.values()],
                     }
