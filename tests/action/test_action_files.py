@@ -50,7 +50,7 @@ def steps_with_uses(path: Path) -> list[tuple[str, int]]:
 
 
 def test_there_are_workflows() -> None:
-    assert [p.name for p in WORKFLOWS] == ["ci.yml"]
+    assert [p.name for p in WORKFLOWS] == ["ci.yml", "release.yml"]
 
 
 def test_actionlint_passes_on_the_workflows() -> None:
@@ -322,6 +322,15 @@ def test_each_action_has_one_pin_everywhere() -> None:
     assert "actions/checkout" in by_action and "npm-guard/npm-guard" in by_action
 
 
+# What each job may hold beyond `contents: read`: the release workflow's PyPI job mints
+# an OIDC token (and holds nothing else), its last two jobs write the release and the tag.
+EXTRA_PERMISSIONS = {
+    ("release.yml", "pypi"): {"id-token": "write"},
+    ("release.yml", "github-release"): {"contents": "write"},
+    ("release.yml", "major-tag"): {"contents": "write"},
+}
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_workflows_grant_least_privilege(path: Path) -> None:
     workflow = load(path)
@@ -329,6 +338,7 @@ def test_workflows_grant_least_privilege(path: Path) -> None:
     for name, job in workflow["jobs"].items():
         assert "permissions" in job, f"job {name} states its permissions"
         allowed = {"contents": "read", "security-events": "write"}
+        allowed.update(EXTRA_PERMISSIONS.get((path.name, name), {}))
         for scope, level in job["permissions"].items():
             assert allowed.get(scope) == level, f"job {name}: {scope}: {level}"
         for step in job["steps"]:
