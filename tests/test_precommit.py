@@ -130,3 +130,52 @@ def test_the_repository_passes_its_own_hooks(tmp_path: Path, pre_commit_home: Pa
         "Passed",
         "Passed",
     ], proc.stdout
+
+
+# Before the first release (README, "pre-commit hooks") ----------------------------------
+
+
+def test_autoupdate_freeze_pins_a_commit_while_there_is_no_release(
+    tmp_path: Path, pre_commit_home: Path
+) -> None:
+    """The README's advice works: with the template's `rev: v0.1.0` (a tag that does not
+    exist), `pre-commit autoupdate --freeze` writes the SHA of the newest commit."""
+    import subprocess
+    import sys
+
+    from precommit_support import REPO, pre_commit_env
+
+    upstream = tmp_path / "npm-guard.git"
+    git(tmp_path, "clone", "-q", "--bare", "--no-tags", str(REPO), str(upstream))
+    assert git(upstream, "tag", "--list") == ""
+    head = git(upstream, "rev-parse", "HEAD").strip()
+    project = scratch_repo(tmp_path)
+    template = (REPO / "templates" / "pre-commit-config.yaml").read_text("utf-8")
+    assert "rev: v0.1.0" in template
+    config = template.replace("https://github.com/npm-guard/npm-guard", str(upstream))
+    write(project / ".pre-commit-config.yaml", config)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "autoupdate", "--freeze", "--repo", str(upstream)],
+        cwd=project,
+        env=pre_commit_env(pre_commit_home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    pinned = (project / ".pre-commit-config.yaml").read_text("utf-8")
+    assert f"    rev: {head}" in pinned.splitlines()
+    assert "rev: v0.1.0" not in pinned
+
+
+def test_try_repo_checks_staged_files_only(scratch: Path, pre_commit_home: Path) -> None:
+    """The README says to stage files first: an unstaged .npmrc is not looked at."""
+    write(scratch / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    proc = try_repo(scratch, pre_commit_home, HOOK_ID)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "(no files to check)Skipped" in proc.stdout
+    git(scratch, "add", ".npmrc")
+    proc = try_repo(scratch, pre_commit_home, HOOK_ID)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "[npmrc-plaintext-credential]" in proc.stdout

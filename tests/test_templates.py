@@ -152,3 +152,63 @@ def test_pre_commit_snippet_is_valid_and_lists_every_hook() -> None:
         hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     ]
     assert sorted(template_ids) == sorted(shipped_ids)
+
+
+# What the snippets promise ---------------------------------------------------------------
+
+SNIPPET_FILES = [
+    ROOT / "README.md",
+    ROOT / "docs" / "action.md",
+    ROOT / "docs" / "policy.md",
+    TEMPLATES / "pre-commit-config.yaml",
+    TEMPLATES / "workflows" / "npm-guard.yml",
+    TEMPLATES / "npm-guard.yml",
+]
+
+
+def _released(tag: str) -> bool:
+    proc = subprocess.run(
+        ["git", "-C", str(ROOT), "tag", "--list", tag],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() == tag
+
+
+def test_a_snippet_pinned_to_a_release_says_so_when_it_is_not_out() -> None:
+    """`rev: v0.1.0` fails in pre-commit while no such tag exists: every such line, and
+    every placeholder pin of the Action, says that the release is not out yet."""
+    checked = 0
+    for path in SNIPPET_FILES:
+        lines = path.read_text("utf-8").splitlines()
+        for number, line in enumerate(lines):
+            tag = re.search(r"^\s*rev: (v\d+\.\d+\.\d+)\b", line)
+            if tag and not _released(tag.group(1)):
+                checked += 1
+                # On the line above: `pre-commit autoupdate` keeps a trailing comment.
+                above = lines[number - 1]
+                assert "not released yet" in above, f"{path.name}:{number + 1}: {line}"
+            pin = re.search(r"uses: npm-guard/npm-guard@0{40} # (v\d+\.\d+\.\d+)", line)
+            if pin and not _released(pin.group(1)):
+                checked += 1
+                nearby = re.sub(r"[\s#]+", " ", " ".join(lines[max(0, number - 40) : number]))
+                assert "not released yet" in nearby or "does not exist yet" in nearby, (
+                    f"{path.name}:{number + 1}: the placeholder pin does not say that "
+                    f"{pin.group(1)} is not out"
+                )
+    if not _released("v0.1.0"):
+        assert checked >= 5  # README (2), docs/action.md (2), both templates
+
+
+def test_the_schema_url_in_the_snippets_is_the_schema_id() -> None:
+    """Editors fetch the policy schema from the line in the snippets: the URL is the
+    schema's own `$id`, on main, which exists before any release does."""
+    import json
+
+    schema = json.loads((ROOT / "npm_guard" / "schemas" / "policy.schema.json").read_text())
+    urls = set()
+    for path in SNIPPET_FILES:
+        urls.update(re.findall(r"\$schema=(https://\S+policy\.schema\.json)", path.read_text()))
+    assert urls == {schema["$id"]}
+    assert "/npm-guard/npm-guard/main/" in schema["$id"]
