@@ -124,6 +124,21 @@ def add_scan_options(parser: argparse.ArgumentParser, *, formats: Sequence[str])
     )
 
 
+def add_debug_option(
+    parser: argparse.ArgumentParser,
+    *,
+    default: object = False,
+    help: str = "show the traceback of an internal error",
+) -> None:
+    """`--debug`, for the top level, every sub-command and every hook. A sub-command's
+    default is SUPPRESS: its parser then leaves the top level's value alone, so the
+    option works before and after the sub-command name."""
+    parser.add_argument("--debug", action="store_true", default=default, help=help)
+
+
+_DEBUG_HELP = "show the traceback of an internal error (audit: every registry request too)"
+
+
 def options_from(args: argparse.Namespace, *, step_summary: bool = False) -> ScanOptions:
     """The options from parsed arguments; `step_summary`: also append the job summary to
     `$GITHUB_STEP_SUMMARY` when that is set (`npm-guard scan`, not the hooks)."""
@@ -364,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         action=_VersionAction,
         help="show the version and the commit it was built from, and exit",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    add_debug_option(parser, help=_DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     scan = commands.add_parser(
@@ -392,6 +407,8 @@ def build_parser() -> argparse.ArgumentParser:
         "environment variables and writes annotations, $GITHUB_OUTPUT and the job summary.",
     )
     action.set_defaults(handler=_cmd_action)
+    for command in commands.choices.values():
+        add_debug_option(command, default=argparse.SUPPRESS, help=_DEBUG_HELP)
     return parser
 
 

@@ -108,18 +108,35 @@ def test_exit_3_on_an_internal_error_without_traceback(
     assert "Traceback" not in err and NPM_TOKEN not in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--debug", "scan", ".npmrc"),
+        ("scan", "--debug", ".npmrc"),
+        ("scan", ".npmrc", "--debug"),
+        ("--debug", "scan", "--debug", ".npmrc"),
+    ],
+)
 def test_exit_3_with_debug_shows_a_scrubbed_traceback(
-    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...]
 ) -> None:
     write(project / ".npmrc", BAD)
     monkeypatch.setattr(scan, "scan_target", _explode)
-    code, out, err = run("--debug", "scan", ".npmrc")
+    code, out, err = run(*argv)
     assert code == 3
     assert "Traceback (most recent call last)" in err
     assert "RuntimeError: parser choked on" in err
     assert NPM_TOKEN not in err + out
     assert redacted(NPM_TOKEN) in err
     assert err.rstrip().endswith("rerun with --debug for details")
+
+
+@pytest.mark.parametrize("command", ["scan", "rules", "audit", "attest", "action"])
+def test_debug_is_taken_before_and_after_every_command(command: str) -> None:
+    parser = cli.build_parser()
+    assert parser.parse_args([command]).debug is False
+    assert parser.parse_args(["--debug", command]).debug is True
+    assert parser.parse_args([command, "--debug"]).debug is True
 
 
 # --fail-on, formats, --output ----------------------------------------------------------
@@ -496,3 +513,34 @@ def test_console_script_runs(project: Path) -> None:
     assert proc.returncode == 1
     assert ".npmrc:1:34: error [npmrc-plaintext-credential]" in proc.stdout
     assert NPM_TOKEN not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("hook", "target", "patched"),
+    [
+        ("npmrc_credentials", ".npmrc", "run_scan"),
+        ("workflow_npm_credentials", ".github/workflows/ci.yml", "run_scan"),
+        ("npm_guard_policy", ".npm-guard.yml", "check_policy_files"),
+    ],
+)
+def test_the_hooks_take_debug(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    hook: str,
+    target: str,
+    patched: str,
+    debug: bool,
+) -> None:
+    import importlib
+
+    module = importlib.import_module(f"npm_guard.hooks.{hook}")
+    write(project / target, "version: 1\n")
+    monkeypatch.setattr(module, patched, _explode)
+    argv = ["--debug", target] if debug else [target]
+    assert module.main(argv) == 3
+    err = capsys.readouterr().err
+    assert ("Traceback (most recent call last)" in err) is debug
+    assert err.rstrip().endswith("rerun with --debug for details")
+    assert NPM_TOKEN not in err

@@ -17,6 +17,7 @@ from npm_guard.cli import (
     EXIT_FINDINGS,
     EXIT_USAGE,
     Parser,
+    add_debug_option,
     guarded,
     unread_policy_notice,
 )
@@ -87,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(default: {POLICY_FILE} at the root of the repository of the current directory).",
     )
     parser.add_argument("filenames", nargs="*", help="policy files to check")
+    add_debug_option(parser)
     args = parser.parse_args(argv)
     from npm_guard.scan import find_root
 
@@ -106,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return EXIT_CLEAN
         filenames = [default]
-    return guarded(lambda: check_policy_files(filenames, root))
+    return guarded(lambda: check_policy_files(filenames, root), debug=args.debug)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from npm_guard.cli import Parser, add_scan_options, guarded, options_from, run_scan
+from npm_guard.cli import (
+    Parser,
+    add_debug_option,
+    add_scan_options,
+    guarded,
+    options_from,
+    run_scan,
+)
 from npm_guard.scan import NPMRC
 
 
@@ -14,9 +21,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Find npm credentials and unsafe auth settings in .npmrc files.",
     )
     add_scan_options(parser, formats=("text", "json", "sarif", "github"))
+    add_debug_option(parser)
     parser.add_argument("filenames", nargs="*", help=".npmrc files to check")
     args = parser.parse_args(argv)
-    return guarded(lambda: run_scan(args.filenames, options_from(args), kind=NPMRC))
+    return guarded(
+        lambda: run_scan(args.filenames, options_from(args), kind=NPMRC),
+        debug=args.debug,
+        fmt=args.fmt,
+    )
 
 
 if __name__ == "__main__":
