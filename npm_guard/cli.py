@@ -216,6 +216,8 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         summary=summary.name if summary else None,
     )
     emit_report(report, options.output)
+    if options.output is not None:
+        print_notice(report_written(options.output, options.fmt, findings), options.fmt)
     code = exit_code(findings, options.fail_on, options.fmt)
     if summary is not None:
         _write_summary(summary, findings, options, code, result.files_scanned)
@@ -332,6 +334,14 @@ def emit_report(report: str, output: str | None) -> None:
             handle.write(report)
     except OSError as error:
         raise NpmGuardError(f"cannot write {output}: {error.strerror}") from error
+
+
+def report_written(path: str, fmt: str, findings: Sequence[Finding]) -> str:
+    """What `--output FILE` did, for stderr: the report is no longer on stdout, and the
+    exit code alone (0 for SARIF) would not tell that the file holds findings."""
+    from npm_guard.report.text import count_phrase
+
+    return f"npm-guard: wrote the {fmt} report ({count_phrase(findings)}) to {path}"
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:

@@ -724,6 +724,27 @@ def test_cli_json_and_sarif_carry_package_and_subject(
     assert "maintainer-2fa-unverified" in rule_ids_listed
 
 
+def test_cli_output_file_is_announced_on_stderr(
+    fake: FakeRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    healthy(fake)
+    fake.packument(
+        packument_doc(PKG, ["alice", "mallory"], [version_doc(PKG, "1.0.0", trusted="github")])
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NPM_TOKEN", TOKEN)
+    assert main(["audit", "--registry", fake.url, "--format", "sarif", "-o", "a.sarif", PKG]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.endswith(
+        "npm-guard: wrote the sarif report (1 finding: 1 warning) to a.sarif\n"
+    )
+    assert json.loads((tmp_path / "a.sarif").read_text())["runs"][0]["results"]
+
+
 def report_schema_validator() -> Any:
     from jsonschema import Draft202012Validator
 

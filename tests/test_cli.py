@@ -193,13 +193,39 @@ def test_json_exits_1_like_text(run: Runner, project: Path) -> None:
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
 def test_output_writes_the_report_to_a_file(run: Runner, project: Path, fmt: str) -> None:
     write(project / ".npmrc", BAD)
-    code, out, _ = run("scan", "--format", fmt, "-o", "report.out", ".npmrc")
+    code, out, err = run("scan", "--format", fmt, "-o", "report.out", ".npmrc")
     assert out == ""
     assert code == (0 if fmt == "sarif" else 1)
+    assert err == f"npm-guard: wrote the {fmt} report (1 finding: 1 error) to report.out\n"
     report = (project / "report.out").read_text(encoding="utf-8")
     assert "npmrc-plaintext-credential" in report
     code, out, _ = run("scan", "--format", fmt, ".npmrc")
     assert out == report
+
+
+def test_output_says_how_many_findings_of_each_severity(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", BAD + WARNING_ONLY + BAD.replace("registry.npmjs", "npm.example"))
+    code, _, err = run("scan", "--format", "sarif", "--output", "out.sarif", ".npmrc")
+    assert code == 0
+    assert (
+        err == "npm-guard: wrote the sarif report (3 findings: 2 errors, 1 warning) to out.sarif\n"
+    )
+    write(project / ".npmrc", GOOD)
+    code, out, err = run("scan", "--format", "json", "--output", "out.json", ".npmrc")
+    assert (code, out) == (0, "")
+    assert err == "npm-guard: wrote the json report (no findings) to out.json\n"
+
+
+def test_a_hook_with_output_says_what_it_wrote(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from npm_guard.hooks import npmrc_credentials
+
+    write(project / ".npmrc", BAD)
+    assert npmrc_credentials.main(["--output", "hook.txt", ".npmrc"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "npm-guard: wrote the text report (1 finding: 1 error) to hook.txt\n"
 
 
 def test_no_ignores_shows_suppressed_findings(run: Runner, project: Path) -> None:

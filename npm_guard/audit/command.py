@@ -230,7 +230,7 @@ def _trace_printer(debug: bool) -> Callable[[str], None] | None:
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
-    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code, print_notice
+    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code, print_notice, report_written
     from npm_guard.findings import Severity
 
     root = os.getcwd()
@@ -258,6 +258,8 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         args.fmt, result, secrets=secrets, summary=summary.name if summary else None
     )
     emit_report(_scrub(report, secrets), args.output)
+    if args.output is not None:
+        print_notice(report_written(args.output, args.fmt, result.findings), args.fmt)
     fail_on = Severity(args.fail_on) if args.fail_on else None
     code = exit_code(result.findings, fail_on, args.fmt)
     if summary is not None:
