@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
 from npm_guard.errors import NpmGuardError
-from npm_guard.findings import Finding, Severity, sort_key
+from npm_guard.findings import Finding, Severity, Suppressed, sort_key
 from npm_guard.github_io import (
     TOKEN_VARIABLES,
     ActionInputs,
@@ -87,6 +87,7 @@ class Outcome:
     """What one run found and how it ends."""
 
     findings: list[Finding]
+    suppressed: list[Suppressed] = field(default_factory=list)  # policy or ignore comments
     files_scanned: int = 0
     packages_audited: int | None = None  # None: the audit did not run
     sections: list[str] = field(default_factory=list)  # extra Markdown for the summary
@@ -197,10 +198,11 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         secrets=secrets.values,
         summary="the job summary" if inputs.summary and runner.summary_path else None,
         changed=_changed_files(outcome.findings, env, runner, secrets, out),
+        suppressed=outcome.suppressed,
     )
     emit(secrets.scrub(report), out)
     if inputs.sarif:
-        outcome.sarif_file = _write_sarif(outcome.findings, runner, inputs, secrets)
+        outcome.sarif_file = _write_sarif(outcome, runner, inputs, secrets)
     outcome.exit_code = exit_code(outcome.findings, inputs.fail_on)
     outcome.verdict = verdict(outcome.findings, inputs.fail_on)
     if inputs.summary:
@@ -284,7 +286,8 @@ def _scan(
     result = scan_paths(paths, root=runner.workspace)
     emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.files_scanned += result.files_scanned
-    outcome.findings.extend(apply_policy(result.findings, policy))
+    outcome.suppressed.extend(result.suppressed)
+    outcome.findings.extend(apply_policy(result.findings, policy, silenced=outcome.suppressed))
 
 
 def _audit(
@@ -326,6 +329,7 @@ def _audit(
     )
     emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
     outcome.findings.extend(result.findings)
+    outcome.suppressed.extend(result.suppressed)
     outcome.packages_audited = len(result.facts.packages)
     outcome.sections.append(render_markdown_tables(result.facts))
 
@@ -339,9 +343,7 @@ def token_variable(env: Mapping[str, str]) -> str:
     return TOKEN_VARIABLES[0]
 
 
-def _write_sarif(
-    findings: Sequence[Finding], runner: Runner, inputs: ActionInputs, secrets: Secrets
-) -> str:
+def _write_sarif(outcome: Outcome, runner: Runner, inputs: ActionInputs, secrets: Secrets) -> str:
     """The SARIF report in `$RUNNER_TEMP` (never the workspace: it must not be committed)."""
     import tempfile
 
@@ -353,7 +355,10 @@ def _write_sarif(
             prefix=f"npm-guard-{inputs.mode}-", suffix=".sarif", dir=directory
         )
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(secrets.scrub(render("sarif", findings, secrets=secrets.values)))
+            report = render(
+                "sarif", outcome.findings, secrets=secrets.values, suppressed=outcome.suppressed
+            )
+            stream.write(secrets.scrub(report))
     except OSError as error:
         raise NpmGuardError(
             f"cannot write the SARIF report in {directory}: {error.strerror}"

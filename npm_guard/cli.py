@@ -196,13 +196,19 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
             target = Target(path, display_path(path, root), kind)
             result.files_scanned += 1
             result.findings.extend(
-                scan_target(target, root=root, no_ignores=options.no_ignores, policy=policy)
+                scan_target(
+                    target,
+                    root=root,
+                    no_ignores=options.no_ignores,
+                    policy=policy,
+                    silenced=result.suppressed,
+                )
             )
     findings = result.findings
     if policy is not None:
         from npm_guard.policy_apply import apply_policy
 
-        findings = apply_policy(findings, policy)
+        findings = apply_policy(findings, policy, silenced=result.suppressed)
     findings.sort(key=sort_key)
     for notice in result.notices:
         print_notice(f"npm-guard: {notice}", options.fmt)
@@ -214,6 +220,7 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         findings,
         files_scanned=result.files_scanned,
         summary=summary.name if summary else None,
+        suppressed=result.suppressed,
     )
     emit_report(report, options.output)
     if options.output is not None:

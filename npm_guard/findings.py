@@ -114,6 +114,21 @@ class Finding:
         return replace(self, severity=severity)
 
 
+# How a finding was silenced, in SARIF's words (`suppression.kind`).
+BY_POLICY = "external"  # the policy file: a rule set to `off`, or an `ignore:` entry
+BY_COMMENT = "inSource"  # an `npm-guard: ignore` comment with a reason, in the file itself
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding that the policy or an ignore comment silences: it fails nothing, and
+    reports still show it (counted, listed in JSON, a suppressed SARIF result)."""
+
+    finding: Finding
+    kind: str  # BY_POLICY or BY_COMMENT
+    justification: str  # the policy's or the comment's reason
+
+
 def sort_key(finding: Finding) -> tuple[str, int, int, str]:
     """Order findings by file, then position, then rule id."""
     loc = finding.location

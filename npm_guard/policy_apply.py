@@ -6,23 +6,34 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from npm_guard.findings import Finding
+from npm_guard.findings import BY_POLICY, Finding, Suppressed
 from npm_guard.policy import IgnoreEntry, Policy
 
 
-def apply_policy(findings: Iterable[Finding], policy: Policy) -> list[Finding]:
-    """`findings` less those the policy ignores or turns off, with its severities applied.
+def apply_policy(
+    findings: Iterable[Finding], policy: Policy, silenced: list[Suppressed] | None = None
+) -> list[Finding]:
+    """`findings` less those the policy ignores or turns off, with its severities applied;
+    those it silences go to `silenced`, when given, with the reason.
 
     A severity in `rules:` replaces the severity of every finding of that rule, including
     findings for which the rule chose a severity of its own.
     """
     out: list[Finding] = []
     for finding in findings:
-        if is_ignored(finding, policy.ignore):
+        entry = ignoring_entry(finding, policy.ignore)
+        if entry is not None:
+            if silenced is not None:
+                silenced.append(Suppressed(finding, BY_POLICY, entry.reason))
             continue
         if finding.rule.id in policy.rules:
             severity = policy.rules[finding.rule.id]
             if severity is None:
+                if silenced is not None:
+                    reason = (
+                        f"the policy turns {finding.rule.id} off (rules: {finding.rule.id}: off)"
+                    )
+                    silenced.append(Suppressed(finding, BY_POLICY, reason))
                 continue
             finding = finding.with_severity(severity)
         out.append(finding)
@@ -31,10 +42,16 @@ def apply_policy(findings: Iterable[Finding], policy: Policy) -> list[Finding]:
 
 def is_ignored(finding: Finding, entries: Iterable[IgnoreEntry]) -> bool:
     """True when an `ignore:` entry names the finding's rule (or `*`) and matches its path."""
+    return ignoring_entry(finding, entries) is not None
+
+
+def ignoring_entry(finding: Finding, entries: Iterable[IgnoreEntry]) -> IgnoreEntry | None:
+    """The first `ignore:` entry that names the finding's rule (or `*`) and matches its path."""
     path = finding.location.path
-    return any(
-        entry.rule in ("*", finding.rule.id) and path_matches(entry.path, path) for entry in entries
-    )
+    for entry in entries:
+        if entry.rule in ("*", finding.rule.id) and path_matches(entry.path, path):
+            return entry
+    return None
 
 
 def path_matches(glob: str, path: str) -> bool:

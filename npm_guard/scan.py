@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
-from npm_guard.findings import Confidence, Finding, Location, Rule, sort_key
+from npm_guard.findings import Confidence, Finding, Location, Rule, Suppressed, sort_key
 from npm_guard.rules import parse_error
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -75,6 +75,7 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     files_scanned: int = 0
     notices: list[str] = field(default_factory=list)  # things skipped, said on stderr
+    suppressed: list[Suppressed] = field(default_factory=list)  # by ignore comments
 
 
 def find_root(paths: Sequence[str]) -> str:
@@ -414,12 +415,18 @@ def _chunked_token_scan(target: Target) -> Iterator[Finding]:
 
 
 def scan_target(
-    target: Target, *, root: str, no_ignores: bool = False, policy: Policy | None = None
+    target: Target,
+    *,
+    root: str,
+    no_ignores: bool = False,
+    policy: Policy | None = None,
+    silenced: list[Suppressed] | None = None,
 ) -> list[Finding]:
     """Every finding for one file; problems reading it are findings too.
 
     `policy` feeds the rules that need one (the token inventory's workflow rules); its
-    severities and ignores are applied by the caller, once, to all findings.
+    severities and ignores are applied by the caller, once, to all findings. Findings an
+    ignore comment in the file silences go to `silenced`, when given.
     """
     content = read_text(target.path)
     findings: list[Finding] = []
@@ -433,7 +440,9 @@ def scan_target(
     if target.kind == NPMRC:
         from npm_guard.npmrc_scan import scan_npmrc
 
-        findings.extend(scan_npmrc(target.display, content.text, no_ignores=no_ignores))
+        findings.extend(
+            scan_npmrc(target.display, content.text, no_ignores=no_ignores, silenced=silenced)
+        )
     elif target.kind == POLICY:
         from npm_guard.rules import POLICY_FILE_RULES
 
@@ -444,7 +453,12 @@ def scan_target(
 
         findings.extend(
             scan_workflow(
-                target.display, content.text, repo_root=root, no_ignores=no_ignores, policy=policy
+                target.display,
+                content.text,
+                repo_root=root,
+                no_ignores=no_ignores,
+                policy=policy,
+                silenced=silenced,
             )
         )
     return findings
@@ -465,6 +479,14 @@ def scan_paths(
     result = ScanResult()
     for target in discover(paths, root, result.notices, result.findings):
         result.files_scanned += 1
-        result.findings.extend(scan_target(target, root=root, no_ignores=no_ignores, policy=policy))
+        result.findings.extend(
+            scan_target(
+                target,
+                root=root,
+                no_ignores=no_ignores,
+                policy=policy,
+                silenced=result.suppressed,
+            )
+        )
     result.findings.sort(key=sort_key)
     return result

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from npm_guard._record import dataclass, replace
-from npm_guard.findings import Finding
+from npm_guard.findings import BY_COMMENT, Finding, Suppressed
 
 # `# npm-guard: ignore-next-line[rule-id, other-id] reason` (npmrc, `#` or `;`)
 NEXT_LINE_RE = re.compile(r"^[#;]\s*npm-guard:\s*ignore-next-line\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
@@ -45,14 +45,22 @@ NO_REASON = (
 )
 
 
-def apply(findings: Iterable[Finding], suppressions: Iterable[Suppression]) -> list[Finding]:
+def apply(
+    findings: Iterable[Finding],
+    suppressions: Iterable[Suppression],
+    silenced: list[Suppressed] | None = None,
+) -> list[Finding]:
     """The findings no suppression with a reason covers; those only a reasonless one
-    covers are kept, their message saying a reason is required."""
+    covers are kept, their message saying a reason is required. The silenced ones go to
+    `silenced`, when given, with the comment's reason."""
     active = list(suppressions)
     kept: list[Finding] = []
     for finding in findings:
         covering = [s for s in active if s.covers(finding)]
-        if any(s.has_reason for s in covering):
+        reasoned = [s for s in covering if s.has_reason]
+        if reasoned:
+            if silenced is not None:
+                silenced.append(Suppressed(finding, BY_COMMENT, reasoned[0].reason))
             continue
         if covering:
             finding = replace(

@@ -184,7 +184,9 @@ def test_json_exits_1_like_text(run: Runner, project: Path) -> None:
         "filesScanned": 1,
         "findings": 1,
         "bySeverity": {"error": 1, "warning": 0, "note": 0},
+        "suppressed": 0,
     }
+    assert report["suppressed"] == []
     (finding,) = report["findings"]
     assert finding["location"] == {"path": ".npmrc", "line": 1, "column": 34}
     assert finding["properties"]["registry"] == "https://registry.npmjs.org/"
@@ -492,10 +494,18 @@ def test_sarif_uris_are_relative_to_the_repository_root(
     code, out, _ = run("scan", "--format", "sarif", "r1")
     assert code == 0
     uris = sorted(
-        result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        (
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            [s["kind"] for s in result.get("suppressions", [])],
+        )
         for result in json.loads(out)["runs"][0]["results"]
     )
-    assert uris == [".github/workflows/release.yml", ".npmrc"]
+    # The policy's ignore of fixtures/ is there too, as a suppressed result.
+    assert uris == [
+        (".github/workflows/release.yml", []),
+        (".npmrc", []),
+        ("fixtures/.npmrc", ["external"]),
+    ]
 
 
 def test_hooks_at_the_root_see_what_they_always_saw(project: Path) -> None:

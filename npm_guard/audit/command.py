@@ -280,7 +280,7 @@ def render_audit(
     data in `audit` (json), or findings only (sarif, github); `secrets` are redacted from
     each finding before any format escapes it, `summary` names the summary the run writes
     (see `npm_guard.report.render`)."""
-    from npm_guard.report import render, scrub_findings
+    from npm_guard.report import render, scrub_findings, scrub_suppressed
 
     if fmt == "text":
         from npm_guard.audit.table import render_text_tables
@@ -297,27 +297,23 @@ def render_audit(
         from npm_guard.report.json_report import report_dict
         from npm_guard.secrets import scrub
 
-        report = report_dict(scrub_findings(result.findings, secrets))
+        report = report_dict(
+            scrub_findings(result.findings, secrets),
+            suppressed=scrub_suppressed(result.suppressed, secrets),
+        )
         report["audit"] = verdict_data(result.facts)
         return scrub(json.dumps(report, indent=2) + "\n", list(secrets))
-    return render(fmt, result.findings, secrets=secrets, summary=summary)
+    return render(
+        fmt, result.findings, secrets=secrets, summary=summary, suppressed=result.suppressed
+    )
 
 
 def audit_summary_line(result: AuditResult) -> str:
-    from npm_guard.findings import Severity
+    from npm_guard.report.text import findings_line
 
     count = len(result.facts.packages)
     packages = f"{count} package{'s' if count != 1 else ''} audited"
-    if not result.findings:
-        return f"npm-guard: no findings ({packages})"
-    by = {s: sum(1 for f in result.findings if f.effective_severity is s) for s in Severity}
-    parts = ", ".join(
-        f"{by[s]} {s.value}{'s' if by[s] != 1 else ''}"
-        for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE)
-        if by[s]
-    )
-    total = len(result.findings)
-    return f"npm-guard: {total} finding{'s' if total != 1 else ''} ({parts}; {packages})"
+    return findings_line(result.findings, packages, result.suppressed)
 
 
 def audit_summary_markdown(

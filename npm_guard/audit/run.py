@@ -30,7 +30,7 @@ from npm_guard.audit.client import (
 from npm_guard.audit.evidence import OwnerProfile, package_facts, profile_evidence, token_facts
 from npm_guard.audit.facts import AuditFacts, PackageFacts, TokenFacts
 from npm_guard.audit.workspace import PackageTarget
-from npm_guard.findings import Finding, Location, sort_key
+from npm_guard.findings import Finding, Location, Suppressed, sort_key
 from npm_guard.policy import Policy
 
 MAX_TOKEN_PAGES = 200  # npm allows 1000 tokens per account, listed 10 per page
@@ -59,6 +59,7 @@ class AuditResult:
     facts: AuditFacts
     findings: list[Finding]
     notices: list[str]
+    suppressed: list[Suppressed] = field(default_factory=list)  # by the policy
 
 
 def fetch_token_list(
@@ -188,8 +189,9 @@ def run_audit(
     findings: list[Finding] = []
     for _rule, check in ONLINE_RULES:
         findings.extend(check(facts_all))
-    findings = sorted(apply_policy(findings, request.policy), key=sort_key)
-    return AuditResult(facts_all, findings, notices)
+    suppressed: list[Suppressed] = []
+    findings = sorted(apply_policy(findings, request.policy, silenced=suppressed), key=sort_key)
+    return AuditResult(facts_all, findings, notices, suppressed)
 
 
 def fallback_location(root: str, policy_path: str | None) -> Location:

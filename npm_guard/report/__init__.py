@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from npm_guard._record import replace
-from npm_guard.findings import Finding
+from npm_guard.findings import Finding, Suppressed, sort_key
 from npm_guard.secrets import scrub
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -41,6 +41,20 @@ def scrub_findings(findings: Sequence[Finding], secrets: Sequence[str] = ()) -> 
     return clean
 
 
+def scrub_suppressed(
+    suppressed: Sequence[Suppressed], secrets: Sequence[str] = ()
+) -> list[Suppressed]:
+    """`scrub_findings()` for silenced findings, their justification included (a reason
+    is free text from the policy file or the scanned file), in file order."""
+    secrets = list(secrets)
+    ordered = sorted(suppressed, key=lambda s: sort_key(s.finding))
+    clean = scrub_findings([s.finding for s in ordered], secrets)
+    return [
+        Suppressed(finding, s.kind, scrub(s.justification, secrets))
+        for finding, s in zip(clean, ordered)
+    ]
+
+
 def render(
     fmt: str,
     findings: Sequence[Finding],
@@ -49,30 +63,40 @@ def render(
     secrets: Sequence[str] = (),
     summary: str | None = None,
     changed: Collection[str] | None = None,
+    suppressed: Sequence[Suppressed] = (),
 ) -> str:
     """The report in `fmt`, every text scrubbed of `secrets` and tokens before it is
     escaped, and the whole report scrubbed once more before it leaves.
 
     `summary` names the summary the run writes, if any (`github` says the findings past
     the annotation cap are in it); `changed` are the files a pull request changes
-    (`github` annotates their findings first).
+    (`github` annotates their findings first). `suppressed` are the findings the policy
+    or ignore comments silenced: counted in text and github, listed in JSON, and
+    suppressed results in SARIF.
     """
     secrets = list(secrets)
     findings = scrub_findings(findings, secrets)
+    silenced = scrub_suppressed(suppressed, secrets)
     if fmt == "json":
         from npm_guard.report.json_report import render_json
 
-        out = render_json(findings, files_scanned=files_scanned)
+        out = render_json(findings, files_scanned=files_scanned, suppressed=silenced)
     elif fmt == "sarif":
         from npm_guard.report.sarif import render_sarif
 
-        out = render_sarif(findings)
+        out = render_sarif(findings, suppressed=silenced)
     elif fmt == "github":
         from npm_guard.report.github import render_github
 
-        out = render_github(findings, files_scanned=files_scanned, summary=summary, changed=changed)
+        out = render_github(
+            findings,
+            files_scanned=files_scanned,
+            summary=summary,
+            changed=changed,
+            suppressed=silenced,
+        )
     else:
         from npm_guard.report.text import render_text
 
-        out = render_text(findings, files_scanned=files_scanned)
+        out = render_text(findings, files_scanned=files_scanned, suppressed=silenced)
     return scrub(out, secrets)

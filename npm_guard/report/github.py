@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from npm_guard.findings import Finding, Severity
+from npm_guard.findings import Finding, Severity, Suppressed
 
 ANNOTATIONS_PER_SEVERITY = 10
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
@@ -90,6 +90,7 @@ def render_github(
     files_scanned: int = 0,
     summary: str | None = None,
     changed: Collection[str] | None = None,
+    suppressed: Sequence[Suppressed] = (),
 ) -> str:
     """Annotations for the first findings of each severity, plain lines for the rest.
 
@@ -128,5 +129,5 @@ def render_github(
                 f"[{finding.rule.id}] {finding.message}"
             )
             lines.append(plain_line("  " + text))
-    lines.append(plain_line(summary_line(findings, files_scanned)))
+    lines.append(plain_line(summary_line(findings, files_scanned, suppressed)))
     return "\n".join(lines) + "\n"

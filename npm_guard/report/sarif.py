@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from npm_guard import __version__
-from npm_guard.findings import Confidence, Finding, Rule, Severity, number_occurrences
+from npm_guard.findings import Confidence, Finding, Rule, Severity, Suppressed, number_occurrences
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -101,13 +101,32 @@ def result_object(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
 
 
-def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
+def suppressed_result(item: Suppressed, finding: Finding, rule_index: int) -> dict[str, Any]:
+    """A silenced finding as a result whose `suppressions` say by what and why
+    (`external`: the policy file; `inSource`: an ignore comment), accepted: viewers
+    that read them show the result as suppressed, not as an open problem."""
+    result = result_object(finding, rule_index)
+    result["suppressions"] = [
+        {"kind": item.kind, "status": "accepted", "justification": item.justification}
+    ]
+    return result
+
+
+def sarif_log(findings: Sequence[Finding], suppressed: Sequence[Suppressed] = ()) -> dict[str, Any]:
     from npm_guard.rules import all_rules
 
     rules = dict(all_rules())
-    for finding in findings:  # findings of rules registered elsewhere still get a descriptor
+    silenced = [s.finding for s in suppressed]
+    for finding in [*findings, *silenced]:  # rules registered elsewhere still get a descriptor
         rules.setdefault(finding.rule.id, finding.rule)
     index = {rule_id: i for i, rule_id in enumerate(rules)}
+    # Numbered together: a fingerprint does not change when a sibling is silenced.
+    numbered = number_occurrences([*findings, *silenced])
+    results = [result_object(f, index[f.rule.id]) for f in numbered[: len(findings)]]
+    results += [
+        suppressed_result(item, f, index[f.rule.id])
+        for item, f in zip(suppressed, numbered[len(findings) :])
+    ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -126,13 +145,11 @@ def sarif_log(findings: Sequence[Finding]) -> dict[str, Any]:
                 "originalUriBaseIds": {
                     SRCROOT: {"description": {"text": "The root of the scanned repository."}}
                 },
-                "results": [
-                    result_object(f, index[f.rule.id]) for f in number_occurrences(findings)
-                ],
+                "results": results,
             }
         ],
     }
 
 
-def render_sarif(findings: Sequence[Finding]) -> str:
-    return json.dumps(sarif_log(findings), indent=2) + "\n"
+def render_sarif(findings: Sequence[Finding], suppressed: Sequence[Suppressed] = ()) -> str:
+    return json.dumps(sarif_log(findings, suppressed), indent=2) + "\n"

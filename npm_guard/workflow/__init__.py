@@ -10,7 +10,7 @@ import re
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.findings import Finding
+    from npm_guard.findings import Finding, Suppressed
     from npm_guard.policy import Policy
     from npm_guard.suppress import Suppression
     from npm_guard.workflow.yaml_loader import LoadedYaml
@@ -31,8 +31,10 @@ def scan_workflow(
     repo_root: str | None = None,
     no_ignores: bool = False,
     policy: Policy | None = None,
+    silenced: list[Suppressed] | None = None,
 ) -> list[Finding]:
-    """Every workflow rule's findings for one file's text.
+    """Every workflow rule's findings for one file's text; those an ignore comment
+    silences go to `silenced`, when given.
 
     Never raises for bad input: YAML that cannot be read (invalid, an alias bomb,
     absurd nesting) is a `parse-error` for the file, and the file is still searched for
@@ -70,7 +72,7 @@ def scan_workflow(
         ]
     if no_ignores:
         return findings
-    return apply(findings, workflow_suppressions(loaded))
+    return apply(findings, workflow_suppressions(loaded), silenced)
 
 
 def _tokens_only(path: str, text: str) -> list[Finding]:

@@ -113,6 +113,29 @@ def test_finding_fails_with_annotation_summary_and_sarif(run: RunProgram, projec
     assert f"{LEAKED[:8]}…{LEAKED[-4:]}" in result.stdout
 
 
+def test_silenced_findings_are_suppressed_results_in_the_sarif(
+    run: RunProgram, project: Path
+) -> None:
+    """What the policy ignores reaches code scanning as suppressed, not as nothing."""
+    write(project / "fixtures" / ".npmrc", f"//registry.npmjs.org/:_authToken={LEAKED}\n")
+    write(
+        project / ".npm-guard.yml",
+        "version: 1\nignore:\n  - {rule: '*', path: fixtures/, reason: planted for tests}\n",
+    )
+    result = run({"sarif": "true"})
+    assert result.code == 0
+    assert result.outputs["verdict"] == "pass" and result.outputs["findings"] == "0"
+    assert not any(line.startswith("::error") for line in result.lines)
+    assert "1 suppressed by the policy" in result.lines[-1]
+    sarif_file = Path(result.outputs["sarif-file"])
+    assert sarif_errors(sarif_file) == []
+    (suppressed,) = json.loads(result.sarif)["runs"][0]["results"]
+    assert suppressed["suppressions"] == [
+        {"kind": "external", "status": "accepted", "justification": "planted for tests"}
+    ]
+    assert LEAKED not in result.sarif + result.stdout
+
+
 @pytest.mark.parametrize(
     ("fail_on", "code", "verdict"),
     [("error", 0, "pass"), ("warning", 1, "fail"), ("note", 1, "fail"), ("never", 0, "pass")],
