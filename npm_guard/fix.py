@@ -1,8 +1,9 @@
 """`--fix`: replace literal `_authToken` values in `.npmrc` with `${VAR}` references.
 
 Only the token's own characters change; every other byte of the file (BOM, line
-endings, comments, quoting) stays as it was. The token itself is still valid and in
-git history, so the fix always comes with instructions to revoke it.
+endings, comments, quoting) stays as it was. The token itself is still valid, and in
+git history when a commit has it (npm_guard.git_history looks), so the fix always
+comes with instructions to revoke it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
+from npm_guard.git_history import IN_HISTORY, NOT_COMMITTED, UNKNOWN, history_of
 from npm_guard.npmrc import (
     NpmrcEntry,
     NpmrcFile,
@@ -111,16 +113,26 @@ def is_dead(kind: CredentialKind, scope: str | None) -> bool:
     return kind is CredentialKind.LEGACY_UUID_TOKEN and _registry(scope).startswith(_NPMJS_SCOPE)
 
 
-def token_status(kind: CredentialKind, scope: str | None) -> str:
-    """One sentence on whether the replaced token still works (it stays in git history)."""
+def token_status(kind: CredentialKind, scope: str | None, history: str = IN_HISTORY) -> str:
+    """One sentence on whether the replaced token still works and whether git history
+    keeps it (`history`: what npm_guard.git_history found for it)."""
+    where = {
+        IN_HISTORY: "still in git history",
+        NOT_COMMITTED: "in no commit (this file was never committed with it)",
+        UNKNOWN: "perhaps in git history (git could not tell)",
+    }.get(history)
     if is_dead(kind, scope):
-        return "The token is still in git history"
+        return f"The token is {where}" if where else "The token no longer works"
     if kind in (CredentialKind.NPM_TOKEN, CredentialKind.GITHUB_TOKEN, CredentialKind.OPAQUE_TOKEN):
-        return "The token is still valid and still in git history"
-    return "The token may still be valid, and it is still in git history"
+        return f"The token is still valid and {where}" if where else "The token is still valid"
+    if where:
+        return f"The token may still be valid, and it is {where}"
+    return "The token may still be valid"
 
 
-def how_to_revoke(kind: CredentialKind, shown: str, token: str, scope: str | None) -> str:
+def how_to_revoke(
+    kind: CredentialKind, shown: str, token: str, scope: str | None, history: str = IN_HISTORY
+) -> str:
     """What to do about a leaked token of this kind, as sentences without the last period.
 
     `token` is only looked at (its prefix), never put in the text.
@@ -135,10 +147,11 @@ def how_to_revoke(kind: CredentialKind, shown: str, token: str, scope: str | Non
         return f"Revoke it in GitHub's settings: {page or _GITHUB_APP_TOKEN}"
     where = registry_url_for_scope(_registry(scope))
     if is_dead(kind, scope):
+        clean = " and clean it out of git history" if history in (IN_HISTORY, UNKNOWN) else ""
         return (
             "It no longer works (npm revoked every classic token on 2025-12-09), but it was "
             "exposed: look for other copies of it (other registries, CI secrets, old "
-            "machines) and clean it out of git history"
+            f"machines){clean}"
         )
     if kind is CredentialKind.LEGACY_UUID_TOKEN:
         return (
@@ -248,6 +261,9 @@ def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult
     text = content.text
     tokens = tokens_to_fix(parse_npmrc(text, display))
     names = fix_variables(tokens, variable, path=display)
+    history: dict[str, str] = {}
+    if tokens:
+        history = history_of(path, [item.token for item in tokens])
     edits: list[tuple[int, int, str]] = []
     for item in tokens:
         # The whole value, quotes npm kept included: `${VAR}` must be all npm reads.
@@ -263,8 +279,8 @@ def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult
                 name,
                 shown,
                 item.kind,
-                token_status(item.kind, item.scope),
-                how_to_revoke(item.kind, shown, item.token, item.scope),
+                token_status(item.kind, item.scope, history[item.token]),
+                how_to_revoke(item.kind, shown, item.token, item.scope, history[item.token]),
             )
         )
     if not edits:

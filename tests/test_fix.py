@@ -19,6 +19,7 @@ from npmrc_samples import (
     PASSWORD_VALUE,
     UUID_TOKEN,
     Runner,
+    git,
     make_runner,
     redacted,
     write,
@@ -93,8 +94,16 @@ def test_fix_preserves_every_other_byte(run: Runner, project: Path) -> None:
     assert "replaced the npm token" in err
 
 
+def committed(project: Path, *names: str) -> None:
+    """The files as they are now, committed in a new repository at `project`."""
+    git(project, "init", "-q")
+    git(project, "add", *names)
+    git(project, "commit", "-q", "-m", "committed")
+
+
 def test_fix_exit_code_message_and_redaction(run: Runner, project: Path) -> None:
     write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    committed(project, ".npmrc")
     code, out, err = run("scan", "--fix", ".npmrc")
     assert code == 1  # a fixer fails the commit so the change is reviewed
     assert out == "npm-guard: no findings (1 file scanned)\n"  # the report is after the fix
@@ -106,6 +115,86 @@ def test_fix_exit_code_message_and_redaction(run: Runner, project: Path) -> None
         "environment where npm runs.\n"
     )
     assert NPM_TOKEN not in out + err
+
+
+STILL_VALID = (
+    f"replaced the npm token {redacted(NPM_TOKEN)} with ${{NPM_TOKEN}}. The token is still valid"
+)
+
+
+def test_fix_of_a_staged_file_says_no_commit_has_the_token(run: Runner, project: Path) -> None:
+    """What the pre-commit hook sees: the token is staged, not committed."""
+    write(project / "README.md", "readme\n")
+    committed(project, "README.md")
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    git(project, "add", ".npmrc")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert f"{STILL_VALID} and in no commit (this file was never committed with it). " in err
+    assert "git history" not in err
+
+
+def test_fix_of_a_token_added_to_a_committed_file(run: Runner, project: Path) -> None:
+    """The file is in history, the token is not: history is searched for the token."""
+    write(project / ".npmrc", "registry=https://registry.npmjs.org/\n")
+    committed(project, ".npmrc")
+    with (project / ".npmrc").open("a") as handle:
+        handle.write(f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert "in no commit" in err and "git history" not in err
+
+
+def test_fix_finds_the_token_in_an_older_commit_and_on_other_branches(
+    run: Runner, project: Path
+) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    committed(project, ".npmrc")
+    git(project, "checkout", "-q", "-b", "cleaned")
+    write(project / ".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n")
+    git(project, "commit", "-q", "-am", "cleaned")
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")  # again
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert f"{STILL_VALID} and still in git history. " in err
+
+
+def test_fix_outside_git_says_nothing_about_history(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert f"{STILL_VALID}. Revoke it: " in err
+    assert "git history" not in err and "commit" not in err
+
+
+def test_fix_of_a_dead_token_never_committed(run: Runner, project: Path) -> None:
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={UUID_TOKEN}\n")
+    git(project, "init", "-q")
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert "The token is in no commit (this file was never committed with it). " in err
+    assert "(other registries, CI secrets, old machines). Then set NPM_TOKEN" in err
+    assert "git history" not in err
+
+
+def test_the_token_is_never_on_a_git_command_line(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str]] = []
+    real_run = subprocess.run
+
+    def spy(command: list[str], *args: object, **kwargs: object) -> object:
+        seen.append(list(command))
+        return real_run(command, *args, **kwargs)  # type: ignore[call-overload]
+
+    write(project / ".npmrc", f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n")
+    committed(project, ".npmrc")
+    monkeypatch.setattr(subprocess, "run", spy)
+    code, _, err = run("scan", "--fix", ".npmrc")
+    assert code == 1 and "still in git history" in err
+    assert any("cat-file" in command for command in seen)
+    assert not any(NPM_TOKEN in " ".join(command) for command in seen)
+    assert all("core.fsmonitor=false" in command for command in seen if command[0] == "git")
 
 
 def test_fix_of_a_quoted_token_before_a_comment(run: Runner, project: Path) -> None:
@@ -167,6 +256,7 @@ def test_fix_says_how_to_revoke_each_kind_without_showing_it(
     run: Runner, project: Path, line: str, says: str
 ) -> None:
     write(project / ".npmrc", line + "\n")
+    committed(project, ".npmrc")
     code, _, err = run("scan", "--fix", ".npmrc")
     assert code == 1
     for part in says.split("…"):
