@@ -611,7 +611,19 @@ def test_token_not_in_the_list(fake: FakeRegistry, tmp_path: Path) -> None:
     healthy(fake)
     fake.token_pages([token_entry(OTHER, key="11111111-0000-4000-8000-000000000001")])
     finding = only(run(fake, tmp_path), "audit-incomplete")
-    assert "not in the account's token list" in finding.message
+    assert "not in the account's token list (1 entry checked)" in finding.message
+
+
+def test_token_not_in_a_list_of_two(fake: FakeRegistry, tmp_path: Path) -> None:
+    healthy(fake)
+    fake.token_pages(
+        [
+            token_entry(OTHER, key="11111111-0000-4000-8000-000000000001"),
+            token_entry(OTHER, key="11111111-0000-4000-8000-000000000002"),
+        ]
+    )
+    finding = only(run(fake, tmp_path), "audit-incomplete")
+    assert "not in the account's token list (2 entries checked)" in finding.message
 
 
 def test_collaborators_refused_is_a_warning(fake: FakeRegistry, tmp_path: Path) -> None:

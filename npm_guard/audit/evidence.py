@@ -494,8 +494,9 @@ def token_facts(
             replace(base, kind=TokenKind.SESSION),
             Gap(
                 subject,
-                f"the token is not in the account's token list ({len(listing)} entries "
-                f"checked): a session token from npm login, or a token of another account; "
+                f"the token is not in the account's token list ({len(listing)} "
+                f"{'entry' if len(listing) == 1 else 'entries'} checked): a session token "
+                f"from npm login, or a token of another account; "
                 f"its permissions are unknown",
             ),
         )
