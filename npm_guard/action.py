@@ -199,6 +199,7 @@ def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) ->
         summary="the job summary" if inputs.summary and runner.summary_path else None,
         changed=_changed_files(outcome.findings, env, runner, secrets, out),
         suppressed=outcome.suppressed,
+        checked=_checked(inputs, outcome),
     )
     emit(secrets.scrub(report), out)
     if inputs.sarif:
@@ -373,13 +374,8 @@ def _summary(
     inputs: ActionInputs, outcome: Outcome, env: Mapping[str, str], secrets: Secrets
 ) -> str:
     """The job summary: the shared Markdown report, plus the audit's sections."""
-    from npm_guard.report.summary import Verdict, count_phrase, render_summary
+    from npm_guard.report.summary import Verdict, render_summary
 
-    checked = []
-    if inputs.mode != "audit":
-        checked.append(count_phrase(outcome.files_scanned, "file", "scanned"))
-    if outcome.packages_audited is not None:
-        checked.append(count_phrase(outcome.packages_audited, "package", "audited"))
     sections = list(outcome.sections)
     if outcome.verdict == VERDICT_INCOMPLETE:
         sections.insert(
@@ -394,6 +390,20 @@ def _summary(
         link_base=blob_url(env),
         extra_sections=sections,
         title=_TITLES[inputs.mode],
-        checked=", ".join(checked) or None,
+        checked=_checked(inputs, outcome) or None,
         secrets=secrets.values,
     )
+
+
+def _checked(inputs: ActionInputs, outcome: Outcome) -> str:
+    """What the run looked at, in words: files scanned unless the mode is `audit` (which
+    scans none: "0 files scanned" would read as a scan that found nothing to read), and
+    packages audited when the audit ran."""
+    from npm_guard.report.summary import count_phrase
+
+    checked = []
+    if inputs.mode != "audit":
+        checked.append(count_phrase(outcome.files_scanned, "file", "scanned"))
+    if outcome.packages_audited is not None:
+        checked.append(count_phrase(outcome.packages_audited, "package", "audited"))
+    return ", ".join(checked)

@@ -898,6 +898,8 @@ def test_cli_text_shows_tables_and_github_summary(
     assert main(["audit", "--registry", fake.url, "--format", "github", PKG]) == 1
     annotations = capsys.readouterr().out
     assert "::error" in annotations and "maintainer-2fa-disabled" in annotations
+    assert annotations.endswith("npm-guard: 1 finding (1 error; 1 package audited)\n")
+    assert "files scanned" not in annotations
     markdown = summary.read_text()
     assert "| maintainer | can publish | evidence | mode | verdict |" in markdown
     assert "| alice |" in markdown and TOKEN not in markdown + annotations + text

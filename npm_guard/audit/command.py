@@ -304,16 +304,24 @@ def render_audit(
         report["audit"] = verdict_data(result.facts)
         return scrub(json.dumps(report, indent=2) + "\n", list(secrets))
     return render(
-        fmt, result.findings, secrets=secrets, summary=summary, suppressed=result.suppressed
+        fmt,
+        result.findings,
+        secrets=secrets,
+        summary=summary,
+        suppressed=result.suppressed,
+        checked=_packages_audited(result),
     )
 
 
 def audit_summary_line(result: AuditResult) -> str:
     from npm_guard.report.text import findings_line
 
+    return findings_line(result.findings, _packages_audited(result), result.suppressed)
+
+
+def _packages_audited(result: AuditResult) -> str:
     count = len(result.facts.packages)
-    packages = f"{count} package{'s' if count != 1 else ''} audited"
-    return findings_line(result.findings, packages, result.suppressed)
+    return f"{count} package{'s' if count != 1 else ''} audited"
 
 
 def audit_summary_markdown(

@@ -64,6 +64,7 @@ def render(
     summary: str | None = None,
     changed: Collection[str] | None = None,
     suppressed: Sequence[Suppressed] = (),
+    checked: str | None = None,
 ) -> str:
     """The report in `fmt`, every text scrubbed of `secrets` and tokens before it is
     escaped, and the whole report scrubbed once more before it leaves.
@@ -72,7 +73,8 @@ def render(
     the annotation cap are in it); `changed` are the files a pull request changes
     (`github` annotates their findings first). `suppressed` are the findings the policy
     or ignore comments silenced: counted in text and github, listed in JSON, and
-    suppressed results in SARIF.
+    suppressed results in SARIF. `checked` says what the run looked at on the `github`
+    summary line when that is not files alone (`3 packages audited`).
     """
     secrets = list(secrets)
     findings = scrub_findings(findings, secrets)
@@ -94,6 +96,7 @@ def render(
             summary=summary,
             changed=changed,
             suppressed=silenced,
+            checked=checked,
         )
     else:
         from npm_guard.report.text import render_text

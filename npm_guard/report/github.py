@@ -91,6 +91,7 @@ def render_github(
     summary: str | None = None,
     changed: Collection[str] | None = None,
     suppressed: Sequence[Suppressed] = (),
+    checked: str | None = None,
 ) -> str:
     """Annotations for the first findings of each severity, plain lines for the rest.
 
@@ -99,7 +100,7 @@ def render_github(
     the paths a pull request changes: their findings get the annotations first, so
     findings already on the base branch cannot use up GitHub's cap.
     """
-    from npm_guard.report.text import summary_line
+    from npm_guard.report.text import findings_line, summary_line
 
     order = list(range(len(findings)))
     if changed:
@@ -129,5 +130,9 @@ def render_github(
                 f"[{finding.rule.id}] {finding.message}"
             )
             lines.append(plain_line("  " + text))
-    lines.append(plain_line(summary_line(findings, files_scanned, suppressed)))
+    if checked is None:
+        last = summary_line(findings, files_scanned, suppressed)
+    else:  # what the run looked at, in words: the audit scans no files
+        last = findings_line(findings, checked, suppressed)
+    lines.append(plain_line(last))
     return "\n".join(lines) + "\n"

@@ -353,6 +353,9 @@ def test_audit_passes_and_adds_the_verdict_tables(
     assert result.outputs["verdict"] == "pass"
     assert "## npm-guard audit" in result.summary
     assert "no findings (1 package audited)" in result.summary
+    # The log's last line says what was checked: an audit scans no files.
+    assert result.lines[-1] == "npm-guard: no findings (1 package audited)"
+    assert "files scanned" not in result.stdout
     assert "| maintainer | can publish | evidence | mode | verdict |" in result.summary
     assert fake.authorized(), "the audit used the token"
     assert token not in result.stdout.replace(f"::add-mask::{token}", "") + result.summary
@@ -419,6 +422,7 @@ def test_mode_all_scans_and_audits(run: RunProgram, project: Path, fake: FakeReg
     assert result.code == 0
     assert "## npm-guard scan and audit" in result.summary
     assert "(1 file scanned, 1 package audited)" in result.summary
+    assert result.lines[-1] == "npm-guard: 1 finding (1 warning; 1 file scanned, 1 package audited)"
     assert "npmrc-insecure-registry" in result.summary and "| maintainer |" in result.summary
 
 
