@@ -232,7 +232,7 @@ def test_a_token_in_a_reason_is_redacted(project: Path, capsys: pytest.CaptureFi
         POLICY.replace("fake tokens for the tests", f"fake tokens such as {pasted}"),
     )
     for fmt in ("json", "sarif"):
-        code, out = scan(capsys, "--format", fmt, ".")
+        _, out = scan(capsys, "--format", fmt, ".")
         assert pasted not in out
         assert redacted(pasted) in json.dumps(json.loads(out), ensure_ascii=False), fmt
 
