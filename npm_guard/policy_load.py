@@ -245,11 +245,19 @@ def _compose(text: str, display: str, problems: list[PolicyProblem]) -> _Documen
         loader = loader_class(text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
+        from npm_guard.workflow.yaml_loader import existing_position, line_starts_of
+
+        starts = line_starts_of(text)
+
+        def line_of(mark: Any) -> int:
+            """The mark's line, or the last line when the mark is past the end."""
+            return existing_position(starts, text, mark.line + 1, mark.column + 1)[0]
+
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else 1
+        line = line_of(mark) if mark is not None else 1
         problem = error.problem or error.context or "invalid YAML"
         if error.problem and error.context and error.context_mark is not None:
-            problem += f" ({error.context} on line {error.context_mark.line + 1})"
+            problem += f" ({error.context} on line {line_of(error.context_mark)})"
         problems.append(PolicyProblem(display, line, "", f"not valid YAML: {problem}"))
         return _Document()
     except yaml.YAMLError as error:

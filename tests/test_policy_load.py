@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -295,3 +296,16 @@ def test_a_scan_with_a_policy_file_reads_it(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "['jsonschema', 'yaml']"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["version: 1\nrules: [\n", "version: 1\nrules: {a: b\n", 'version: 1\nrules: "x\n\n'],
+)
+def test_a_yaml_error_at_the_end_is_on_a_line_that_exists(text: str) -> None:
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(text, ".npm-guard.yml")
+    (problem,) = raised.value.problems
+    assert 1 <= problem.line <= len(text.splitlines()), str(problem)
+    for mentioned in re.findall(r"on line (\d+)", problem.expected):
+        assert 1 <= int(mentioned) <= len(text.splitlines()), str(problem)

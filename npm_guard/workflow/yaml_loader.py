@@ -152,6 +152,23 @@ def line_starts_of(text: str) -> list[int]:
     return starts
 
 
+def existing_position(starts: list[int], text: str, line: int, column: int) -> tuple[int, int]:
+    """(line, column), 1-based, moved back to the end of the last line when past it.
+
+    At the end of a file that ends with a line break, the parser's mark is on the line
+    after it, which no editor shows: an error there (an unclosed `[` or quote) is put
+    at the end of the file's last line instead.
+    """
+    last = len(starts)
+    if last > 1 and starts[-1] >= len(text):
+        last -= 1  # the text ends with a line break: no line follows it
+    if line <= last:
+        return line, column
+    start = starts[last - 1]
+    end = starts[last] if last < len(starts) else len(text)
+    return last, len(text[start:end].rstrip("\r\n\x85\u2028\u2029")) + 1
+
+
 def is_nesting_limit(error: Exception) -> bool:
     """True for libyaml's own depth refusal (its scanner stops at 1000 levels since
     PyYAML 6.0.4's bundled libyaml), which can fire before our event-level check."""
@@ -305,6 +322,7 @@ def load_yaml(text: str) -> LoadedYaml:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else 1
         column = mark.column + 1 if mark is not None else 1
+        line, column = existing_position(starts, text, line, column)
         if is_nesting_limit(error):
             problem = f"YAML nested deeper than {MAX_DEPTH} levels"
             raise YamlLoadError(problem, line, column) from None

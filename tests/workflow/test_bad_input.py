@@ -43,3 +43,32 @@ def test_each_bad_file_is_a_parse_error_and_the_rest_is_scanned(tmp_path: Path) 
     # Invalid UTF-8 is read the way npm would (replacement characters) and still analysed.
     assert "workflow-publish-with-long-lived-token" in by_file[prefix + "latin1.yml"]
     assert result.files_scanned == 7
+
+
+UNFINISHED = [
+    "on: push\njobs:\n  a:\n    runs-on: [ubuntu\n",  # an unclosed flow sequence
+    "on: push\njobs:\n  a: {runs-on: x\n",  # an unclosed flow mapping
+    'on: push\njobs:\n  a: "unterminated\n',  # an unclosed quote
+    "on: push\r\njobs:\r\n  a: [x\r\n",  # the same with CRLF
+    "on: push\njobs:\n  a: [x\n\n\n",  # blank lines after it
+    "on: push\njobs:\n  a: [x",  # no line break at the end
+]
+
+
+def test_an_error_at_the_end_of_a_file_is_on_a_line_that_exists(tmp_path: Path) -> None:
+    """The parser notices an unclosed `[`, `{` or quote at the end of the stream, one
+    line past the last line when the file ends with a line break: the finding is put at
+    the end of the last line instead."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    for index, text in enumerate(UNFINISHED):
+        path = workflows / f"w{index}.yml"
+        path.write_bytes(text.encode())
+        result = scan_paths([str(path)], root=str(tmp_path))
+        (finding,) = [f for f in result.findings if f.rule.id == "parse-error"]
+        lines = text.encode().decode().splitlines()
+        line, column = finding.location.line, finding.location.column
+        assert 1 <= line <= len(lines), (text, line)
+        assert 1 <= column <= len(lines[line - 1]) + 1, (text, column)
+    # A file whose last line is blank: the error is put at that blank line, which exists.
+    assert line == len(UNFINISHED[-1].splitlines())
