@@ -487,6 +487,25 @@ def test_the_root_is_the_git_work_tree_of_the_first_path(
         assert (code, _found(out)) == (int(failing), expected), (cwd, argv, err)
 
 
+def test_readme_says_what_a_scan_from_a_subdirectory_reports(
+    run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From r1/.github, `scan .` reads only what is below it, judged as from the top:
+    the README must not promise the whole repository's findings."""
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert "`npm-guard scan .` from `r1/.github` scans the files under `r1/.github` and " in (
+        readme
+    )
+    assert "from `r1/.github`, reports what `npm-guard` at the top of r1 reports" not in readme
+    repository = _repository(project / "r1")
+    monkeypatch.chdir(repository)
+    top = _found(run("scan", "--format", "json", ".")[1])
+    monkeypatch.chdir(repository / ".github")
+    below = _found(run("scan", "--format", "json", ".")[1])
+    assert below == [f for f in top if f[0].startswith(".github/")]
+    assert below != top  # r1/.npmrc is reported from the top only
+
+
 def test_sarif_uris_are_relative_to_the_repository_root(
     run: Runner, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
