@@ -417,11 +417,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_audit_commands(commands)  # `audit` and `attest`: the online stage
 
+    # The Action's entry point (action.yml runs `python -m npm_guard action`), left out of
+    # `--help` (no `help=`: argparse would list SUPPRESS as text): its input is GitHub's
+    # environment, not a person. docs/action.md, "How it runs", describes it.
     action = commands.add_parser(
         "action",
-        help="run as the GitHub Action (inputs from GHA_NPM_GUARD_* variables)",
         description="What action.yml runs: reads its inputs from GHA_NPM_GUARD_* "
-        "environment variables and writes annotations, $GITHUB_OUTPUT and the job summary.",
+        "environment variables and writes annotations, $GITHUB_OUTPUT and the job summary. "
+        "Not meant to be run by hand; see docs/action.md.",
     )
     action.set_defaults(handler=_cmd_action)
     for command in commands.choices.values():

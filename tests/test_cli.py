@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -129,6 +130,21 @@ def test_exit_3_with_debug_shows_a_scrubbed_traceback(
     assert NPM_TOKEN not in err + out
     assert redacted(NPM_TOKEN) in err
     assert err.rstrip().endswith("rerun with --debug for details")
+
+
+def test_help_lists_the_commands_for_people_and_not_the_actions_entry_point(
+    run: Runner,
+) -> None:
+    code, text, _ = run("--help")
+    assert code == 0
+    listed = re.findall(r"^    (\S+)", text, re.MULTILINE)
+    assert listed == ["scan", "rules", "audit", "attest"]
+    assert "action" not in text and "SUPPRESS" not in text
+    # Still there for action.yml, and documented where the Action is.
+    assert cli.build_parser().parse_args(["action"]).handler is cli._cmd_action
+    docs = " ".join((Path(__file__).parent.parent / "docs" / "action.md").read_text().split())
+    assert "`npm-guard action` is this entry point" in docs
+    assert "left out of `npm-guard --help`" in docs
 
 
 @pytest.mark.parametrize("command", ["scan", "rules", "audit", "attest", "action"])
