@@ -43,11 +43,29 @@ def test_fail_on_matrix(
     args = ["--format", fmt, *(["--fail-on", threshold] if threshold else [])]
     want = expected_exit(fmt, threshold, worst)
     assert cli_main(["scan", *args, "."]) == want
+    outputs = [capsys.readouterr().out]
     assert hook_main([*args, ".npmrc"]) == want
-    out = capsys.readouterr().out
-    # SARIF lists every rule's descriptor: look for a result instead.
-    marker = '"ruleId": "npmrc-insecure-registry"' if fmt == "sarif" else "insecure-registry"
-    assert (marker in out) is (worst != "off")
+    outputs.append(capsys.readouterr().out)
+    for out in outputs:
+        assert reported(fmt, out) is (worst != "off")
+
+
+def reported(fmt: str, out: str) -> bool:
+    """Whether the finding is in the report as a live one. A rule turned off leaves a
+    suppressed trace in JSON and SARIF (tests/test_suppressed.py), which is not one."""
+    import json
+
+    if fmt == "json":
+        report = json.loads(out)
+        silenced = [s["finding"]["rule"] for s in report["suppressed"]]
+        live = [f["rule"] for f in report["findings"]]
+        assert sorted(live + silenced) == ["npmrc-insecure-registry"]
+        return bool(live)
+    if fmt == "sarif":
+        (result,) = json.loads(out)["runs"][0]["results"]
+        assert result["ruleId"] == "npmrc-insecure-registry"
+        return "suppressions" not in result
+    return "insecure-registry" in out
 
 
 def test_fail_on_rejects_unknown_severities(capsys: pytest.CaptureFixture[str]) -> None:
