@@ -218,7 +218,8 @@ def test_release_builds_with_hash_pinned_tools_and_checks_what_it_built() -> Non
     assert "-m build --no-isolation" in runs
     assert 'twine" check --strict dist/*' in runs
     # The smoke test: the wheel in a fresh venv, its version and commit, a scan, each hook.
-    assert 'test "$shown" = "npm-guard $VERSION (commit $GITHUB_SHA)"' in runs
+    assert 'test "$shown" = "npm-guard $VERSION (commit $COMMIT)"' in runs
+    assert "echo \"commit=$(git rev-parse 'HEAD^{commit}')\"" in runs
     for command in ('npm-guard" scan', "workflow-npm-credentials", "npm-guard-policy"):
         assert command in runs
     assert 'npmrc-credentials" --policy' in runs
@@ -233,6 +234,8 @@ def test_release_notes_and_major_tag_come_after_pypi() -> None:
     assert jobs["major-tag"]["needs"] == ["build", "github-release"]
     assert jobs["major-tag"]["if"] == "needs.build.outputs.major-tag != ''"
     assert "git/refs/tags/$MAJOR" in _runs(jobs["major-tag"])
+    assert '-f sha="$COMMIT"' in _runs(jobs["major-tag"])
+    assert "GITHUB_SHA" not in RELEASE.read_text("utf-8")  # a tag object for annotated tags
 
 
 def _requirement_blocks(text: str) -> dict[str, str]:
