@@ -33,7 +33,7 @@ from npm_guard.secrets import (
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.scan import FileText
+    from npm_guard.repo_files import FileText
 
 _NPMJS_SCOPE = "//registry.npmjs.org/"
 _GITHUB_SCOPE = "//npm.pkg.github.com/"
@@ -237,7 +237,7 @@ def _token_span(entry: NpmrcEntry, value: str) -> tuple[int, int] | None:
 
 
 def _readable(path: str) -> FileText:
-    from npm_guard.scan import read_text
+    from npm_guard.repo_files import read_text
 
     # The scan's own reader: a FIFO named .npmrc must not block, a directory or a huge
     # file is not rewritten. Invalid UTF-8 is not rewritten either (it would not round-trip).

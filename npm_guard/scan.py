@@ -8,21 +8,18 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Confidence, Finding, Location, Rule, Suppressed, sort_key
+from npm_guard.repo_files import _open_regular, read_text
 from npm_guard.rules import parse_error
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from npm_guard.policy import Policy
 
-# Real .npmrc and workflow files are a few KB; past this they are not parsed, only
-# searched for tokens in bounded chunks (so a 100 MB file costs time, not memory).
-MAX_PARSE_BYTES = 2 * 1024 * 1024
 CHUNK_BYTES = 1024 * 1024
 CHUNK_OVERLAP = 256
 SKIPPED_DIRS = frozenset({"node_modules", ".git"})
@@ -266,93 +263,6 @@ def _deleted(path: str) -> bool:
     except OSError:
         return False
     return False
-
-
-@dataclass(frozen=True)
-class FileText:
-    """A file's text as npm would read it, or the reason it cannot be parsed."""
-
-    text: str | None
-    problem: str | None = None
-    token_search: bool = False  # unparseable, but its bytes are still searched for tokens
-
-
-# A FIFO opens at once with O_NONBLOCK (then fstat refuses it) instead of waiting for a
-# writer; O_NOFOLLOW refuses a final component swapped for a symlink after it was checked.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_BINARY", 0)
-)
-_NOT_REGULAR = "not a regular file (FIFO, socket or device); not read"
-
-
-def _open_regular(path: str) -> tuple[int, int] | str:
-    """(file descriptor, size) of the regular file `path` leads to, or the problem.
-
-    A final-component symlink is resolved first (discovery already checked where it
-    leads); the file is then opened without following links, and what was opened is
-    checked with fstat, so a file swapped for a FIFO, device or link after the checks is
-    refused, not read. The stat before opening keeps devices from being opened at all.
-    """
-    real = os.path.realpath(path)
-    try:
-        info = os.stat(real)
-    except OSError as error:
-        return f"cannot read ({error.strerror or error})"
-    if stat.S_ISDIR(info.st_mode):
-        return "it is a directory, not a file"
-    if not stat.S_ISREG(info.st_mode):
-        return _NOT_REGULAR
-    try:
-        fd = os.open(real, _OPEN_FLAGS)
-    except OSError as error:
-        return f"cannot read ({error.strerror or error})"
-    try:
-        opened = os.fstat(fd)
-    except OSError as error:
-        os.close(fd)
-        return f"cannot read ({error.strerror or error})"
-    if not stat.S_ISREG(opened.st_mode):
-        os.close(fd)
-        return "it is a directory, not a file" if stat.S_ISDIR(opened.st_mode) else _NOT_REGULAR
-    return fd, opened.st_size
-
-
-def read_text(path: str) -> FileText:
-    """Read a small regular file as UTF-8, refusing what is not a text config file.
-
-    Never blocks on FIFOs or devices, also when one replaces the file mid-scan.
-    """
-    opened = _open_regular(path)
-    if isinstance(opened, str):
-        return FileText(None, opened)
-    fd, size = opened
-    with os.fdopen(fd, "rb") as handle:
-        if size > MAX_PARSE_BYTES:
-            return FileText(
-                None,
-                f"file too large to parse ({size / 1048576:.1f} MiB; limit "
-                f"{MAX_PARSE_BYTES // 1048576} MiB); searched for tokens only",
-                token_search=True,
-            )
-        try:
-            data = handle.read(MAX_PARSE_BYTES + 1)
-        except OSError as error:
-            return FileText(None, f"cannot read ({error.strerror or error})")
-    if b"\0" in data[:8192]:
-        return FileText(
-            None, "binary file (contains NUL bytes); searched for tokens only", token_search=True
-        )
-    try:
-        return FileText(data.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        # npm itself reads the file with replacement characters: scan what it would see.
-        return FileText(
-            data.decode("utf-8", errors="replace"),
-            f"not valid UTF-8 (first bad byte at offset {error.start})",
-        )
 
 
 def _plaintext_rule(kind: str) -> Rule:

@@ -29,7 +29,7 @@ from npmrc_samples import (
 
 from npm_guard import cli
 from npm_guard.hooks import npmrc_credentials
-from npm_guard.scan import MAX_PARSE_BYTES
+from npm_guard.repo_files import MAX_PARSE_BYTES
 
 TOKEN_LINE = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
 

@@ -62,9 +62,10 @@ def _credentials(filename: str, root: str, policy: Policy | None) -> bool:
     """Print the policy-file rules' findings (a token pasted as a key or into a reason
     is valid YAML and a valid secret name); True when one is an error."""
     from npm_guard.findings import Severity
+    from npm_guard.repo_files import read_text
     from npm_guard.report.text import format_finding
     from npm_guard.rules import POLICY_FILE_RULES
-    from npm_guard.scan import display_path, read_text
+    from npm_guard.scan import display_path
     from npm_guard.secrets import scrub
 
     content = read_text(filename)

@@ -1,0 +1,176 @@
+"""The one way npm-guard reads files of the repository it checks.
+
+Everything the scan reads goes through here: the files it scans, and the files the
+workflow engine consults (`package.json`, `.npmrc`, local scripts, called workflows,
+`pnpm-workspace.yaml`). A file is read only when it is a regular file, below the size
+cap, and (for `RepositoryFiles`) inside the repository after every symbolic link is
+resolved; FIFOs, devices, sockets and links out of the tree are refused without being
+opened for more than an instant, so a hostile checkout can neither hang nor leak a scan.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from npm_guard._record import dataclass
+
+# Real .npmrc and workflow files are a few KB; past this they are not parsed, only
+# searched for tokens in bounded chunks (so a 100 MB file costs time, not memory).
+MAX_PARSE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileText:
+    """A file's text as npm would read it, or the reason it cannot be parsed."""
+
+    text: str | None
+    problem: str | None = None
+    token_search: bool = False  # unparseable, but its bytes are still searched for tokens
+
+
+# A FIFO opens at once with O_NONBLOCK (then fstat refuses it) instead of waiting for a
+# writer; O_NOFOLLOW refuses a final component swapped for a symlink after it was checked.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+_NOT_REGULAR = "not a regular file (FIFO, socket or device); not read"
+
+
+def _open_regular(path: str) -> tuple[int, int] | str:
+    """(file descriptor, size) of the regular file `path` leads to, or the problem.
+
+    A final-component symlink is resolved first (discovery already checked where it
+    leads); the file is then opened without following links, and what was opened is
+    checked with fstat, so a file swapped for a FIFO, device or link after the checks is
+    refused, not read. The stat before opening keeps devices from being opened at all.
+    """
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    if stat.S_ISDIR(info.st_mode):
+        return "it is a directory, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return _NOT_REGULAR
+    try:
+        fd = os.open(real, _OPEN_FLAGS)
+    except OSError as error:
+        return f"cannot read ({error.strerror or error})"
+    try:
+        opened = os.fstat(fd)
+    except OSError as error:
+        os.close(fd)
+        return f"cannot read ({error.strerror or error})"
+    if not stat.S_ISREG(opened.st_mode):
+        os.close(fd)
+        return "it is a directory, not a file" if stat.S_ISDIR(opened.st_mode) else _NOT_REGULAR
+    return fd, opened.st_size
+
+
+def read_text(path: str, max_bytes: int = MAX_PARSE_BYTES) -> FileText:
+    """Read a small regular file as UTF-8, refusing what is not a text config file.
+
+    Never blocks on FIFOs or devices, also when one replaces the file mid-scan.
+    """
+    opened = _open_regular(path)
+    if isinstance(opened, str):
+        return FileText(None, opened)
+    fd, size = opened
+    with os.fdopen(fd, "rb") as handle:
+        if size > max_bytes:
+            return FileText(
+                None,
+                _too_large(size, max_bytes),
+                token_search=True,
+            )
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as error:
+            return FileText(None, f"cannot read ({error.strerror or error})")
+    if b"\0" in data[:8192]:
+        return FileText(
+            None, "binary file (contains NUL bytes); searched for tokens only", token_search=True
+        )
+    try:
+        return FileText(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        # npm itself reads the file with replacement characters: scan what it would see.
+        return FileText(
+            data.decode("utf-8", errors="replace"),
+            f"not valid UTF-8 (first bad byte at offset {error.start})",
+        )
+
+
+def _too_large(size: int, limit: int) -> str:
+    if limit >= 1048576:
+        return (
+            f"file too large to parse ({size / 1048576:.1f} MiB; limit "
+            f"{limit // 1048576} MiB); searched for tokens only"
+        )
+    return f"file too large to read ({size} bytes; limit {limit} bytes)"
+
+
+class RepositoryFiles:
+    """Read-only access to one repository's files, for the rules' context.
+
+    Paths are taken relative to `root` (or absolute); a path that leads outside the
+    repository once links are resolved, or that is not a regular file, reads as a
+    problem, never as content. What was read is remembered for the rest of the scan, so
+    twenty workflows that consult one `package.json` read it once.
+    """
+
+    def __init__(self, root: str | None) -> None:
+        self.root = os.path.realpath(root) if root is not None else None
+        self._texts: dict[str, FileText] = {}
+
+    def real_path(self, path: str) -> str | None:
+        """The resolved path of `path` when it is inside the repository, else None."""
+        if self.root is None:
+            return None
+        joined = path if os.path.isabs(path) else os.path.join(self.root, path)
+        real = os.path.realpath(joined)
+        if real != self.root and not real.startswith(self.root.rstrip(os.sep) + os.sep):
+            return None
+        return real
+
+    def read(self, path: str, max_bytes: int = MAX_PARSE_BYTES) -> FileText:
+        """`path`'s text, or why it was not read (outside the repository, not a regular
+        file, larger than `max_bytes`, unreadable)."""
+        real = self.real_path(path)
+        if real is None:
+            return FileText(None, "outside the repository; not read")
+        key = f"{max_bytes}:{real}"
+        cached = self._texts.get(key)
+        if cached is None:
+            cached = read_text(real, max_bytes)
+            self._texts[key] = cached
+        return cached
+
+    def text(self, path: str, max_bytes: int = MAX_PARSE_BYTES) -> str | None:
+        """`path`'s text when it could be read whole (invalid UTF-8 replaced), else None."""
+        return self.read(path, max_bytes).text
+
+    def is_file(self, path: str) -> bool:
+        """A regular file inside the repository (checked without opening it)."""
+        real = self.real_path(path)
+        if real is None:
+            return False
+        try:
+            return stat.S_ISREG(os.stat(real).st_mode)
+        except OSError:
+            return False
+
+    def is_dir(self, path: str) -> bool:
+        """A directory inside the repository."""
+        real = self.real_path(path)
+        if real is None:
+            return False
+        try:
+            return stat.S_ISDIR(os.stat(real).st_mode)
+        except OSError:
+            return False
