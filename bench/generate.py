@@ -13,10 +13,19 @@ are *not* credentials are everywhere: `${NPM_TOKEN}` references, `${{ secrets.NP
 }}`, `<YOUR_TOKEN>` placeholders in docs, lock-file integrity hashes, commit SHAs and
 UUIDs in code.
 
+`--npm-share S` fixes the share of npm-relevant files instead of leaving it to the
+shape of each repository (about 7% by default): S x N of the N files are npm
+configuration, half of them `.npmrc` files (a root one, then one per workspace package
+under `packages/`) and half workflow and composite-action files (45% CI, 35% publishing
+workflows, 20% composite actions, at every share). `--npm-share 0.2` on 20,000 files writes
+2,000 `.npmrc` and 2,000 workflow/action files (each count within one file of S x N / 2).
+It is a quota like the credential shares, carried from one repository to the next.
+
 `manifest.json` (next to the tree, not in it) lists every planted credential with its
 path, 1-based line and kind, so recall and false positives can be counted exactly.
 
     python bench/generate.py --files 20000 --seed 1 --out /tmp/tree-20k
+    python bench/generate.py --files 20000 --seed 1 --npm-share 0.2 --out /tmp/tree-20k-npm20
 """
 
 from __future__ import annotations
@@ -42,6 +51,8 @@ OUT_OF_SCOPE = "source"  # ordinary source files: general secret scanners' groun
 # Bumped when the same seed and size would write a different tree (bench/run.py reuses
 # a tree only when its manifest has this version).
 GENERATOR_VERSION = 2
+# --npm-share: above half, a repository would be left no room for its package.json.
+MAX_NPM_SHARE = 0.5
 
 
 @dataclass
@@ -58,6 +69,7 @@ class Tree:
     rng: random.Random
     credential_share: float
     source_share: float
+    npm_share: float | None = None  # None: each repository's own shape decides
     files: int = 0
     planted: list[Planted] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -78,6 +90,15 @@ class Tree:
             self.owed[scope] -= 1
             return True
         return False
+
+    def quota(self, name: str, amount: float) -> int:
+        """Whole files owed under a named quota after adding `amount` (a random phase first)."""
+        if name not in self.owed:
+            self.owed[name] = self.rng.random()
+        self.owed[name] += amount
+        whole = int(self.owed[name])
+        self.owed[name] -= whole
+        return whole
 
     def write(self, relative: str, lines: list[str]) -> None:
         path = os.path.join(self.root, relative)
@@ -165,7 +186,7 @@ NPMRC_CREDENTIALS: list[tuple[str, Callable[[random.Random], list[str]]]] = [
 ]
 
 
-def npmrc_file(tree: Tree, repo: str, scope: str) -> None:
+def npmrc_file(tree: Tree, repo: str, scope: str, folder: str = "") -> None:
     rng = tree.rng
     lines = []
     if rng.random() < 0.4:
@@ -177,7 +198,7 @@ def npmrc_file(tree: Tree, repo: str, scope: str) -> None:
         lines.append("save-exact=true")
     lines.append("//registry.npmjs.org/:_authToken=${NPM_TOKEN}")
     lines.append("//npm.pkg.github.com/:_authToken=${GITHUB_TOKEN}")
-    relative = f"{repo}/.npmrc"
+    relative = f"{repo}/{folder}.npmrc"
     if tree.due():
         if rng.random() < 0.15:
             # username + _password: the _password line is the secret.
@@ -196,7 +217,7 @@ def npmrc_file(tree: Tree, repo: str, scope: str) -> None:
     tree.write(relative, lines)
 
 
-def ci_workflow(tree: Tree, repo: str, extension: str) -> None:
+def ci_workflow(tree: Tree, repo: str, extension: str, name: str = "ci") -> None:
     rng = tree.rng
     node = rng.choice(["18", "20", "22"])
     lines = [
@@ -223,12 +244,12 @@ def ci_workflow(tree: Tree, repo: str, extension: str) -> None:
     ]
     if rng.random() < 0.3:
         lines += ["      - run: npm run lint", "      - run: npm run build"]
-    tree.write(f"{repo}/.github/workflows/ci.{extension}", lines)
+    tree.write(f"{repo}/.github/workflows/{name}.{extension}", lines)
 
 
-def release_workflow(tree: Tree, repo: str, extension: str) -> None:
+def release_workflow(tree: Tree, repo: str, extension: str, name: str = "release") -> None:
     rng = tree.rng
-    relative = f"{repo}/.github/workflows/release.{extension}"
+    relative = f"{repo}/.github/workflows/{name}.{extension}"
     lines = [
         "name: Release",
         "on:",
@@ -276,9 +297,9 @@ def release_workflow(tree: Tree, repo: str, extension: str) -> None:
     tree.write(relative, lines)
 
 
-def composite_action(tree: Tree, repo: str) -> None:
+def composite_action(tree: Tree, repo: str, name: str = "setup") -> None:
     rng = tree.rng
-    relative = f"{repo}/.github/actions/setup/action.yml"
+    relative = f"{repo}/.github/actions/{name}/action.yml"
     lines = [
         "name: Set up the workspace",
         "description: Node, the npm cache and the private registry",
@@ -429,7 +450,13 @@ def repository(tree: Tree, index: int, budget: int) -> None:
     plan = plan[:budget]
     for make in plan:
         make()
-    for i in range(budget - len(plan)):
+    ordinary_files(tree, repo, budget - len(plan))
+
+
+def ordinary_files(tree: Tree, repo: str, count: int) -> None:
+    """`count` sources, tests and docs pages: what only general secret scanners read."""
+    rng = tree.rng
+    for i in range(count):
         folder = rng.choice(["src", "src/lib", "src/api", "test", "scripts"])
         if rng.random() < 0.05:
             markdown(tree, f"{repo}/docs/page-{i}.md", repo)
@@ -438,25 +465,94 @@ def repository(tree: Tree, index: int, budget: int) -> None:
             source_file(tree, f"{repo}/{folder}/{rng.choice(WORDS)}-{i}.{ext}")
 
 
+def npm_share_repository(tree: Tree, index: int, budget: int, share: float) -> None:
+    """One repository of `budget` files of which the `--npm-share` quota are npm files.
+
+    Half the npm files are `.npmrc` (the root one, then one per workspace package with
+    its own package.json), half workflows and composite actions, drawn 45% CI, 35%
+    publishing, 20% composite action whatever the share. What is owed but does not fit
+    (the package.json needs a file) is carried to the next repository.
+    """
+    rng = tree.rng
+    repo = f"repo-{index:05d}"
+    scope = f"team{index % 97}"
+    extension = "yaml" if rng.random() < 0.15 else "yml"
+    owed = tree.quota("npm", budget * share)
+    room = budget - 1 if budget > 1 else budget
+    npm = min(owed, room)
+    tree.owed["npm"] += owed - npm
+    npmrc_count = tree.quota("npm-npmrc", npm / 2)
+    npmrc_count = min(npmrc_count, npm)
+    workflow_count = npm - npmrc_count
+    left = budget - npm
+    if left:
+        package_json(tree, f"{repo}/package.json", f"@{scope}/{repo}")
+        left -= 1
+    for k in range(npmrc_count):
+        if k == 0:
+            npmrc_file(tree, repo, scope)
+            continue
+        folder = f"packages/pkg-{k}/"
+        npmrc_file(tree, repo, scope, folder)
+        if left:
+            package_json(tree, f"{repo}/{folder}package.json", f"@{scope}/{repo}-pkg-{k}")
+            left -= 1
+    # The same mix at every share, so shares differ in how many files, not which kinds.
+    written = {"ci": 0, "release": 0, "action": 0}
+    for k in range(workflow_count):
+        pick = rng.random()
+        kind = "ci" if pick < 0.45 else "release" if pick < 0.8 else "action"
+        first = written[kind] == 0
+        written[kind] += 1
+        if kind == "ci":
+            name = "ci" if first else f"{rng.choice(['lint', 'test-node', 'e2e', 'nightly'])}-{k}"
+            ci_workflow(tree, repo, extension, name)
+        elif kind == "release":
+            name = "release" if first else f"{rng.choice(['publish-canary', 'release-next'])}-{k}"
+            release_workflow(tree, repo, extension, name)
+        else:
+            composite_action(tree, repo, "setup" if first else f"setup-{k}")
+    if left:
+        markdown(tree, f"{repo}/README.md", repo)
+        left -= 1
+    if left and rng.random() < 0.5:
+        lock_file(tree, f"{repo}/package-lock.json")
+        left -= 1
+    ordinary_files(tree, repo, left)
+
+
 def generate(
-    out: str, files: int, seed: int, credential_share: float, source_share: float
+    out: str,
+    files: int,
+    seed: int,
+    credential_share: float,
+    source_share: float,
+    npm_share: float | None = None,
 ) -> dict[str, object]:
+    if npm_share is not None and not 0 < npm_share <= MAX_NPM_SHARE:
+        raise ValueError(f"npm_share must be in (0, {MAX_NPM_SHARE}], not {npm_share}")
     if os.path.exists(out):
         shutil.rmtree(out)
     os.makedirs(out)
-    tree = Tree(out, random.Random(seed), credential_share, source_share)
+    tree = Tree(out, random.Random(seed), credential_share, source_share, npm_share)
     index = 0
     while tree.files < files:
         budget = min(files - tree.files, tree.rng.randint(12, 60))
-        repository(tree, index, budget)
+        if npm_share is None:
+            repository(tree, index, budget)
+        else:
+            npm_share_repository(tree, index, budget, npm_share)
         index += 1
-    manifest = {
+    npm_files = sum(tree.counts.get(kind, 0) for kind in (".npmrc", "workflow", "action"))
+    manifest: dict[str, object] = {
         "files": tree.files,
         "seed": seed,
         "generator": GENERATOR_VERSION,
         "repositories": index,
         "credential_share": credential_share,
         "source_share": source_share,
+        "npm_share": npm_share,
+        "npm_files": npm_files,
         "file_kinds": tree.counts,
         "files_offered_a_credential": tree.offered,
         "credentials": [p.__dict__ for p in tree.planted],
@@ -488,14 +584,32 @@ def main(argv: list[str] | None = None) -> int:
         default=0.005,
         help="share of ordinary source files that get an npm token (default 0.005)",
     )
+    parser.add_argument(
+        "--npm-share",
+        type=float,
+        default=None,
+        help="share of all files that are .npmrc (half) or workflow/action files (half), "
+        f"0 < S <= {MAX_NPM_SHARE}; 0.2 on 20000 files: 2000 of each "
+        "(default: left to each repository's shape, about 0.07)",
+    )
     args = parser.parse_args(argv)
     if args.files < 1:
         parser.error("--files must be at least 1")
-    manifest = generate(args.out, args.files, args.seed, args.credential_share, args.source_share)
+    if args.npm_share is not None and not 0 < args.npm_share <= MAX_NPM_SHARE:
+        parser.error(f"--npm-share must be above 0 and at most {MAX_NPM_SHARE}")
+    manifest = generate(
+        args.out,
+        args.files,
+        args.seed,
+        args.credential_share,
+        args.source_share,
+        args.npm_share,
+    )
     planted = manifest["credentials"]
     assert isinstance(planted, list)
     print(
-        f"{manifest['files']} files in {manifest['repositories']} repositories, "
+        f"{manifest['files']} files in {manifest['repositories']} repositories "
+        f"({manifest['npm_files']} .npmrc/workflow/action files), "
         f"{len(planted)} credentials planted; manifest: {manifest_path(args.out)}",
         file=sys.stderr,
     )
