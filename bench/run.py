@@ -871,7 +871,7 @@ def old_targets(
             if ds and ds.series and not ds.failed:
                 times = 1 / ratio(ours.series, ds.series) if ds.series.ok else 0
                 ok = times >= 10 or not ds.series.ok
-                shown = f"{times:.1f}x" if ds.series.ok else "> limit"
+                shown = f"{times:.2f}x" if ds.series.ok else "> limit"
                 lines.append(
                     f"- {where}: ≥ 10x faster than detect-secrets: {shown} → "
                     f"**{'met' if ok else 'MISSED'}**"
@@ -880,7 +880,7 @@ def old_targets(
                 times = 1 / ratio(ours.series, sl.series) if sl.series.ok else 0
                 ok = times > 1 or not sl.series.ok
                 lines.append(
-                    f"- {where}: faster than secretlint: {times:.1f}x → "
+                    f"- {where}: faster than secretlint: {times:.2f}x → "
                     f"**{'met' if ok else 'MISSED'}**"
                 )
     return (
