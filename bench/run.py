@@ -245,6 +245,9 @@ class Toolbox:
             text = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
         except (OSError, subprocess.SubprocessError):
             return "?"
+        if tool == "npm-guard":
+            # "npm-guard 0.1.0.dev0 (commit …, development checkout)": all of it after the name.
+            return text.strip().removeprefix("npm-guard").strip() or "?"
         return text.strip().split()[-1] if text.strip() else "?"
 
     def scan_command(

@@ -253,6 +253,14 @@ def test_run_smoke_mode_writes_the_table(tmp_path: Path) -> None:
         assert f"#### {share} of the files are `.npmrc` and workflow/action files" in report
         assert f"| {share} | npm-guard |" in report
     assert "Machine: " in report and " cores (" in report and "Node.js " in report
+    # The version line names the commit npm-guard says it was built from.
+    version = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "npm-guard"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert f"Tools: {version}." in report
     assert "Load average (1, 5, 15 min) at the start: " in report
     assert "Growth with N (time per 1,000 files, ms" in report
     assert "Peak memory (MB) as the tree grows:" in report
