@@ -333,3 +333,67 @@ def test_run_passes_jobs_to_an_npm_guard_that_has_it(tmp_path: Path) -> None:
     assert f"| 50 | npm-guard --jobs {cores} (all) |" in report
     assert "| 50 | npm-guard --jobs 1 |" in report
     assert "| 50 | npm-guard --jobs 1 |" in report.split("### npm-guard with 1, 2 and all")[1]
+
+
+def test_real_repository_evaluation_counts_labels_and_publish_steps(tmp_path: Path) -> None:
+    """bench/realrepos/evaluate.py on a corpus of one repository written here: a labelled
+    TP, a labelled FP, and a token-based publish step found or missed."""
+    spec = importlib.util.spec_from_file_location("evaluate", BENCH / "realrepos" / "evaluate.py")
+    assert spec is not None and spec.loader is not None
+    evaluate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evaluate)
+    clone = tmp_path / "corpus" / "acme+widget"
+    workflow = clone / ".github" / "workflows" / "release.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: push\n"
+        "jobs:\n"
+        "  release:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - uses: actions/setup-node@v4\n"
+        "        with:\n"
+        "          registry-url: https://registry.npmjs.org\n"
+        "      - run: npm publish\n"
+        "        env:\n"
+        "          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n",
+        "utf-8",
+    )
+    npm_guard = str(Path(sys.executable).parent / "npm-guard")
+    findings = evaluate.scan(npm_guard, clone)
+    (publish,) = [f for f in findings if f["rule"] == "workflow-publish-with-long-lived-token"]
+    line = publish["location"]["line"]
+    corpus = [{"repo": "acme/widget"}, {"repo": "acme/absent"}]
+    step = {
+        "file": ".github/workflows/release.yml",
+        "step_line": 9,
+        "command_line": 9,
+        "registry": "npmjs",
+        "auth": "token",
+        "via": "direct",
+    }
+    for verdict, expected_tp, expected_fp in (("TP", 1, 0), ("FP", 0, 1)):
+        labels = {
+            "acme/widget": {
+                "publish_steps": [step],
+                "findings": [
+                    {
+                        "rule": "workflow-publish-with-long-lived-token",
+                        "file": ".github/workflows/release.yml",
+                        "line": line,
+                        "label": verdict,
+                        "reason": "test",
+                    }
+                ],
+            }
+        }
+        result = evaluate.evaluate(corpus, labels, tmp_path / "corpus", npm_guard)
+        assert (result["tp"], result["fp"]) == (expected_tp, expected_fp)
+        assert result["absent"] == ["acme/absent"]
+        assert (result["token_publish_steps"], result["token_publish_steps_found"]) == (1, 1)
+    # The same step said to be elsewhere in the file: not found, and listed as missed.
+    labels["acme/widget"]["publish_steps"] = [{**step, "step_line": 6, "command_line": 6}]
+    result = evaluate.evaluate(corpus, labels, tmp_path / "corpus", npm_guard)
+    assert result["token_publish_steps_found"] == 0
+    assert [m["line"] for m in result["missed_publish_steps"]] == [6]
+    assert "Missed token-based publish steps" in evaluate.render(result)
