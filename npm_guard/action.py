@@ -13,11 +13,11 @@ cannot appear even where GitHub's masking would not reach (files, outputs).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from npm_guard import console
 from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Finding, Severity, Suppressed, sort_key
@@ -57,17 +57,21 @@ class Secrets:
 
     values: list[str] = field(default_factory=list)
 
-    def add(self, values: Sequence[str], write: Write) -> None:
-        """Mask values not seen yet, before anything that could contain them is printed.
+    def add(self, values: Sequence[str], write: Write | None) -> None:
+        """Mask values not seen yet, before anything that could contain them is printed,
+        and redact them from every line printed from now on (`npm_guard.console`).
 
         Each line of a multi-line value is a secret of its own too, as in the masks.
+        `write` is where the masks go (None: stdout): the one output that holds the
+        secret, for the runner, which never shows an `add-mask` line.
         """
         for value in values:
             if value in self.values:
                 continue
             self.values.append(value)
             self.values.extend(line.strip() for line in value.splitlines() if line.strip())
-            emit(mask_commands(value), write)
+            console.write_masks(mask_commands(value), write)
+            console.register_secrets(self.values)
 
     def scrub(self, text: str) -> str:
         from npm_guard.secrets import scrub
@@ -123,13 +127,18 @@ def exit_code(findings: Sequence[Finding], fail_on: Severity | None) -> int:
 def main(environ: Mapping[str, str] | None = None, write: Write | None = None) -> int:
     """Run the Action; returns the step's exit code (0, 1, 2 usage, 3 internal)."""
     env = os.environ if environ is None else environ
-    out: Write = write or sys.stdout.write
+
+    def out(text: str) -> None:
+        # Every line through the one way out: scrubbed, and no workflow command but
+        # the annotations and errors built by workflow_command().
+        console.write(text, write or console.STDOUT, fmt="github", commands=True)
+
     secrets = Secrets()
     # First of all: nothing has printed yet, and nothing may before the token is masked.
-    secrets.add(token_values(env), out)
+    secrets.add(token_values(env), write)
     runner = read_runner(env, os.getcwd())
     try:
-        outcome = run(env, runner, secrets, out)
+        outcome = run(env, runner, secrets, out, write)
     except NpmGuardError as error:
         _fail(runner, secrets, out, _error_commands(error, secrets))
         return EXIT_USAGE
@@ -141,6 +150,8 @@ def main(environ: Mapping[str, str] | None = None, write: Write | None = None) -
             message += "\n" + traceback.format_exc()
         _fail(runner, secrets, out, [error_command(secrets.scrub(message))])
         return EXIT_INTERNAL
+    finally:
+        console.forget_secrets(secrets.values)
     return outcome.exit_code
 
 
@@ -173,14 +184,21 @@ def _fail(runner: Runner, secrets: Secrets, out: Write, commands: Sequence[str])
         emit([error_command(secrets.scrub(str(error)))], out)
 
 
-def run(env: Mapping[str, str], runner: Runner, secrets: Secrets, out: Write) -> Outcome:
-    """Scan and/or audit as the inputs say, then annotate, summarise and set outputs."""
+def run(
+    env: Mapping[str, str],
+    runner: Runner,
+    secrets: Secrets,
+    out: Write,
+    masks: Write | None = None,
+) -> Outcome:
+    """Scan and/or audit as the inputs say, then annotate, summarise and set outputs;
+    `masks` is where `add-mask` commands go (None: stdout)."""
     from npm_guard.policy_load import load_policy
 
     inputs = read_inputs(env)
     policy = load_policy(_policy_path(inputs, runner), runner.workspace)
     if policy.tokens:
-        secrets.add(token_values(env, policy.tokens), out)
+        secrets.add(token_values(env, policy.tokens), masks)
 
     outcome = Outcome(findings=[])
     if inputs.scans:
@@ -348,23 +366,17 @@ def _write_sarif(outcome: Outcome, runner: Runner, inputs: ActionInputs, secrets
     """The SARIF report in `$RUNNER_TEMP` (never the workspace: it must not be committed)."""
     import tempfile
 
+    from npm_guard.atomic_write import new_file
     from npm_guard.report import render
 
     directory = runner.temp or tempfile.gettempdir()
+    report = render(
+        "sarif", outcome.findings, secrets=secrets.values, suppressed=outcome.suppressed
+    )
     try:
-        handle, path = tempfile.mkstemp(
-            prefix=f"npm-guard-{inputs.mode}-", suffix=".sarif", dir=directory
-        )
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            report = render(
-                "sarif", outcome.findings, secrets=secrets.values, suppressed=outcome.suppressed
-            )
-            stream.write(secrets.scrub(report))
-    except OSError as error:
-        raise NpmGuardError(
-            f"cannot write the SARIF report in {directory}: {error.strerror}"
-        ) from error
-    return path
+        return new_file(directory, f"npm-guard-{inputs.mode}-", ".sarif", secrets.scrub(report))
+    except NpmGuardError as error:
+        raise NpmGuardError(f"cannot write the SARIF report in {directory}: {error}") from error
 
 
 _TITLES = {"scan": "npm-guard scan", "audit": "npm-guard audit", "all": "npm-guard scan and audit"}

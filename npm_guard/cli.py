@@ -53,8 +53,10 @@ def _terminal_columns() -> int:
         return int(os.environ.get("COLUMNS", "")) or 80
     except ValueError:
         pass
+    from npm_guard import console
+
     try:
-        return os.get_terminal_size(sys.stderr.fileno()).columns
+        return console.stderr_columns()
     except (OSError, ValueError):
         return 80
 
@@ -65,6 +67,13 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        """Usage, help and argument errors go out through `npm_guard.console` too: an
+        error quotes the argument it refuses, and a hook's arguments are file names."""
+        from npm_guard import console
+
+        console.write(message, file if file is not None else console.STDERR)
 
 
 @dataclass
@@ -222,12 +231,12 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         summary=summary.name if summary else None,
         suppressed=result.suppressed,
     )
-    emit_report(report, options.output)
+    emit_report(report, options.output, options.fmt, root)
     if options.output is not None:
         print_notice(report_written(options.output, options.fmt, findings), options.fmt)
     code = exit_code(findings, options.fail_on, options.fmt)
     if summary is not None:
-        _write_summary(summary, findings, options, code, result.files_scanned)
+        _write_summary(summary, findings, options, code, result.files_scanned, root)
     return EXIT_FINDINGS if fixed_any else code
 
 
@@ -255,7 +264,9 @@ def _load_policy(path: str | None, root: str) -> Policy | None:
     if path is None and not os.path.lexists(os.path.join(root, _POLICY_FILE)):
         notice = unread_policy_notice(root)
         if notice is not None:
-            print(f"npm-guard: {notice}", file=sys.stderr)
+            from npm_guard import console
+
+            console.err(f"npm-guard: {notice}")
         return None
     from npm_guard.policy_load import load_policy
 
@@ -268,6 +279,7 @@ def _write_summary(
     options: ScanOptions,
     code: int,
     files_scanned: int,
+    root: str,
 ) -> None:
     """The Markdown job summary, to `--summary FILE` or GitHub's summary file."""
     from npm_guard import github_io
@@ -283,7 +295,7 @@ def _write_summary(
         files_scanned=files_scanned,
         link_base=github_io.blob_url(os.environ),
     )
-    github_io.write_summary(destination, scrub(text))
+    github_io.write_summary(destination, scrub(text), tree=root)
 
 
 def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
@@ -294,7 +306,7 @@ def summary_threshold(fail_on: Severity | None, fmt: str) -> Severity | None:
 
 
 def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str | None) -> bool:
-    from npm_guard.fix import check_fix_variable, describe, fix_npmrc
+    from npm_guard.fix import check_fix, describe, fix_npmrc
     from npm_guard.scan import NPMRC, discover
 
     notices: list[str] = []
@@ -306,12 +318,13 @@ def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str 
         targets = [(p, display_path(p, root)) for p in paths]
     else:
         targets = []
-    if options.fix_variable is not None:  # refused for one file: no file is rewritten
-        for path, display in targets:
-            check_fix_variable(path, display, options.fix_variable)
+    # Refused for one file (--fix-variable for several registries, a link out of the
+    # repository): no file is rewritten.
+    for path, display in targets:
+        check_fix(path, display, options.fix_variable, root)
     changed = False
     for path, display in targets:
-        result = fix_npmrc(path, display, options.fix_variable)
+        result = fix_npmrc(path, display, options.fix_variable, root)
         if result.problem:
             print_notice(f"npm-guard: {display}: {result.problem}", options.fmt)
         for line in describe(result):
@@ -321,26 +334,31 @@ def _fix_paths(paths: Sequence[str], options: ScanOptions, root: str, kind: str 
 
 
 def print_notice(text: str, fmt: str | None = None) -> None:
-    """A message on stderr. With `--format github`, and in any format inside GitHub
-    Actions, each line is one the runner cannot read as a workflow command: messages
-    name files and values from the repository."""
-    if fmt == "github" or os.environ.get("GITHUB_ACTIONS") == "true":
-        from npm_guard.report.github import plain_text
+    """A message on stderr, scrubbed. With `--format github`, and in any format inside
+    GitHub Actions, each line is one the runner cannot read as a workflow command:
+    messages name files and values from the repository (see `npm_guard.console`)."""
+    from npm_guard import console
 
-        text = plain_text(text)
-    print(text, file=sys.stderr)
+    console.err(text, fmt=fmt)
 
 
-def emit_report(report: str, output: str | None) -> None:
-    """The report on stdout, or in `--output FILE`."""
+def emit_report(
+    report: str, output: str | None, fmt: str | None = None, tree: str | None = None
+) -> None:
+    """The report on stdout, or in `--output FILE`; `fmt` is its format (on stdout the
+    `github` format's annotations are the only workflow commands let through).
+
+    `tree` is the repository (default: the current directory): the file is replaced
+    atomically, and never written through a symbolic link in it that leads out of it."""
     if output is None:
-        sys.stdout.write(report)
+        from npm_guard import console
+
+        console.write(report, console.STDOUT, fmt=fmt, commands=fmt == "github")
         return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(report)
-    except OSError as error:
-        raise NpmGuardError(f"cannot write {output}: {error.strerror}") from error
+    from npm_guard.atomic_write import replace_file
+    from npm_guard.secrets import scrub
+
+    replace_file(output, scrub(report), tree=tree if tree is not None else os.getcwd())
 
 
 def report_written(path: str, fmt: str, findings: Sequence[Finding]) -> str:
@@ -356,10 +374,11 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
+    from npm_guard import console
     from npm_guard.rules import all_rules
 
     for rule in all_rules().values():
-        print(f"{rule.id:45} {rule.severity.value:8} {rule.summary}")
+        console.out(f"{rule.id:45} {rule.severity.value:8} {rule.summary}")
     return EXIT_CLEAN
 
 
@@ -380,9 +399,10 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from npm_guard import console
         from npm_guard.build_info import build_info
 
-        print(build_info().describe())
+        console.out(build_info().describe())
         parser.exit()
 
 
@@ -448,23 +468,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def guarded(run: Callable[[], int], *, debug: bool = False, fmt: str | None = None) -> int:
     """Turn expected errors into exit 2 and anything else into exit 3, never leaking secrets
     (`fmt`: the report format, for messages the GitHub runner must not read as commands)."""
-    from npm_guard.secrets import scrub
-
     try:
         return run()
     except NpmGuardError as error:
-        print_notice(f"npm-guard: error: {scrub(str(error))}", fmt)
+        print_notice(f"npm-guard: error: {error}", fmt)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("npm-guard: interrupted", file=sys.stderr)
+        print_notice("npm-guard: interrupted", fmt)
         return 130
     except Exception as error:  # the last line of defence: exit 3, with a hint
         if debug:
             import traceback
 
-            print_notice(scrub(traceback.format_exc()), fmt)
-        print(
+            print_notice(traceback.format_exc(), fmt)
+        print_notice(
             f"npm-guard: internal error ({type(error).__name__}); rerun with --debug for details",
-            file=sys.stderr,
+            fmt,
         )
         return EXIT_INTERNAL

@@ -8,7 +8,6 @@ comes with instructions to revoke it.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Sequence
 
@@ -47,7 +46,9 @@ def variable_for_scope(scope: str | None) -> str:
         return "NPM_TOKEN"
     if scope.startswith(_GITHUB_SCOPE):
         return "GITHUB_TOKEN"
-    host = scope[2:].split("/", 1)[0]
+    # The host only: a `//user:password@host/` key must not put its password (upper-cased)
+    # into the name of the variable written into the file.
+    host = scope[2:].split("/", 1)[0].rpartition("@")[2]
     return "NPM_TOKEN_" + _env_word(host)
 
 
@@ -244,15 +245,34 @@ def _readable(path: str) -> FileText:
     return read_text(path)
 
 
+def check_fix(path: str, display: str, variable: str | None, root: str | None) -> None:
+    """Refuse, before any file is rewritten, a fix that would be refused for this file:
+    `--fix-variable` for tokens of several registries (see fix_variables), or a file
+    with tokens to fix reached through a symbolic link out of the repository `root`."""
+    content = _readable(path)
+    if content.problem is not None or content.text is None:
+        return
+    tokens = tokens_to_fix(parse_npmrc(content.text, display))
+    if variable is not None:
+        fix_variables(tokens, variable, path=display)
+    if tokens:
+        from npm_guard.atomic_write import resolve_for_writing
+
+        resolve_for_writing(path, root)
+
+
 def check_fix_variable(path: str, display: str, variable: str) -> None:
     """Refuse `--fix-variable` for a file before any file is rewritten (see fix_variables)."""
-    content = _readable(path)
-    if content.problem is None and content.text is not None:
-        fix_variables(tokens_to_fix(parse_npmrc(content.text, display)), variable, path=display)
+    check_fix(path, display, variable, None)
 
 
-def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult:
-    """Rewrite literal `_authToken` values of one file in place; say what was replaced."""
+def fix_npmrc(
+    path: str, display: str, variable: str | None = None, root: str | None = None
+) -> FixResult:
+    """Rewrite literal `_authToken` values of one file in place; say what was replaced.
+
+    `root` is the repository: the file is never written through a symbolic link that
+    leads out of it (NpmGuardError)."""
     result = FixResult(display)
     content = _readable(path)
     if content.problem is not None or content.text is None:
@@ -287,26 +307,12 @@ def fix_npmrc(path: str, display: str, variable: str | None = None) -> FixResult
         return result
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
-    # Through a symlink, rewrite the file it points to rather than replace the link.
-    _write_preserving_mode(os.path.realpath(path), text.encode("utf-8"))
+    from npm_guard.atomic_write import replace_file
+
+    # Through a symlink inside the repository, the file it points to is rewritten and
+    # the link stays; one that leads out of the repository is refused. The mode stays.
+    replace_file(path, text.encode("utf-8"), tree=root, what=display)
     return result
-
-
-def _write_preserving_mode(path: str, data: bytes) -> None:
-    import tempfile
-
-    directory = os.path.dirname(os.path.abspath(path))
-    mode = os.stat(path).st_mode & 0o7777
-    fd, temporary = tempfile.mkstemp(prefix=".npm-guard-fix-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def describe(result: FixResult) -> list[str]:

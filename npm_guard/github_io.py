@@ -267,19 +267,28 @@ def summary_destination(
     return SummaryDestination(path, step_summary=True) if path else None
 
 
-def write_summary(destination: SummaryDestination, markdown: str) -> None:
-    """Write the summary: appended and cut to GitHub's limit for the step summary,
-    the whole file otherwise."""
+def write_summary(
+    destination: SummaryDestination, markdown: str, *, tree: str | None = None
+) -> None:
+    """Write the summary: appended and cut to GitHub's limit for the step summary (the
+    runner's file: other commands of the step append to it too), the whole file,
+    replaced atomically, for `--summary FILE`.
+
+    `tree` is the repository (default: the current directory): `--summary FILE` is
+    never written through a symbolic link in it that leads out of it."""
     if destination.step_summary:
         append_summary(destination.path, markdown)
         return
-    try:
-        with open(destination.path, "w", encoding="utf-8") as handle:
-            handle.write(markdown)
-    except OSError as error:
-        raise NpmGuardError(
-            f"cannot write the summary {destination.path}: {error.strerror}"
-        ) from error
+    import os
+
+    from npm_guard.atomic_write import replace_file
+
+    replace_file(
+        destination.path,
+        markdown,
+        tree=tree if tree is not None else os.getcwd(),
+        what=f"the summary {destination.path}",
+    )
 
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
@@ -342,11 +351,11 @@ def blob_url(environ: Mapping[str, str]) -> str | None:
 
 
 def _append(path: str, text: str, what: str) -> None:
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as error:
-        raise NpmGuardError(f"cannot write {what} ({path}): {error.strerror}") from error
+    """Append to a file the runner names: never through a symbolic link, never into a
+    FIFO or device (see `npm_guard.atomic_write.append_file`)."""
+    from npm_guard.atomic_write import append_file
+
+    append_file(path, text, what=f"{what} ({path})")
 
 
 def emit(lines: Sequence[str] | str, write: Callable[[str], object]) -> None:

@@ -119,22 +119,27 @@ def remember_document(
     if any(find_tokens(text, uuids=True)):
         return  # never store a credential, not even one pasted into a reason
     import marshal
-    import tempfile
+
+    from npm_guard.atomic_write import replace_file
+    from npm_guard.errors import NpmGuardError
 
     try:
         payload = marshal.dumps((FORMAT, data, key_lines, value_lines))
         if len(payload) > MAX_ENTRY_BYTES:
             return
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        if not _trusted(os.lstat(directory)):
+        folder = os.lstat(directory)
+        if not stat.S_ISDIR(folder.st_mode) or not _trusted(folder):
             return
-        fd, temporary = tempfile.mkstemp(prefix=".policy-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-            os.replace(temporary, _entry_path(directory, text, schema))
-        except BaseException:
-            os.unlink(temporary)
-            raise
-    except (OSError, ValueError):
+        # A fresh, exclusive temporary file renamed over the entry: a link planted at
+        # either name is replaced, never written through. No fsync: a lost entry only
+        # means the file is validated again.
+        replace_file(
+            _entry_path(directory, text, schema),
+            payload,
+            tree=None,
+            durable=False,
+            new_mode=0o600,
+        )
+    except (OSError, ValueError, NpmGuardError):
         return

@@ -224,9 +224,9 @@ def redact(value: str, kind: CredentialKind | None = None) -> str:
 
 
 HIDDEN = "***"
-# `scheme://userinfo@`: WHATWG URL parsing ends the user info at the last `@` before the
-# path, and splits user from password at the first `:`.
-_URL_USERINFO_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s]*)@")
+# Where the authority of a URL ends: its path, query or fragment, or white space.
+_AUTHORITY_END_RE = re.compile(r"[/?#\s]")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
 
 
 @dataclass(frozen=True)
@@ -240,13 +240,41 @@ class UrlUserinfo:
     end: int  # of the user info, before the `@`
 
 
-def url_userinfo(text: str) -> Iterator[UrlUserinfo]:
-    """The user info of every URL in `text`, in order."""
-    for match in _URL_USERINFO_RE.finditer(text):
-        start, end = match.span("userinfo")
-        user, sep, password = match.group("userinfo").partition(":")
+def url_userinfo(text: str, *, scheme_relative: bool = False) -> Iterator[UrlUserinfo]:
+    """The user info of every `scheme://user:password@` URL in `text`, in order; with
+    `scheme_relative`, of every `//user:password@host` too (an `.npmrc` key).
+
+    WHATWG URL parsing ends the user info at the last `@` before the path, and splits
+    user from password at the first `:`. One pass over the text (no backtracking): each
+    `//` is looked at once, up to the end of its authority, where the next one starts.
+    """
+    position = 0
+    while True:
+        slashes = text.find("//", position)
+        if slashes < 0:
+            return
+        start = slashes + 2
+        found = _AUTHORITY_END_RE.search(text, start)
+        end_of_authority = found.start() if found else len(text)
+        position = end_of_authority
+        at = text.rfind("@", start, end_of_authority)
+        if at < 0 or not (scheme_relative or _has_scheme(text, slashes)):
+            continue
+        user, sep, password = text[start:at].partition(":")
         password_start = start + len(user) + len(sep)
-        yield UrlUserinfo(user, password if sep else None, start, password_start, end)
+        yield UrlUserinfo(user, password if sep else None, start, password_start, at)
+
+
+def _has_scheme(text: str, slashes: int) -> bool:
+    """`scheme:` right before the `//` at `slashes`: scheme characters, one a letter."""
+    if slashes == 0 or text[slashes - 1] != ":":
+        return False
+    index = slashes - 2
+    letter = False
+    while index >= 0 and text[index] in _SCHEME_CHARS:
+        letter = letter or text[index].isalpha()
+        index -= 1
+    return letter
 
 
 def show_user(name: str) -> str:
@@ -260,9 +288,11 @@ def redact_url(text: str) -> str:
     """Every URL in `text` without its password: `http://alice:***@registry.example.com/`.
 
     A user part without a password is hidden too (`https://***@host/`): registries take
-    tokens there, and a user name that is a token is hidden as well.
+    tokens there, and a user name that is a token is hidden as well. Scheme-relative
+    URLs count too: an `.npmrc` key `//ci:***@npm.example.com/:_authToken` loses its
+    password the same way.
     """
-    for info in reversed(list(url_userinfo(text))):
+    for info in reversed(list(url_userinfo(text, scheme_relative=True))):
         shown = HIDDEN if info.password is None else f"{show_user(info.user)}:{HIDDEN}"
         text = text[: info.start] + shown + text[info.end :]
     return text

@@ -15,9 +15,13 @@ import datetime
 import os
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import Any, TextIO, Union
 
+from npm_guard import console
 from npm_guard.errors import NpmGuardError
+
+# Where attest prints: console.STDOUT / console.STDERR, or a file object (tests).
+Stream = Union[str, TextIO]
 
 MAX_DAYS = 365
 _ATTESTATIONS_KEY_RE = re.compile(r"^attestations:[ \t]*(?:#.*)?$")
@@ -129,8 +133,8 @@ def attest(
     token_env: str | None,
     days: int,
     write: bool,
-    out: TextIO,
-    err: TextIO,
+    out: Stream,
+    err: Stream,
     trace: Callable[[str], None] | None = None,
     today: datetime.date | None = None,
     client_options: Mapping[str, Any] | None = None,
@@ -140,7 +144,6 @@ def attest(
     from npm_guard.policy import POLICY_FILE
     from npm_guard.policy_load import load_policy, parse_policy
     from npm_guard.policy_load import policy_path as find_policy
-    from npm_guard.secrets import scrub
 
     if not 1 <= days <= MAX_DAYS:
         raise NpmGuardError(f"--days must be between 1 and {MAX_DAYS}")
@@ -156,6 +159,7 @@ def attest(
                 f"no npm login for {target} in {user_config_path(env)}: run "
                 f"`npm login --registry {target}` first, or pass --token-env NAME"
             )
+    console.register_secrets([token])  # no line printed from here on may show it
     policy = load_policy(policy_path, root)
     required = policy.audit.require_2fa
     with RegistryClient(
@@ -184,12 +188,12 @@ def attest(
             f"`npm profile enable-2fa auth-and-writes`), then attest"
         )
     if refusal is not None or mode is None:
-        err.write(scrub(f"npm-guard: refusing to attest: {refusal}\n", [token]))
+        console.write(f"npm-guard: refusing to attest: {refusal}\n", err, secrets=[token])
         return 1
     day = today or datetime.date.today()
     entry = attestation_entry(name, mode, day, days, target)
     if not write:
-        out.write("# add to attestations: in " + POLICY_FILE + "\n" + entry)
+        console.write("# add to attestations: in " + POLICY_FILE + "\n" + entry, out)
         return 0
     path = find_policy(policy_path, root) or os.path.join(root, POLICY_FILE)
     try:
@@ -201,12 +205,9 @@ def attest(
         raise NpmGuardError(f"cannot read {path}: {error.strerror}") from error
     updated = add_to_policy_text(text, entry)
     parse_policy(updated, path)  # never write a policy file the loader would refuse
-    temporary = f"{path}.npm-guard-tmp"
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(updated)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise NpmGuardError(f"cannot write {path}: {error.strerror}") from error
-    err.write(f"npm-guard: added the attestation of {name} ({mode}) to {path}\n")
+    from npm_guard.atomic_write import replace_file
+
+    # Never through a link the repository committed that leads out of it.
+    replace_file(path, updated, tree=root)
+    console.write(f"npm-guard: added the attestation of {name} ({mode}) to {path}\n", err)
     return 0

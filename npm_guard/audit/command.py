@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -201,14 +200,16 @@ def _load_policy(path: str | None, root: str) -> Policy:
 
 def _progress_printer() -> Callable[[int, int], None]:
     """Progress on stderr, only on a terminal and for more than a handful of packages."""
-    interactive = sys.stderr.isatty()
+    from npm_guard import console
+
+    interactive = console.stderr_is_terminal()
 
     def show(done: int, total: int) -> None:
         if not interactive or total <= PROGRESS_THRESHOLD:
             return
         end = "\n" if done == total else ""
-        sys.stderr.write(f"\rnpm-guard: audited {done}/{total} packages{end}")
-        sys.stderr.flush()
+        console.write(f"\rnpm-guard: audited {done}/{total} packages{end}", console.STDERR)
+        console.flush_stderr()
 
     return show
 
@@ -219,22 +220,29 @@ def _trace_printer(debug: bool) -> Callable[[str], None] | None:
 
     import threading
 
+    from npm_guard import console
+
     lock = threading.Lock()
 
-    def trace(line: str) -> None:  # the client scrubs every line before it gets here
+    def trace(line: str) -> None:  # the client scrubs every line, and so does console
         with lock:
-            sys.stderr.write(f"npm-guard: debug: {line}\n")
-            sys.stderr.flush()
+            console.err(f"npm-guard: debug: {line}")
+            console.flush_stderr()
 
     return trace
 
 
 def _cmd_audit(args: argparse.Namespace) -> int:
+    from npm_guard import console
     from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code, print_notice, report_written
     from npm_guard.findings import Severity
 
     root = os.getcwd()
     token_env = _env_name(args.token_env)
+    token = os.environ.get(token_env) or None
+    secrets = [token] if token else []
+    # From here on no line printed, whatever prints it (errors too), shows the token.
+    console.register_secrets(secrets)
     policy = _load_policy(args.policy, root)
     result = audit_repository(
         root,
@@ -247,8 +255,6 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         trace=_trace_printer(bool(getattr(args, "debug", False))),
         progress=_progress_printer(),
     )
-    token = os.environ.get(token_env) or None
-    secrets = [token] if token else []
     for notice in result.notices:
         print_notice(f"npm-guard: {notice}", args.fmt)
     from npm_guard.github_io import summary_destination
@@ -257,7 +263,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     report = render_audit(
         args.fmt, result, secrets=secrets, summary=summary.name if summary else None
     )
-    emit_report(_scrub(report, secrets), args.output)
+    emit_report(_scrub(report, secrets), args.output, args.fmt)
     if args.output is not None:
         print_notice(report_written(args.output, args.fmt, result.findings), args.fmt)
     fail_on = Severity(args.fail_on) if args.fail_on else None
@@ -358,6 +364,7 @@ def _write_summary(
 
 
 def _cmd_attest(args: argparse.Namespace) -> int:
+    from npm_guard import console
     from npm_guard.audit.attest import attest
 
     return attest(
@@ -369,6 +376,6 @@ def _cmd_attest(args: argparse.Namespace) -> int:
         days=args.days,
         write=args.write,
         trace=_trace_printer(bool(getattr(args, "debug", False))),
-        out=sys.stdout,
-        err=sys.stderr,
+        out=console.STDOUT,
+        err=console.STDERR,
     )

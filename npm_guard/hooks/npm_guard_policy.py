@@ -9,9 +9,9 @@ reports it), 2 when a file cannot be read.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 
+from npm_guard import console
 from npm_guard.cli import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -33,7 +33,6 @@ def check_policy_files(filenames: Sequence[str], root: str) -> int:
     """Validate each file and search it for credentials; problems and findings go to
     stdout, unreadable files to stderr."""
     from npm_guard.policy_load import PolicyError, load_policy
-    from npm_guard.secrets import scrub
 
     worst = EXIT_CLEAN
     for filename in filenames:
@@ -42,15 +41,14 @@ def check_policy_files(filenames: Sequence[str], root: str) -> int:
             policy = load_policy(filename, root)
         except PolicyError as error:
             for problem in error.problems:
-                print(scrub(str(problem)))
+                console.out(str(problem))
             count = len(error.problems)
-            print(
-                f"npm-guard-policy: {error.display}: {count} problem{'s' if count != 1 else ''}",
-                file=sys.stderr,
+            console.err(
+                f"npm-guard-policy: {error.display}: {count} problem{'s' if count != 1 else ''}"
             )
             worst = max(worst, EXIT_FINDINGS)
         except NpmGuardError as error:
-            print(f"npm-guard-policy: error: {scrub(str(error))}", file=sys.stderr)
+            console.err(f"npm-guard-policy: error: {error}")
             worst = EXIT_USAGE
             continue
         if _credentials(filename, root, policy):
@@ -66,7 +64,6 @@ def _credentials(filename: str, root: str, policy: Policy | None) -> bool:
     from npm_guard.report.text import format_finding
     from npm_guard.rules import POLICY_FILE_RULES
     from npm_guard.scan import display_path
-    from npm_guard.secrets import scrub
 
     content = read_text(filename)
     if content.text is None:
@@ -78,7 +75,7 @@ def _credentials(filename: str, root: str, policy: Policy | None) -> bool:
 
         findings = apply_policy(findings, policy)
     for finding in findings:
-        print(scrub(format_finding(finding)))
+        console.out(format_finding(finding))
     return any(f.effective_severity is Severity.ERROR for f in findings)
 
 
@@ -99,13 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = os.getcwd() if filenames else find_root(filenames)
     notice = unread_policy_notice(find_root(filenames))
     if notice is not None:
-        print(f"npm-guard-policy: {notice}", file=sys.stderr)
+        console.err(f"npm-guard-policy: {notice}")
     if not filenames:
         default = os.path.join(root, POLICY_FILE)
         if not os.path.lexists(default):
-            print(
-                f"npm-guard-policy: no {POLICY_FILE} at the repository root; nothing to check",
-                file=sys.stderr,
+            console.err(
+                f"npm-guard-policy: no {POLICY_FILE} at the repository root; nothing to check"
             )
             return EXIT_CLEAN
         filenames = [default]

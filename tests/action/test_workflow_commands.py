@@ -8,6 +8,7 @@ anywhere in a line.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,55 @@ def test_cli_notices_on_stderr_are_no_commands_in_github_mode(
     assert cli_main(["scan", "--policy", str(policy), "."]) == 2
     err = capsys.readouterr().err
     assert err and [line for line in err.splitlines() if parse_command(line)] == []
+
+
+# Every format, inside GitHub Actions: stdout and stderr are both in the log (issue 12).
+
+FORGING_NAMES = [
+    "::stop-commands::pwned",
+    "::set-output name=verdict::pass",
+    "##[set-output name=verdict;]pass",
+    " ::error title=Passed::all good",
+]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+@pytest.mark.parametrize("name", FORGING_NAMES)
+def test_no_format_prints_a_command_from_a_file_name_in_actions(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    name: str,
+) -> None:
+    project = tmp_path / "repo"
+    directory = project / name
+    directory.mkdir(parents=True)
+    token = make_token("npm_", 900)
+    (directory / ".npmrc").write_text(f"_authToken={token}\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert cli_main(["scan", "--format", fmt, "."]) == (0 if fmt == "sarif" else 1)
+    out, err = capsys.readouterr()
+    commands = [c for c in map(parse_command, (out + err).splitlines()) if c]
+    if fmt == "github":
+        assert {c.name for c in commands} == {"error"}
+        assert {c.properties["title"] for c in commands} == {
+            "npm-guard npmrc-plaintext-credential",
+            "npm-guard npmrc-unscoped-credential",
+        }
+        assert {c.properties["file"] for c in commands} == {f"{name}/.npmrc"}
+    else:
+        assert commands == []
+    # The name is still in the report, as data.
+    if fmt == "json":
+        paths = {f["location"]["path"] for f in json.loads(out)["findings"]}
+        assert paths == {f"{name}/.npmrc"}
+    elif fmt == "sarif":
+        from urllib.parse import unquote
+
+        results = json.loads(out)["runs"][0]["results"]
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+        assert {unquote(u) for u in uris} == {f"{name}/.npmrc"}
+    elif fmt == "text":
+        assert name.strip()[2:] in out
