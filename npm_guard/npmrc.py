@@ -28,10 +28,14 @@ JS_LINE_TERMINATORS = "\n\r\u2028\u2029"
 _SPACE_CLASS = "[" + re.escape(JS_SPACE) + "]"
 # ini.js: /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i on a line that holds no \r or \n.
 # JavaScript's `$` without the m flag is the end of the input only: `\Z` here.
-_SECTION_RE = re.compile(r"\[([^\]]*)\]" + _SPACE_CLASS + r"*\Z")
-_COMMENT_OR_BLANK_RE = re.compile(_SPACE_CLASS + r"*(?:[;#]|\Z)")
+# `\A`: these are only ever matched at the start of a line (an unanchored search would
+# retry from every position of a long run of `[` or blanks).
+_SECTION_RE = re.compile(r"\A\[([^\]]*)\]" + _SPACE_CLASS + r"*\Z")
+_COMMENT_OR_BLANK_RE = re.compile(r"\A" + _SPACE_CLASS + r"*(?:[;#]|\Z)")
 _KEY_VALUE_RE = re.compile(r"([^=]+)(?:(=)([^" + re.escape(JS_LINE_TERMINATORS) + r"]*))?\Z")
 _LINE_SPLIT_RE = re.compile(r"[\r\n]+")
+
+_UNSAFE_SPECIAL_RE = re.compile(r"[\\;#]")
 
 # env-replace.js of npm 11.6+: /(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}/g
 ENV_REFERENCE_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
@@ -99,20 +103,25 @@ def unsafe(text: str) -> JSValue:
             return _js_json_parse(text)
         except ValueError:
             return text
+    # From one `\\`, `;` or `#` to the next, not one character at a time: a value of
+    # two MiB is a few slices.
     out: list[str] = []
-    escaped = False
-    for char in text:
-        if escaped:
-            out.append(char if char in "\\;#" else "\\" + char)
-            escaped = False
-        elif char in ";#":
+    position = 0
+    while True:
+        special = _UNSAFE_SPECIAL_RE.search(text, position)
+        if special is None:
+            out.append(text[position:])
             break
-        elif char == "\\":
-            escaped = True
-        else:
-            out.append(char)
-    if escaped:
-        out.append("\\")
+        at = special.start()
+        out.append(text[position:at])
+        if text[at] != "\\":
+            break  # an unescaped comment character ends the value
+        if at + 1 >= len(text):
+            out.append("\\")
+            break
+        char = text[at + 1]
+        out.append(char if char in "\\;#" else "\\" + char)
+        position = at + 2
     return js_trim("".join(out))
 
 
@@ -177,6 +186,10 @@ def _js_number_string(number: int | float) -> str:
     return sign + text
 
 
+# StringNumericLiteral's decimal form. `[0-9]+(?:\.[0-9]*)?`, not `[0-9]+\.?[0-9]*`: the
+# second splits a run of digits between its two halves in every way before it gives up
+# on a near miss (`000…0!`), quadratic in the length.
+_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _RADIX_LITERALS = (
     ("0x", 16, re.compile(r"[0-9a-fA-F]+")),
     ("0o", 8, re.compile(r"[0-7]+")),
@@ -209,7 +222,7 @@ def _js_to_number(value: JSValue | JSUndefined) -> float:
                 return float(int(text[2:], base))
             except OverflowError:
                 return float("inf")
-    if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", text):
+    if _DECIMAL_RE.fullmatch(text):
         return float(text)
     return float("nan")
 
@@ -444,7 +457,7 @@ def _js_typeof_object(value: JSValue | JSUndefined) -> bool:
     return value is None or isinstance(value, (dict, list))
 
 
-_ARRAY_INDEX_RE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+_ARRAY_INDEX_RE = re.compile(r"\A(?:0|[1-9][0-9]*)\Z")
 # An index this far past an array's end would make a sparse JS array; not modelled.
 _MAX_HOLES = 1000
 
@@ -750,27 +763,54 @@ class UnexpandedVariable:
 
 
 _UNEXPANDED_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("${{ … }}", re.compile(r"\$\{\{[^}]*\}\}")),
-    ("\\${VAR}", re.compile(r"(?<!\\)(?:\\\\)*\\\$\{[^${}?]+\??\}")),
+    # A backslash not after a backslash, then pairs, then `\$` (an odd run before `$`);
+    # written to start with the literal backslash, so that it is searched for, fast.
+    ("\\${VAR}", re.compile(r"\\(?<!\\\\)(?:\\\\)*\$\{[^${}?]+\??\}")),
     ("$(VAR)", re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")),
-    ("{{VAR}}", re.compile(r"(?<!\$)\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}")),
+    ("{{VAR}}", re.compile(r"\{(?<!\$\{)\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}")),
     ("%VAR%", re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%")),
     ("$VAR", re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")),
 )
 
 
+def _github_expressions(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of `${{ … }}` with no `}` inside: what `\\$\\{\\{[^}]*\\}\\}` finds, in one
+    pass (that pattern retries from every `${{` up to the next `}`: quadratic on a
+    value of many `${{` and no `}`)."""
+    position = 0
+    while True:
+        start = text.find("${{", position)
+        if start < 0:
+            return
+        close = text.find("}", start + 3)
+        if close < 0:
+            return
+        if text.startswith("}}", close):
+            yield start, close + 2
+            position = close + 2
+        else:
+            # Every `${{` before this `}` stops at it too, and fails the same way.
+            position = close + 1
+
+
 def unexpanded_variables(text: str) -> list[UnexpandedVariable]:
-    """Variable-like text npm will not expand: only unescaped `${VAR}` is expanded."""
+    """Variable-like text npm will not expand: only unescaped `${VAR}` is expanded.
+
+    Forms are tried in order; a later form's match that overlaps an earlier one is not
+    reported. Linear in the text: each form is one pass, and the overlap check looks at
+    the span's own characters only.
+    """
     found: list[UnexpandedVariable] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where an earlier match already covers the text
+    spans = [("${{ … }}", start, end) for start, end in _github_expressions(text)]
     for form, pattern in _UNEXPANDED_RES:
-        for match in pattern.finditer(text):
-            start, end = match.span()
-            if form == "\\${VAR}":
-                start = text.index("\\$", start)
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
-                continue
-            taken.append((start, end))
-            found.append(UnexpandedVariable(text[start:end], form, start, end))
+        spans.extend((form, *match.span()) for match in pattern.finditer(text))
+    for form, start, end in spans:
+        if form == "\\${VAR}":
+            start = text.index("\\$", start)
+        if taken.find(1, start, end) >= 0:
+            continue
+        taken[start:end] = b"\x01" * (end - start)
+        found.append(UnexpandedVariable(text[start:end], form, start, end))
     found.sort(key=lambda v: v.start)
     return found

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from npm_guard.findings import BY_POLICY, Finding, Suppressed
 from npm_guard.policy import IgnoreEntry, Policy
@@ -59,46 +57,10 @@ def path_matches(glob: str, path: str) -> bool:
 
     `*` and `?` stay within one directory level, `**` spans levels (`**/` may match
     none), `[abc]` is a character class, and a trailing `/` means everything below.
+    In time linear in the path, whatever the glob (`npm_guard.glob_match`).
     """
+    from npm_guard.glob_match import path_glob
+
     if path.startswith("./"):
         path = path[2:]
-    return _compile(glob).fullmatch(path) is not None
-
-
-@lru_cache(maxsize=256)
-def _compile(glob: str) -> re.Pattern[str]:
-    if glob.endswith("/"):
-        glob += "**"
-    if glob.startswith("./"):
-        glob = glob[2:]
-    out: list[str] = []
-    i = 0
-    while i < len(glob):
-        char = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif char == "*":
-            out.append("[^/]*")
-            i += 1
-        elif char == "?":
-            out.append("[^/]")
-            i += 1
-        elif char == "[":
-            end = glob.find("]", i + 2)
-            if end == -1:
-                out.append(re.escape(char))
-                i += 1
-                continue
-            body = glob[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
-            i = end + 1
-        else:
-            out.append(re.escape(char))
-            i += 1
-    return re.compile("".join(out), re.DOTALL)
+    return path_glob(glob).matches(path)

@@ -7,7 +7,6 @@ becomes a `parse-error` finding for that file, and the scan goes on.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
@@ -193,7 +192,23 @@ def _walk(directory: str, unlisted: list[tuple[str, str]]) -> Iterator[str]:
 
 
 # git lists what it can and only warns (exit 0) about a directory it cannot open.
-_GIT_UNLISTED_RE = re.compile(rb"could not open directory '(.*)': (.*)$", re.MULTILINE)
+_GIT_UNLISTED = b"could not open directory '"
+
+
+def _git_unlisted(stderr: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """(directory, reason) of each `could not open directory 'D': REASON` line of git.
+
+    By hand, not `could not open directory '(.*)': (.*)$`: the directory name is the
+    repository's, and that pattern retries from every copy of the phrase in a line.
+    """
+    for line in stderr.split(b"\n"):
+        start = line.find(_GIT_UNLISTED)
+        if start < 0:
+            continue
+        start += len(_GIT_UNLISTED)
+        separator = line.rfind(b"': ", start)
+        if separator >= 0:
+            yield line[start:separator], line[separator + 3 :]
 
 
 def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | None:
@@ -228,10 +243,10 @@ def _git_files(directory: str, unlisted: list[tuple[str, str]]) -> list[str] | N
         return None
     if proc.returncode != 0:
         return None
-    for match in _GIT_UNLISTED_RE.finditer(proc.stderr):
-        relative = os.fsdecode(match.group(1)).rstrip("/")
+    for name, reason in _git_unlisted(proc.stderr):
+        relative = os.fsdecode(name).rstrip("/")
         path = os.path.join(directory, relative) if directory != "." else relative
-        unlisted.append((path, match.group(2).decode("utf-8", "replace").strip()))
+        unlisted.append((path, reason.decode("utf-8", "replace").strip()))
     out = []
     for raw in proc.stdout.split(b"\0"):
         if not raw:

@@ -20,15 +20,20 @@ BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # npm_ + 30 random base62 + 6 base62 CRC32 checksum. Lower-case-only bodies are
 # still matched (gitleaks is case-insensitive too); the checksum decides confidence.
-NPM_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])")
+# Each pattern starts with its literal prefix, and looks behind it for the word boundary
+# after that (`npm_(?<![A-Za-z0-9_]npm_)` is `(?<![A-Za-z0-9_])npm_`): a pattern that
+# starts with a look-behind is tried at every position of the text, one that starts with
+# a literal is searched for it first, some fifty times faster on a 2 MiB file.
+NPM_TOKEN_RE = re.compile(r"npm_(?<![A-Za-z0-9_]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9_])")
 # gh[pousr]_ + 30 + 6 checksum (GitHub's 2021 format); github_pat_ fine-grained tokens.
 GITHUB_TOKEN_RE = re.compile(
-    r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})"
+    r"(?:gh[pousr]_(?<![A-Za-z0-9_]gh[pousr]_)[A-Za-z0-9]{36}"
+    r"|github_pat_(?<![A-Za-z0-9_]github_pat_)[A-Za-z0-9]{22}_[A-Za-z0-9]{59})"
     r"(?![A-Za-z0-9_])"
 )
 UUID_RE = re.compile(
-    r"(?<![A-Za-z0-9-])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
-    r"(?![A-Za-z0-9-])"
+    r"[0-9A-Fa-f](?<![A-Za-z0-9-][0-9A-Fa-f])[0-9A-Fa-f]{7}"
+    r"-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?![A-Za-z0-9-])"
 )
 # Anything that looks like a reference or an example rather than a value. Compiled on
 # first use: most files hold no value to ask about, and this pattern is slow to compile.
@@ -37,9 +42,8 @@ _PLACEHOLDER_PATTERN = r"""^(?:
       | \[[^\[\]]*\]                              # [token]
       | \{[^{}]*\}                                # {token}
       | (?:your|my|the|insert|put|enter|add|replace)(?:[-_ ]\S*|[A-Za-z]*)  # your-token-here
-      | \S*(?:here|placeholder|changeme|redacted|example|dummy|sample)\S*
       | ([xX*._#-])\1{3,}                         # xxxx, ****, ....
-      | (?:npm|gh[pousr])_[xX*._-]+ | (?:npm|gh[pousr])_(?:[xX]{4,}|\*{4,})\S*
+      | (?:npm|gh[pousr])_[xX*._-]+ | (?:npm|gh[pousr])_(?:[xX]{4}|\*{4})\S*
       | (?:token|secret|password|value|null|none|undefined|todo|tbd|fixme|string)
     )$"""
 
@@ -115,7 +119,16 @@ def is_placeholder(value: str) -> bool:
         return True
     if _is_real_credential_shape(stripped):
         return False
-    return _placeholder_re().match(stripped) is not None
+    if _placeholder_re().match(stripped) is not None:
+        return True
+    # `\S*(?:here|…)\S*` as a pattern retries every split of a long word around the
+    # word it looks for (quadratic); this is the same question, in one pass.
+    return not any(c.isspace() for c in stripped) and any(
+        word in stripped.lower() for word in _PLACEHOLDER_WORDS
+    )
+
+
+_PLACEHOLDER_WORDS = ("here", "placeholder", "changeme", "redacted", "example", "dummy", "sample")
 
 
 def _is_real_credential_shape(value: str) -> bool:

@@ -245,6 +245,10 @@ class _Ctx:
     via: tuple[str, ...] = ()
     depth: int = 0
     seen_scripts: set[tuple[str, str]] = field(default_factory=set)
+    # Scripts already read for this step, with everything their reading depends on: a
+    # script that runs another twelve times, which runs another twelve times…, is read
+    # once per context, not 12^depth times. Shared by every context of the step.
+    read_scripts: set[tuple[object, ...]] = field(default_factory=set)
 
     def span(self, start: int, end: int | None = None) -> Span:
         if self.span_override is not None:
@@ -1009,6 +1013,8 @@ def _run_package_script(
         if not ctx.via:
             nested.via = (shown_as, via)
         nested = replace(nested, cwd=directory, seen_scripts=seen, env=dict(ctx.env))
+        if _already_read(nested, marker):
+            continue
         _analyze_commands(read_script(found.text).commands, nested)
 
 
@@ -1059,7 +1065,29 @@ def _shell_script(name: str, words: list[Word], span: Span, ctx: _Ctx) -> None:
     if not ctx.via:
         nested.via = (" ".join(w.text for w in words[:2]), relative)
     nested = replace(nested, seen_scripts={*ctx.seen_scripts, marker})
+    if _already_read(nested, marker):
+        return
     _analyze_commands(read_script(text).commands, nested)
+
+
+def _already_read(ctx: _Ctx, marker: tuple[str, str]) -> bool:
+    """True when the script `marker` was read before in exactly this context (then what
+    it records is recorded already); else remember that it is read now."""
+    key = (
+        marker,
+        ctx.cwd,
+        ctx.location,
+        ctx.registry,
+        ctx.span_override,
+        ctx.via,
+        ctx.depth,
+        frozenset(ctx.seen_scripts),
+        frozenset(ctx.env.items()),
+    )
+    if key in ctx.read_scripts:
+        return True
+    ctx.read_scripts.add(key)
+    return False
 
 
 # --- writes: .npmrc files, npm config set, $GITHUB_ENV --------------------------------

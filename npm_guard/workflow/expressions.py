@@ -9,10 +9,10 @@ the variables npm and the release tools read (`NODE_AUTH_TOKEN`, `NPM_TOKEN`,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from npm_guard._record import dataclass
 
-EXPRESSION_RE = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 _SECRET_RE = re.compile(
     r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])"
 )
@@ -51,6 +51,26 @@ def is_credential_name(name: str) -> bool:
     if name.upper() in CREDENTIAL_VARIABLES or _NPM_CONFIG_AUTH_RE.match(name):
         return True
     return _NPM_WORD_RE.search(name) is not None and _SECRET_WORD_RE.search(name) is not None
+
+
+def expressions(text: str) -> Iterator[tuple[int, int, str]]:
+    """`(start, end, body)` of every `${{ body }}` in `text`, as GitHub reads them: from
+    `${{` to the first `}}` after it.
+
+    One pass: what the lazy pattern `\\$\\{\\{(.*?)\\}\\}` finds, without its retry
+    from every `${{` to the end of a text that never closes one (quadratic time on a
+    `run:` of 100,000 `${{`).
+    """
+    position = 0
+    while True:
+        start = text.find("${{", position)
+        if start < 0:
+            return
+        end = text.find("}}", start + 3)
+        if end < 0:
+            return  # no `}}` after this one, so after no later one either
+        yield start, end + 2, text[start + 3 : end]
+        position = end + 2
 
 
 def _names(pattern: re.Pattern[str], text: str) -> tuple[str, ...]:
@@ -103,10 +123,9 @@ def value_source(text: str) -> ValueSource:
     github_token = all_secrets = other = False
     outside: list[str] = []
     position = 0
-    for match in EXPRESSION_RE.finditer(text):
-        outside.append(text[position : match.start()])
-        position = match.end()
-        body = match.group(1)
+    for start, end, body in expressions(text):
+        outside.append(text[position:start])
+        position = end
         secrets.extend(s for s in _names(_SECRET_RE, body) if s.upper() != "GITHUB_TOKEN")
         github_token = github_token or _GITHUB_TOKEN_RE.search(body) is not None
         all_secrets = all_secrets or _ALL_SECRETS_RE.search(body) is not None
@@ -136,9 +155,9 @@ def is_placeholder_literal(text: str) -> bool:
 def secret_references(text: str) -> list[tuple[str, int, int]]:
     """`(name, start, end)` of every `secrets.X` inside `${{ … }}` in `text`."""
     found: list[tuple[str, int, int]] = []
-    for match in EXPRESSION_RE.finditer(text):
-        for secret in _SECRET_RE.finditer(match.group(1)):
+    for start, end, body in expressions(text):
+        for secret in _SECRET_RE.finditer(body):
             name = secret.group(1) or secret.group(2)
             if name.upper() != "GITHUB_TOKEN":
-                found.append((name, match.start(), match.end()))
+                found.append((name, start, end))
     return found

@@ -28,7 +28,11 @@ CMDSUB = "cmdsub"
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _PWSH_VARIABLE_RE = re.compile(r"\$(?:[Ee][Nn][Vv]:)?([A-Za-z_][A-Za-z0-9_]*)")
 _SPECIAL_PARAM = "@*#?$!-0123456789"
-_ASSIGNMENT_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=")
+# What ends a stretch of plain text when a bracket's match is looked for: the closing
+# bracket, a quote (single quotes mean nothing inside `${…}`), a backslash.
+_BRACKET_STOPS = {"{": re.compile(r'[\\"}]'), "(": re.compile(r"[\\\"')]")}
+_DOUBLE_QUOTED_STOPS = re.compile(r'[\\"]')
+_ASSIGNMENT_RE = re.compile(r"\A([A-Za-z_][A-Za-z0-9_]*)\+?=")  # matched at the start only
 _RESERVED = frozenset(
     {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "{", "}", "!", "in"}
 )
@@ -601,33 +605,47 @@ class _BashReader:
         return None
 
     def _matching(self, open_at: int, opening: str, closing: str) -> int:
-        """Offset just past the bracket matching the one at `open_at` (quotes respected)."""
-        s = self.s
+        """Offset just past the bracket matching the one at `open_at` (quotes respected).
+
+        From one closing bracket, quote or backslash to the next (found by a search, in
+        C), counting the opening brackets between them at once: a `${{${{${{…` of two
+        MiB is one search and one count, not two million steps of Python.
+        """
+        s, n = self.s, self.n
+        stops = _BRACKET_STOPS[opening]
         depth = 0
         j = open_at
-        while j < self.n:
-            c = s[j]
+        while j < n:
+            found = stops.search(s, j, n)
+            stop = found.start() if found is not None else n
+            depth += s.count(opening, j, stop)
+            if stop >= n:
+                return n
+            c = s[stop]
             if c == "\\":
-                j += 2
-                continue
-            if c == "'" and opening != "{":
-                close = s.find("'", j + 1, self.n)
-                j = self.n if close < 0 else close + 1
-                continue
-            if c == '"':
+                j = stop + 2
+            elif c == "'":
+                close = s.find("'", stop + 1, n)
+                j = n if close < 0 else close + 1
+            elif c == '"':
+                j = stop + 1
+                while j < n:
+                    inner = _DOUBLE_QUOTED_STOPS.search(s, j, n)
+                    if inner is None:
+                        j = n
+                    elif s[inner.start()] == "\\":
+                        j = inner.start() + 2
+                        continue
+                    else:
+                        j = inner.start()
+                    break
                 j += 1
-                while j < self.n and s[j] != '"':
-                    j += 2 if s[j] == "\\" else 1
-                j += 1
-                continue
-            if c == opening:
-                depth += 1
-            elif c == closing:
+            else:  # the closing bracket
                 depth -= 1
                 if depth == 0:
-                    return j + 1
-            j += 1
-        return self.n
+                    return stop + 1
+                j = stop + 1
+        return n
 
 
 class _PwshReader:
