@@ -237,6 +237,7 @@ def redact(value: str, kind: CredentialKind | None = None) -> str:
 
 
 HIDDEN = "***"
+_HIDDEN_FORMS = frozenset({HIDDEN, "\\*\\*\\*"})  # as written, and escaped for Markdown
 # Where the authority of a URL ends: its path, query or fragment, or white space.
 _AUTHORITY_END_RE = re.compile(r"[/?#\s]")
 _SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
@@ -306,6 +307,8 @@ def redact_url(text: str) -> str:
     password the same way.
     """
     for info in reversed(list(url_userinfo(text, scheme_relative=True))):
+        if (info.user if info.password is None else info.password) in _HIDDEN_FORMS:
+            continue  # redacted already (maybe escaped since): `***` again could be Markdown
         shown = HIDDEN if info.password is None else f"{show_user(info.user)}:{HIDDEN}"
         text = text[: info.start] + shown + text[info.end :]
     return text
@@ -324,8 +327,29 @@ def scrub(text: str, secrets: Iterator[str] | list[str] | tuple[str, ...] = ()) 
     spans = list(find_tokens(text))
     for cred in reversed(spans):
         text = text[: cred.start] + cred.redacted + text[cred.end :]
+    text = _GLUED_TOKEN_RE.sub(_redact_glued_match, text)
     text = _MARKDOWN_TOKEN_RE.sub(_redact_markdown_match, text)
     return _ESCAPED_TOKEN_RE.sub(_redact_match, text)
+
+
+# A token glued to other word characters (`npm_…x`, `xnpm_…`, a directory named after it
+# with a suffix) is no token to find_tokens(), whose boundaries keep longer words out of
+# findings; printed, it is still the secret. Also in Markdown (`npm\_…`).
+_GLUED_TOKEN_RE = re.compile(
+    r"npm(?:_|\\_)[A-Za-z0-9]{36}|gh[pousr](?:_|\\_)[A-Za-z0-9]{36}"
+    r"|github(?:_|\\_)pat(?:_|\\_)[A-Za-z0-9]{22}(?:_|\\_)[A-Za-z0-9]{59}"
+)
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_\\")
+
+
+def _redact_glued_match(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    glued = (start > 0 and text[start - 1] in _WORD) or (end < len(text) and text[end] in _WORD)
+    if not glued:
+        return match.group()  # on its own: find_tokens() has judged it (a placeholder)
+    if "\\_" in match.group():
+        return _redact_markdown_match(match)
+    return _redact_token(match.group())
 
 
 # A token right after an escape sequence (`%20` in a SARIF URI or a link, `\n` or

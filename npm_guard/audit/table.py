@@ -68,18 +68,22 @@ def _token_line(token: TokenFacts | None) -> str | None:
 
 
 def render_text_tables(facts: AuditFacts) -> str:
-    """Plain-text tables, one per package, for the terminal."""
+    """Plain-text tables, one per package, for the terminal (a name with a line break
+    in it stays on its line)."""
+    from npm_guard.report.summary import one_line
+
     out: list[str] = []
     for package in facts.packages:
-        out.append(f"{package.name}  ({package.registry})")
+        out.append(one_line(f"{package.name}  ({package.registry})"))
         rows = _rows(package)
         if rows:
             widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
             for row in [HEADER, *rows]:
-                out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+                cells = (one_line(c).ljust(w) for c, w in zip(row, widths))
+                out.append("  " + "  ".join(cells).rstrip())
         else:
             out.append("  no publishing accounts known")
-        out.extend(f"  note: {note}" for note in _package_notes(package))
+        out.extend(f"  note: {one_line(note)}" for note in _package_notes(package))
         out.append("")
     line = _token_line(facts.token)
     if line:
@@ -89,9 +93,12 @@ def render_text_tables(facts: AuditFacts) -> str:
 
 
 def _cell(text: str) -> str:
-    from npm_guard.report.summary import escape_markdown
+    """A table cell or list item: names come from the repository and the registry, so
+    they are scrubbed first (escaping `_` would hide a token from a later scrub)."""
+    from npm_guard.report.summary import table_cell
+    from npm_guard.secrets import scrub
 
-    return escape_markdown(text) or " "
+    return table_cell(scrub(text))
 
 
 _ICON = {
@@ -106,8 +113,11 @@ _ICON = {
 def render_markdown_tables(facts: AuditFacts) -> str:
     """The same tables in GitHub Markdown, for the job summary."""
     out = ["### Publishing maintainers and their 2FA", ""]
+    from npm_guard.report.summary import code_span
+    from npm_guard.secrets import scrub
+
     for package in facts.packages:
-        out.append(f"#### `{package.name}`")
+        out.append(f"#### {code_span(scrub(package.name))}")
         out.append("")
         rows = package.verdicts()
         if rows:

@@ -18,7 +18,13 @@ from npm_guard.findings import Finding, Rule, Severity
 MAX_LISTED_FINDINGS = 500
 SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTE)
 _ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟡", Severity.NOTE: "🔵"}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|])")
+# cmark, which GitHub renders with, reads no run of more than 80 backticks (MAXBACKTICKS)
+# as a code span's fence; longer fences than this are not risked.
+_MAX_FENCE = 32
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+# GitHub turns `scheme://…` and `www.…` in text into links by itself; a backslash before
+# the `:` or the `.` keeps them text (an e-mail address is still linked, to itself).
+_AUTOLINK_WWW_RE = re.compile(r"\b([Ww][Ww][Ww])\.")
 
 
 @dataclass(frozen=True)
@@ -30,22 +36,67 @@ class Verdict:
 
 
 def escape_markdown(text: str) -> str:
-    """`text` shown as written in Markdown; its balanced `code spans` stay code spans."""
-    text = " ".join(text.splitlines())
+    """`text` shown as written in Markdown; its balanced `code spans` stay code spans.
+
+    Only single backticks pair up as they look: CommonMark closes a span at a run of
+    backticks as long as the one that opened it, so with a run of two or more in the
+    text (```` ```<img …>` ````: no span at all) nothing is kept as code.
+    """
+    text = one_line(text)
     parts = text.split("`")
-    if len(parts) % 2 == 0:  # an unbalanced backtick: nothing is code
+    if len(parts) % 2 == 0 or "``" in text:  # unbalanced, or longer fences: no code
         return _escape_plain(text)
     return "`".join(_escape_plain(part) if i % 2 == 0 else part for i, part in enumerate(parts))
 
 
 def _escape_plain(text: str) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _AUTOLINK_WWW_RE.sub(r"\1\\.", text.replace("://", "\\://"))
 
 
 def escape_html(text: str) -> str:
     """`text` inside an HTML tag of the summary, where Markdown is not interpreted."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def one_line(text: str) -> str:
+    """`text` with every line break (any of Unicode's) turned into a space: what a
+    repository names can never start a line, a block or a table row of its own."""
+    return " ".join(text.splitlines()) if text else text
+
+
+def code_span(text: str, *, in_table: bool = False) -> str:
+    """`text` as a Markdown code span, shown exactly as written, on one line.
+
+    The fence is one backtick longer than the longest run of backticks in the text,
+    and a text that starts or ends with a backtick or a space is padded (CommonMark
+    strips one space from each side). Inside a code span nothing is Markdown or HTML;
+    only a table row is split at `|` before code spans are read, so `in_table` escapes
+    it (GFM shows `\\|` there as `|`). A text with a run of backticks too long for a
+    fence is escaped as plain text instead.
+    """
+    text = one_line(text)
+    if in_table:
+        text = text.replace("|", "\\|")
+    if not text:
+        return "` `"
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    if longest >= _MAX_FENCE:
+        return _escape_plain(text)  # no span could hold it: shown escaped instead
+    fence = "`" * (longest + 1)
+    if text[0] in "` " or text[-1] in "` ":
+        text = f" {text} "
+    return f"{fence}{text}{fence}"
+
+
+def table_cell(text: str) -> str:
+    """`text` in a cell of a Markdown table: on one line, every Markdown and HTML
+    character escaped (no code spans kept), `|` too; never empty."""
+    return _escape_plain(one_line(text)) or " "
 
 
 def render_summary(
@@ -180,10 +231,10 @@ def _finding_item(finding: Finding, link_base: str | None) -> str:
     loc = finding.location
     label = f"{loc.path}:{loc.line}"
     target = f"{link_base or ''}{quote(loc.path, safe='/')}#L{loc.line}"
-    if loc.path.startswith("/"):
-        link = f"`{escape_markdown(label)}`"  # outside the repository: nothing to link to
-    else:
-        link = f"[`{label.replace('`', '')}`]({target})"
+    # Outside the repository there is nothing to link to. In a link, the code span
+    # binds tighter than the link's brackets: a `]` in it ends nothing.
+    shown = code_span(label)
+    link = shown if loc.path.startswith("/") else f"[{shown}]({target})"
     severity = finding.effective_severity
     tip = finding.effective_tip
     extra = f" Fix: {escape_markdown(tip)}" if tip != finding.rule.tip else ""

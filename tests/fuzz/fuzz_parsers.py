@@ -14,13 +14,18 @@ import sys
 
 import atheris
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 with atheris.instrument_imports(include=["npm_guard"]):
     import targets
 
+    import npm_guard.audit.table
+    import npm_guard.console
     import npm_guard.npmrc
     import npm_guard.npmrc_scan
+    import npm_guard.report.github
+    import npm_guard.report.summary
     import npm_guard.workflow
     import npm_guard.workflow.shell
     import npm_guard.workflow.yaml_loader  # noqa: F401
