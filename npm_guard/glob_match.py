@@ -72,7 +72,7 @@ def _tokens(glob: str, *, paths: bool) -> list[Token]:
             i += 1
         elif char == "[":
             end = glob.find("]", i + 2)
-            if end == -1:
+            if end == -1 or glob[i + 1 : end] in ("!", "^"):  # no class, or an empty one
                 tokens.append((_LITERAL, char))
                 i += 1
                 continue

@@ -59,7 +59,10 @@ def old_path_regex(glob: str) -> re.Pattern[str]:
 
 
 def old_path_matches(glob: str, path: str) -> bool | None:
-    """The old answer, or None where the old code raised (a class it could not compile)."""
+    """The old answer, or None where the old code raised (a class it could not compile)
+    or read a class into the rest of the glob (`[!]*` became the pattern `[^][^/]*`)."""
+    if "[!]" in glob or "[^]" in glob:
+        return None
     if path.startswith("./"):
         path = path[2:]
     try:
