@@ -348,3 +348,88 @@ def test_registry_answering_for_another_package(fake: FakeRegistry, tmp_path: Pa
             f"document of 'left-pad', not '{PKG}'",
         )
     ]
+
+
+# Bounded retries (issue 12): a request cut at a deadline is never asked again, and a
+# retry never gets a fresh full limit of its own.
+
+
+def test_a_request_cut_at_its_deadline_is_not_retried(fake: FakeRegistry) -> None:
+    """Each retry used to get the full per-request limit again: four drips in a row."""
+    fake.reply(PATH, Reply(200, json.dumps(DOC).encode() + b" " * 4000, action="drip-headers"))
+    with client_for(fake, Sleeps(), retries=3, total_timeout=0.4) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    assert isinstance(result, FetchFailure)
+    assert result.reason.startswith("took longer than 0.4 s in all")
+    assert len(fake.hits(PATH)) == 1
+
+
+def test_retries_share_one_limit(fake: FakeRegistry) -> None:
+    """A registry that hangs until the read timeout: the retries stop when the fetch's
+    one limit is used up, not after `retries` more full attempts."""
+    fake.reply(PATH, Reply(action="hang"))
+    with client_for(fake, Sleeps(), retries=8, backoff=0, read_timeout=0.3, total_timeout=1.0) as (
+        client
+    ):
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    assert isinstance(result, FetchFailure)
+    assert 2 <= len(fake.hits(PATH)) <= 4  # about 1.0 s / 0.3 s, never the 9 asked for
+
+
+def test_the_audit_deadline_bounds_every_request_and_is_never_retried(
+    fake: FakeRegistry,
+) -> None:
+    fake.reply(PATH, Reply(200, json.dumps(DOC).encode() + b" " * 4000, action="drip"))
+    started = time.monotonic()
+    with client_for(fake, Sleeps(), retries=3, deadline=started + 0.4) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+        late = client.get_json(package_url(fake.url, "other"), "packument")
+    assert isinstance(result, FetchFailure) and "the audit's time ran out" in result.reason
+    assert len(fake.hits(PATH)) == 1
+    assert time.monotonic() - started < 5
+    # After the deadline nothing more goes out at all.
+    assert isinstance(late, FetchFailure) and fake.hits("/other") == []
+
+
+def test_no_wait_for_a_retry_past_the_deadline(fake: FakeRegistry) -> None:
+    fake.reply(PATH, Reply(503, b"", headers={"Retry-After": "2"}))
+    sleeps = Sleeps()
+    deadline = time.monotonic() + 1.0
+    with client_for(fake, sleeps, retries=3, deadline=deadline) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    assert isinstance(result, FetchFailure) and "no time left to ask again" in result.reason
+    assert sleeps == [] and len(fake.hits(PATH)) == 1
+
+
+# Registry answers that make no sense are audit-incomplete (issue 12).
+
+
+def test_a_response_nested_too_deeply_is_incomplete(fake: FakeRegistry, tmp_path: Path) -> None:
+    """A body nested 100,000 levels deep ended in an internal error (exit 3)."""
+    fake.reply(PATH, Reply(200, b"[" * 100_000 + b"]" * 100_000))
+    with client_for(fake, Sleeps()) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    assert isinstance(result, FetchFailure)
+    assert result.endpoint == f"GET {fake.url}@acme%2fwidget"
+    assert result.reason == "the response is nested too deeply to decode"
+    (tmp_path / "package.json").write_text(json.dumps({"name": PKG}))
+    audit = audit_repository(str(tmp_path), Policy(), {}, registry=fake.url)
+    assert [f.rule.id for f in audit.findings] == ["audit-incomplete"]
+    assert "nested too deeply" in audit.findings[0].message
+
+
+def test_an_error_body_nested_too_deeply_is_still_a_refusal(fake: FakeRegistry) -> None:
+    # The first 4 KiB (what is read of an error body) nest 4,000 levels deep.
+    fake.reply(PATH, Reply(403, b"[" * 50_000 + b"]" * 50_000))
+    with client_for(fake, Sleeps()) as client:
+        result = client.get_json(package_url(fake.url, PKG), "packument")
+    assert isinstance(result, FetchFailure) and result.status == 403
+
+
+def test_a_packument_that_names_nobody_is_incomplete(fake: FakeRegistry, tmp_path: Path) -> None:
+    """`maintainers: []` and no versions read as "no publishing accounts known", exit 0."""
+    fake.reply(PATH, json_reply({"name": PKG, "maintainers": [], "versions": {}}))
+    (tmp_path / "package.json").write_text(json.dumps({"name": PKG}))
+    result = audit_repository(str(tmp_path), Policy(), {}, registry=fake.url)
+    assert [f.rule.id for f in result.findings] == ["audit-incomplete"]
+    assert "list of maintainers is empty" in result.findings[0].message

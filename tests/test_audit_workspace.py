@@ -239,8 +239,8 @@ def test_packages_on_two_registries_the_token_goes_to_the_default_only(
     other.packument(packument_doc("@acme/gadget", ["carol"], [version_doc("@acme/gadget", "1.0")]))
     result = audit_repository(str(tmp_path), Policy(), {"NPM_TOKEN": TOKEN})
     assert result.notices == [
-        f"collaborators not checked for @acme/gadget: the token belongs to {home.url} and is "
-        f"not sent to other registries"
+        f"collaborators not checked for @acme/gadget: the audit's token is sent only to "
+        f"{home.url}, the registry it belongs to"
     ]
     assert [r.path for r in other.requests] == ["/@acme%2fgadget"]
     assert other.authorized() == []
@@ -254,3 +254,10 @@ def test_packages_on_two_registries_the_token_goes_to_the_default_only(
         "pkg-a": home.url,
         "@acme/gadget": other.url,
     }
+
+
+def test_a_package_json_nested_too_deeply_is_a_clear_error(tmp_path: Path) -> None:
+    """The repository's own JSON: a RecursionError used to end in exit 3."""
+    (tmp_path / "package.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(NpmGuardError, match=r"^package\.json is not valid JSON: nested too deeply"):
+        repository_packages(str(tmp_path), override=None, env={})

@@ -58,10 +58,34 @@ def login_token(registry: str, env: Mapping[str, str]) -> str | None:
     return None
 
 
-def _default_registry(root: str, env: Mapping[str, str]) -> str:
-    from npm_guard.audit.workspace import NPMJS_REGISTRY, npmrc_registries
+def _default_registry(root: str, env: Mapping[str, str], token_env: str | None) -> str:
+    """The project `.npmrc`'s `registry`, or npm's; refused (NpmGuardError) when that URL
+    would carry a credential or a variable's value to where the login is sent."""
+    from npm_guard.audit.workspace import NPMJS_REGISTRY, registry_settings
 
-    return npmrc_registries(root, env).get("") or NPMJS_REGISTRY
+    secrets = [env[token_env]] if token_env and env.get(token_env) else []
+    setting = registry_settings(root, env, token_env=token_env, secrets=secrets).get("")
+    if setting is None:
+        return NPMJS_REGISTRY
+    why = setting.refusal
+    if why is None and setting.expands_into_path:
+        why = (
+            f"`{setting.key}` expands a variable into the user info, path or query of its "
+            f"URL, and npm-guard puts no variable's value into a URL that carries a login"
+        )
+    if why is not None:
+        raise NpmGuardError(f".npmrc: {why}; name the registry with --registry")
+    return setting.url
+
+
+def without_userinfo(url: str) -> str:
+    """`url` without `user:password@`: an attestation names a registry, not a login."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def attestation_entry(
@@ -147,7 +171,7 @@ def attest(
 
     if not 1 <= days <= MAX_DAYS:
         raise NpmGuardError(f"--days must be between 1 and {MAX_DAYS}")
-    target = normalise_registry(registry or _default_registry(root, env))
+    target = normalise_registry(registry or _default_registry(root, env, token_env))
     if token_env is not None:
         token = env.get(token_env) or None
         if token is None:
@@ -191,7 +215,7 @@ def attest(
         console.write(f"npm-guard: refusing to attest: {refusal}\n", err, secrets=[token])
         return 1
     day = today or datetime.date.today()
-    entry = attestation_entry(name, mode, day, days, target)
+    entry = attestation_entry(name, mode, day, days, without_userinfo(target))
     if not write:
         console.write("# add to attestations: in " + POLICY_FILE + "\n" + entry, out)
         return 0

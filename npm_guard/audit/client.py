@@ -1,9 +1,11 @@
 """The registry client: the only module of npm-guard that touches the network.
 
 One `requests.Session` for the whole audit. Every GET has a connect and a read
-timeout and an overall deadline for the whole exchange (a registry that drips bytes
-just inside the read timeout is cut off), is retried with exponential back-off on 429,
-5xx, timeouts and dropped connections (honouring `Retry-After` up to a bound), and is
+timeout, and each resource one deadline for all its attempts, waits and redirects (a
+registry that drips bytes just inside the read timeout is cut off, and a request cut
+at the deadline is never asked again), as well as the whole audit's deadline when it
+has one. It is retried with exponential back-off on 429, 5xx, timeouts and dropped
+connections (honouring `Retry-After` up to a bound, never past the deadline), and is
 never retried on any other 4xx. Redirects are followed by hand so that the token goes
 only to the registry it belongs to, over HTTPS (plain HTTP only on loopback). Every
 body is parsed and checked against its schema before anyone sees it; anything that
@@ -17,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import math
 import socket
 import threading
 import time
@@ -204,6 +207,11 @@ def _origin(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), port
 
 
+def same_origin(one: str, other: str) -> bool:
+    """Scheme, host and port alike: where a request carrying the token may go."""
+    return _origin(one) == _origin(other)
+
+
 def _retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
     if value is None:
@@ -237,7 +245,11 @@ class RegistryClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         trace: Callable[[str], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
+        """`total_timeout` bounds one resource's fetch, every attempt, wait and redirect
+        together; `deadline` (a `time.monotonic()` value) bounds the whole audit, every
+        fetch: no attempt starts, and no retry waits, past either."""
         self.token_registry = normalise_registry(token_registry)
         scheme, host, _ = _origin(self.token_registry)
         if token and scheme != "https" and not is_loopback(host):
@@ -247,7 +259,8 @@ class RegistryClient:
             )
         self._token = token or None
         self.timeout = (connect_timeout, read_timeout)
-        self.total_timeout = total_timeout  # for one exchange, headers and body
+        self.total_timeout = total_timeout  # for one resource: attempts, waits, redirects
+        self.deadline = deadline  # for the whole audit (monotonic), if it has one
         self.max_body = max_body
         self.retries = retries
         self.backoff = backoff
@@ -315,17 +328,30 @@ class RegistryClient:
             self._trace(scrub(line, secrets))
 
     def _fetch(self, url: str, kind: str) -> FetchResult:
+        ends = time.monotonic() + self.total_timeout
+        _current.overall = self.deadline is not None and self.deadline <= ends
+        _current.ends = self.deadline if _current.overall else ends
         try:
             return self._fetch_within_deadline(url, kind)
         finally:
             _finish_exchange()
 
     def _deadline_failure(self, endpoint: str) -> FetchFailure:
+        if getattr(_current, "overall", False):
+            return FetchFailure(
+                endpoint, "not finished when the audit's time ran out; not asked again"
+            )
         return FetchFailure(
             endpoint,
             f"took longer than {self.total_timeout:g} s in all (the limit for one request); "
             f"the registry may be sending the response a few bytes at a time",
         )
+
+    @staticmethod
+    def _time_left() -> float:
+        """Seconds until this fetch's deadline (its own, or the audit's if sooner)."""
+        ends: float = getattr(_current, "ends", math.inf)
+        return ends - time.monotonic()
 
     def _fetch_within_deadline(self, url: str, kind: str) -> FetchResult:
         endpoint = self._endpoint(url)
@@ -350,7 +376,14 @@ class RegistryClient:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return FetchFailure(endpoint, "the response is not valid JSON", response.status_code)
-        problem = schema_problem(kind, data)
+        except RecursionError:
+            return FetchFailure(
+                endpoint, "the response is nested too deeply to decode", response.status_code
+            )
+        try:
+            problem = schema_problem(kind, data)
+        except RecursionError:
+            problem = "$ is nested too deeply to check"
         if problem is not None:
             return FetchFailure(
                 endpoint,
@@ -407,6 +440,8 @@ class RegistryClient:
                     return failure  # other 4xx: asking again gives the same answer
             else:
                 failure, wait_header = outcome, None
+                if _exchange_expired():
+                    return failure  # cut at the deadline: asking again cannot finish sooner
             if attempt >= self.retries:
                 tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                 return FetchFailure(failure.endpoint, f"{failure.reason} ({tries})", failure.status)
@@ -420,6 +455,13 @@ class RegistryClient:
                     f"longer than the {self.max_wait:.0f} s this audit waits",
                     failure.status,
                 )
+            if wait >= self._time_left():
+                return FetchFailure(
+                    endpoint,
+                    f"{failure.reason}; no time left to ask again "
+                    f"({attempt + 1} attempt{'s' if attempt else ''})",
+                    failure.status,
+                )
             self._log(f"retrying {url} in {wait:.1f} s after: {failure.reason}")
             self._sleep(wait)
             attempt += 1
@@ -429,11 +471,15 @@ class RegistryClient:
         if self.authenticates(url) and self._token is not None:
             headers["Authorization"] = f"Bearer {self._token}"
         proxies = requests.utils.get_environ_proxies(url)
+        _finish_exchange()  # the previous attempt's, or the redirect's
+        left = self._time_left()
+        if left <= 0:
+            return self._deadline_failure(endpoint)
         started = time.monotonic()
         with self._guard:
             self.sent.append(url)
-        _finish_exchange()  # the previous attempt's, or the redirect's
-        _current.exchange = _Exchange(self.total_timeout)
+        # What is left of the fetch's time, never a fresh full limit for a retry.
+        _current.exchange = _Exchange(left)
         try:
             response = self.session.get(
                 url,
@@ -445,7 +491,7 @@ class RegistryClient:
             )
         except (requests.RequestException, OSError) as error:
             if _exchange_expired():
-                self._log(f"GET {url}: cut off after {self.total_timeout:g} s")
+                self._log(f"GET {url}: cut off at the deadline")
                 return self._deadline_failure(endpoint)
             if isinstance(error, requests.Timeout):
                 self._log(f"GET {url}: timed out")
@@ -504,7 +550,7 @@ def _error_message(response: requests.Response) -> str | None:
     try:
         raw = response.raw.read(4096, decode_content=True) if response.raw else b""
         body = json.loads(raw.decode("utf-8", "replace"))
-    except (ValueError, OSError, requests.RequestException):
+    except (ValueError, OSError, RecursionError, requests.RequestException):
         return None
     if not isinstance(body, dict):
         return None

@@ -18,7 +18,7 @@ from npm_guard.errors import NpmGuardError
 
 if TYPE_CHECKING:
     from npm_guard.audit.run import AuditResult
-    from npm_guard.audit.workspace import PackageTarget
+    from npm_guard.audit.workspace import PackageTarget, RegistrySetting
     from npm_guard.github_io import SummaryDestination
     from npm_guard.policy import Policy
 
@@ -57,7 +57,8 @@ def add_audit_commands(commands: Any) -> None:
         metavar="NAME",
         default=DEFAULT_TOKEN_ENV,
         help="environment variable holding the npm token (default: NPM_TOKEN); optional "
-        "for public data, sent only to the audited registry over https",
+        "for public data; sent in a header to the token's registry only (--registry, or "
+        "the one the packages use), over https, never in a URL",
     )
     audit.add_argument(
         "--fail-on",
@@ -123,14 +124,45 @@ def token_registry_for(
     targets: Sequence[PackageTarget], root: str, env: Mapping[str, str], override: str | None
 ) -> str:
     """The registry the token belongs to: --registry, the packages' one registry, or the default."""
-    from npm_guard.audit.workspace import NPMJS_REGISTRY, npmrc_registries
+    from npm_guard.audit.workspace import registry_settings
+
+    return _token_registry(targets, registry_settings(root, env), override)[0]
+
+
+def _token_registry(
+    targets: Sequence[PackageTarget],
+    settings: Mapping[str, RegistrySetting],
+    override: str | None,
+) -> tuple[str, RegistrySetting | None]:
+    """(the registry the token belongs to, the `.npmrc` setting that named it, if one did):
+    --registry, else the one registry every usable package uses, else the project default."""
+    from npm_guard.audit.workspace import NPMJS_REGISTRY
 
     if override:
-        return override
-    registries = {t.registry for t in targets}
+        return override, None
+    usable = [t for t in targets if t.refusal is None]
+    registries = {t.registry for t in usable}
     if len(registries) == 1:
-        return registries.pop()
-    return npmrc_registries(root, env).get("") or NPMJS_REGISTRY
+        registry = registries.pop()
+        named = [t.setting for t in usable if t.setting is not None]
+        worst = next((s for s in named if s.expands_into_path), named[0] if named else None)
+        return registry, worst
+    default = settings.get("")
+    if default is None:
+        return NPMJS_REGISTRY, None
+    return (NPMJS_REGISTRY if default.refusal else default.url), default
+
+
+def _withheld_because(setting: RegistrySetting) -> str | None:
+    """Why the token is not sent to the registry `setting` names, if it is not."""
+    if setting.refusal is not None:
+        return setting.refusal
+    if setting.expands_into_path:
+        return (
+            f"`{setting.key}` expands a variable into the user info, path or query of its "
+            f"URL, and npm-guard puts no variable's value into a URL that carries its token"
+        )
+    return None
 
 
 def audit_repository(
@@ -149,26 +181,55 @@ def audit_repository(
     client_options: Mapping[str, Any] | None = None,
 ) -> AuditResult:
     """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`."""
-    from npm_guard.audit.client import RegistryClient, normalise_registry
+    from dataclasses import replace
+
+    from npm_guard.audit.client import RegistryClient, normalise_registry, same_origin
     from npm_guard.audit.run import AuditRequest, run_audit
     from npm_guard.audit.workspace import (
         NPMJS_REGISTRY,
         named_packages,
-        npmrc_registries,
+        registry_settings,
         repository_packages,
     )
 
     if concurrency < 1 or concurrency > 64:
         raise NpmGuardError("--concurrency must be between 1 and 64")
     override = normalise_registry(registry) if registry else None
-    if packages:
-        targets = named_packages(packages, root, override=override, env=env)
-    else:
-        targets = repository_packages(root, override=override, env=env)
-    targets = [type(t)(t.name, normalise_registry(t.registry), t.manifest, t.line) for t in targets]
     token = env.get(token_env) or None
-    token_registry = normalise_registry(token_registry_for(targets, root, env, override))
-    default_registry = normalise_registry(npmrc_registries(root, env).get("") or NPMJS_REGISTRY)
+    # The repository's .npmrc is untrusted: a registry URL that would carry a credential
+    # is refused (audit-incomplete for its packages), never fetched.
+    settings = registry_settings(root, env, token_env=token_env, secrets=[token] if token else [])
+    if packages:
+        targets = named_packages(packages, root, override=override, env=env, settings=settings)
+    else:
+        targets = repository_packages(root, override=override, env=env, settings=settings)
+    targets = [
+        t if t.refusal else replace(t, registry=normalise_registry(t.registry)) for t in targets
+    ]
+    notices: list[str] = []
+    chosen, named_by = _token_registry(targets, settings, override)
+    token_registry = normalise_registry(chosen)
+    withheld = _withheld_because(named_by) if named_by is not None else None
+    if token and withheld is not None:
+        notices.append(
+            f"the token in ${token_env} is not sent anywhere: {withheld}; public data only"
+        )
+        token = None
+    if token:
+        # A variable's value in the path of a URL on the token's origin would go out
+        # with the token: that package's registry is refused instead.
+        targets = [
+            replace(t, refusal=_withheld_because(t.setting))
+            if t.refusal is None
+            and t.setting is not None
+            and t.setting.expands_into_path
+            and same_origin(t.registry, token_registry)
+            else t
+            for t in targets
+        ]
+    default = settings.get("")
+    default_url = default.url if default is not None and default.refusal is None else None
+    default_registry = normalise_registry(default_url or NPMJS_REGISTRY)
     moment = now or datetime.datetime.now(datetime.timezone.utc)
     request = AuditRequest(
         targets=targets,
@@ -189,7 +250,9 @@ def audit_repository(
         trace=trace,
         **options,
     ) as client:
-        return run_audit(request, client, token=token, progress=progress)
+        result = run_audit(request, client, token=token, progress=progress)
+    result.notices[:0] = notices
+    return result
 
 
 def _load_policy(path: str | None, root: str) -> Policy:

@@ -309,6 +309,16 @@ def package_facts(
                 f"does not record them), so who can publish {target.name} is unknown",
             )
         )
+    elif not maintainers:
+        # Every published package has a maintainer: a registry that names none tells
+        # nothing, and nothing is not a pass.
+        gaps.append(
+            Gap(
+                "maintainers",
+                f"{packument.endpoint}: the packument's list of maintainers is empty, so who "
+                f"can publish {target.name} is unknown",
+            )
+        )
     collab_map: dict[str, str] | None = None
     if isinstance(collaborators, FetchFailure):
         gaps.append(

@@ -186,13 +186,14 @@ class TokenFacts:
 
 
 def same_registry(one: str, other: str) -> bool:
-    """Two registry URLs name the same registry: scheme and host in any case, one `/`."""
+    """Two registry URLs name the same registry: scheme and host in any case, one `/`,
+    whatever `user:password@` either carries."""
     from urllib.parse import urlsplit
 
     a, b = urlsplit(one.strip()), urlsplit(other.strip())
-    return (a.scheme.lower(), a.netloc.lower(), a.path.rstrip("/")) == (
+    return (a.scheme.lower(), a.netloc.rpartition("@")[2].lower(), a.path.rstrip("/")) == (
         b.scheme.lower(),
-        b.netloc.lower(),
+        b.netloc.rpartition("@")[2].lower(),
         b.path.rstrip("/"),
     )
 

@@ -111,6 +111,8 @@ def run_audit(
             listing_future = pool.submit(fetch_token_list, client, token_registry)
             profile_future = pool.submit(client.get_json, profile_url(token_registry), "profile")
         for target in request.targets:
+            if target.refusal is not None:
+                continue  # its registry URL is never asked (see below)
             packuments[target.name] = pool.submit(
                 client.get_json, package_url(target.registry, target.name), "packument"
             )
@@ -123,8 +125,11 @@ def run_audit(
                 progress(done, len(packuments))
         listing = listing_future.result() if listing_future else None
         profile = profile_future.result() if profile_future else None
-        fetched = {name: f.result() for name, f in packuments.items()}
+        fetched: dict[str, FetchResult] = {name: f.result() for name, f in packuments.items()}
         collabs = {name: f.result() for name, f in collaborators.items()}
+    for target in request.targets:
+        if target.refusal is not None:
+            fetched[target.name] = FetchFailure(".npmrc", target.refusal)
 
     if not token:
         notices.append(
@@ -134,8 +139,8 @@ def run_audit(
     elif len(collaborators) < len(request.targets):
         others = sorted(t.name for t in request.targets if t.name not in collaborators)
         notices.append(
-            f"collaborators not checked for {', '.join(others)}: the token belongs to "
-            f"{token_registry} and is not sent to other registries"
+            f"collaborators not checked for {', '.join(others)}: the audit's token is sent "
+            f"only to {token_registry}, the registry it belongs to"
         )
 
     token_info: TokenFacts | None = None

@@ -29,7 +29,7 @@ def _rows(package: PackageFacts) -> list[tuple[str, str, str, str, str]]:
 
 def _package_notes(package: PackageFacts) -> list[str]:
     notes = []
-    if package.maintainers is None:
+    if not package.maintainers:
         notes.append("maintainers unknown (see audit-incomplete)")
     if package.collaborators is None:
         notes.append("collaborators not checked")
