@@ -397,3 +397,15 @@ def test_real_repository_evaluation_counts_labels_and_publish_steps(tmp_path: Pa
     assert result["token_publish_steps_found"] == 0
     assert [m["line"] for m in result["missed_publish_steps"]] == [6]
     assert "Missed token-based publish steps" in evaluate.render(result)
+
+
+def test_real_repository_evaluation_follows_a_step_into_its_composite_action() -> None:
+    spec = importlib.util.spec_from_file_location("evaluate", BENCH / "realrepos" / "evaluate.py")
+    assert spec is not None and spec.loader is not None
+    evaluate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(evaluate)
+    places = evaluate.via_files({"via": "composite action ./.github/actions/publish (line 3)"})
+    assert ".github/actions/publish/action.yml" in places
+    assert evaluate.via_files({"via": "reusable workflow .github/workflows/r.yml"}) == {
+        ".github/workflows/r.yml"
+    }

@@ -132,11 +132,13 @@ def via_files(step: Mapping[str, object]) -> set[str]:
     found = set()
     for word in via.replace(",", " ").replace("(", " ").replace(")", " ").split():
         word = word.strip("`'\"").split(":")[0]
+        if word.startswith("./"):
+            word = word[2:]
         if word.endswith((".yml", ".yaml")) or ("/" in word and "action" in word):
-            found.add(word.lstrip("./"))
+            found.add(word)
             if not word.endswith((".yml", ".yaml")):
-                found.add(word.lstrip("./").rstrip("/") + "/action.yml")
-                found.add(word.lstrip("./").rstrip("/") + "/action.yaml")
+                found.add(word.rstrip("/") + "/action.yml")
+                found.add(word.rstrip("/") + "/action.yaml")
     return found
 
 
