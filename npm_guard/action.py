@@ -342,6 +342,7 @@ def _audit(
         packages=inputs.packages,
         registry=inputs.registry,
         token_env=token_variable(env),
+        timeout=inputs.timeout,
         trace=(lambda line: emit([secrets.plain(f"npm-guard: debug: {line}")], out))
         if runner.debug
         else None,

@@ -46,6 +46,7 @@ class ActionInputs:
     fail_on: Severity | None = Severity.ERROR  # None: never fail on findings
     sarif: bool = False
     summary: bool = True
+    timeout: float = 60.0  # seconds for the whole audit
 
     @property
     def scans(self) -> bool:
@@ -100,7 +101,21 @@ def read_inputs(environ: Mapping[str, str]) -> ActionInputs:
         fail_on=fail_on,
         sarif=_boolean(environ, "sarif", "false"),
         summary=_boolean(environ, "summary", "true"),
+        timeout=_seconds(environ, "timeout", "60"),
     )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: str) -> float:
+    text = raw_input(environ, name, default) or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86400:  # also refuses nan and inf
+        raise NpmGuardError(
+            f"input {name!r}: {text!r} is not a number of seconds (more than 0, at most 86400)"
+        )
+    return value
 
 
 def _words(text: str) -> list[str]:

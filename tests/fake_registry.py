@@ -92,6 +92,7 @@ class FakeRegistry:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[Recorded] = []
         self.in_flight: InFlight | None = None  # set to count (and hold) concurrent requests
+        self.fallback: Reply | None = None  # the reply to unknown paths (None: npm's 404)
         self._lock = threading.Lock()
         self._release = threading.Event()
         registry = self
@@ -182,7 +183,7 @@ class FakeRegistry:
             self.requests.append(Recorded("GET", path, headers))
             queue = self.routes.get(path) or self.routes.get(path.split("?")[0])
             if queue is None:
-                reply = json_reply({"error": "Not found"}, 404)
+                reply = self.fallback or json_reply({"error": "Not found"}, 404)
             else:
                 reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if self.in_flight is not None:

@@ -61,6 +61,7 @@ class FetchFailure:
     endpoint: str
     reason: str
     status: int | None = None
+    out_of_time: bool = False  # not asked, or cut, because the whole audit's time ran out
 
     @property
     def refused(self) -> bool:
@@ -339,7 +340,9 @@ class RegistryClient:
     def _deadline_failure(self, endpoint: str) -> FetchFailure:
         if getattr(_current, "overall", False):
             return FetchFailure(
-                endpoint, "not finished when the audit's time ran out; not asked again"
+                endpoint,
+                "not finished when the audit's time ran out; not asked again",
+                out_of_time=True,
             )
         return FetchFailure(
             endpoint,
@@ -461,6 +464,7 @@ class RegistryClient:
                     f"{failure.reason}; no time left to ask again "
                     f"({attempt + 1} attempt{'s' if attempt else ''})",
                     failure.status,
+                    out_of_time=getattr(_current, "overall", False),
                 )
             self._log(f"retrying {url} in {wait:.1f} s after: {failure.reason}")
             self._sleep(wait)
@@ -480,11 +484,15 @@ class RegistryClient:
             self.sent.append(url)
         # What is left of the fetch's time, never a fresh full limit for a retry.
         _current.exchange = _Exchange(left)
+        # The watchdog cuts the socket at the deadline; a socket it could not cut (still
+        # connecting when it fired) is bounded by its own timeouts, never beyond it.
+        bound = left + 1.0
+        timeout = (min(self.timeout[0], bound), min(self.timeout[1], bound))
         try:
             response = self.session.get(
                 url,
                 headers=headers,
-                timeout=self.timeout,
+                timeout=timeout,
                 allow_redirects=False,
                 stream=True,
                 proxies=proxies,

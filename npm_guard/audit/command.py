@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 DEFAULT_TOKEN_ENV = "NPM_TOKEN"
 AUDIT_FORMATS = ("text", "json", "sarif", "github")
 PROGRESS_THRESHOLD = 5  # more packages than this, on a terminal: show progress
+DEFAULT_TIMEOUT = 60.0  # seconds for the whole audit (--timeout, the Action's `timeout`)
+MAX_TIMEOUT = 86400.0
 
 
 def add_audit_commands(commands: Any) -> None:
@@ -80,6 +82,14 @@ def add_audit_commands(commands: Any) -> None:
         default=8,
         metavar="N",
         help="registry requests in flight at once (default: 8)",
+    )
+    audit.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="time limit for the whole audit (default: 60); what is not checked by then "
+        "is reported as audit-incomplete, and the report is still written",
     )
     audit.set_defaults(handler=_cmd_audit)
 
@@ -179,8 +189,11 @@ def audit_repository(
     today: datetime.date | None = None,
     now: datetime.datetime | None = None,
     client_options: Mapping[str, Any] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
 ) -> AuditResult:
-    """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`."""
+    """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`,
+    within `timeout` seconds from now (None: no limit)."""
+    import time
     from dataclasses import replace
 
     from npm_guard.audit.client import RegistryClient, normalise_registry, same_origin
@@ -194,6 +207,9 @@ def audit_repository(
 
     if concurrency < 1 or concurrency > 64:
         raise NpmGuardError("--concurrency must be between 1 and 64")
+    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT:
+        raise NpmGuardError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    deadline = None if timeout is None else time.monotonic() + timeout
     override = normalise_registry(registry) if registry else None
     token = env.get(token_env) or None
     # The repository's .npmrc is untrusted: a registry URL that would carry a credential
@@ -241,8 +257,10 @@ def audit_repository(
         today=today or moment.date(),
         now=moment,
         concurrency=concurrency,
+        timeout=timeout,
     )
-    options = dict(client_options or {})
+    options: dict[str, Any] = {"deadline": deadline}
+    options.update(client_options or {})
     with RegistryClient(
         token=token,
         token_registry=token_registry,
@@ -317,6 +335,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         trace=_trace_printer(bool(getattr(args, "debug", False))),
         progress=_progress_printer(),
+        timeout=args.timeout,
     )
     for notice in result.notices:
         print_notice(f"npm-guard: {notice}", args.fmt)

@@ -28,7 +28,7 @@ from npm_guard.audit.client import (
     tokens_url,
 )
 from npm_guard.audit.evidence import OwnerProfile, package_facts, profile_evidence, token_facts
-from npm_guard.audit.facts import AuditFacts, PackageFacts, TokenFacts
+from npm_guard.audit.facts import AuditFacts, Gap, PackageFacts, TokenFacts
 from npm_guard.audit.workspace import PackageTarget
 from npm_guard.findings import Finding, Location, Suppressed, sort_key
 from npm_guard.policy import Policy
@@ -52,6 +52,9 @@ class AuditRequest:
         default_factory=lambda: datetime.datetime.now(datetime.timezone.utc)
     )
     concurrency: int = 8
+    # The whole audit's time limit in seconds (`--timeout`), for messages: the client
+    # holds the deadline itself. None: no limit.
+    timeout: float | None = None
 
 
 @dataclass
@@ -168,6 +171,22 @@ def run_audit(
         owner = profile_evidence(profile, token_info, registry=token_registry)
         if owner.gap is not None:
             run_gaps.append(owner.gap)
+    unchecked = not_checked_in_time(
+        packuments=fetched, collaborators=collabs, listing=listing, profile=profile
+    )
+    if unchecked:
+        limit = (
+            ""
+            if request.timeout is None
+            else f" of {request.timeout:g} s (--timeout, the Action's timeout input)"
+        )
+        run_gaps.append(
+            Gap("time limit", f"the audit's time limit{limit} ran out; not checked: {unchecked}")
+        )
+        notices.append(
+            f"the audit's time limit{limit} ran out before everything was checked; "
+            f"the report says what was not (audit-incomplete)"
+        )
 
     default_registry = normalise_registry(request.default_registry or NPMJS_REGISTRY)
     package_list: list[PackageFacts] = []
@@ -197,6 +216,42 @@ def run_audit(
     suppressed: list[Suppressed] = []
     findings = sorted(apply_policy(findings, request.policy, silenced=suppressed), key=sort_key)
     return AuditResult(facts_all, findings, notices, suppressed)
+
+
+def not_checked_in_time(
+    *,
+    packuments: Mapping[str, FetchResult],
+    collaborators: Mapping[str, FetchResult],
+    listing: object,
+    profile: FetchResult | None,
+) -> str:
+    """What the audit's deadline left unchecked, in words ("" when nothing): the
+    resources whose fetch was never asked, or cut, because the audit's time ran out."""
+
+    def late(result: object) -> bool:
+        return isinstance(result, FetchFailure) and result.out_of_time
+
+    parts: list[str] = []
+    if late(listing):
+        parts.append("the token list")
+    if late(profile):
+        parts.append("the token owner's profile")
+    groups = [
+        ("packuments (maintainers, publishers, provenance) of", packuments),
+        ("collaborators of", collaborators),
+    ]
+    for what, results in groups:
+        names = sorted(name for name, result in results.items() if late(result))
+        if names:
+            parts.append(f"{what} {_some(names)}")
+    return "; ".join(parts)
+
+
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    """Up to `shown` names, then how many more."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
 
 
 def fallback_location(root: str, policy_path: str | None) -> Location:

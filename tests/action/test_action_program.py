@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from composite_runner import parse_file_commands
 from conftest import pull_request_repository, sarif_errors, setup_ok_package
-from fake_registry import FakeRegistry, json_reply
+from fake_registry import FakeRegistry, Reply, json_reply
 from leaks import HOSTILE_SECRET, leaked_forms
 from npmrc_samples import make_token
 
@@ -413,6 +414,23 @@ def test_audit_that_cannot_verify_is_incomplete_never_pass(
     assert result.outputs["verdict"] == "incomplete"
     assert any(line.startswith("::error ") and "audit-incomplete" in line for line in result.lines)
     assert "**Verdict: incomplete.**" in result.summary
+
+
+def test_a_hung_registry_ends_at_the_timeout_input_with_verdict_incomplete(
+    run: RunProgram, project: Path, fake: FakeRegistry
+) -> None:
+    token = setup_ok_package(fake, project, now=datetime.datetime.now(datetime.timezone.utc))
+    fake.routes.clear()
+    fake.fallback = Reply(action="hang")  # connections accepted, nothing ever answered
+    started = time.monotonic()
+    result = run({"mode": "audit", "registry": fake.url, "timeout": "3"}, NPM_TOKEN=token)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3 + 3, elapsed
+    assert result.code == 1
+    assert result.outputs["verdict"] == "incomplete"
+    assert "**Verdict: incomplete.**" in result.summary
+    assert "time limit of 3 s (--timeout, the Action's timeout input) ran out" in result.summary
+    assert token not in result.stdout.replace(f"::add-mask::{token}", "") + result.summary
 
 
 def test_mode_all_scans_and_audits(run: RunProgram, project: Path, fake: FakeRegistry) -> None:

@@ -65,6 +65,7 @@ def test_defaults_when_nothing_is_set() -> None:
         fail_on=Severity.ERROR,
         sarif=False,
         summary=True,
+        timeout=60.0,
     )
     assert inputs.scans and not inputs.audits
 
@@ -80,6 +81,7 @@ def test_every_input_is_read() -> None:
             fail_on="warning",
             sarif="True",
             summary="false",
+            timeout=" 2.5 ",
         )
     )
     assert inputs.mode == "all" and inputs.scans and inputs.audits
@@ -90,6 +92,7 @@ def test_every_input_is_read() -> None:
     assert inputs.fail_on is Severity.WARNING
     assert inputs.sarif is True
     assert inputs.summary is False
+    assert inputs.timeout == 2.5
 
 
 @pytest.mark.parametrize(
@@ -125,6 +128,10 @@ def test_fail_on_never_means_no_threshold() -> None:
         ("sarif", "yes", "input 'sarif': 'yes' is not true or false"),
         ("summary", "1", "input 'summary': '1' is not true or false"),
         ("paths", ". --fix", "input 'paths': '--fix' looks like an option"),
+        ("timeout", "1m", "input 'timeout': '1m' is not a number of seconds"),
+        ("timeout", "0", "input 'timeout': '0' is not a number of seconds"),
+        ("timeout", "nan", "input 'timeout': 'nan' is not a number of seconds"),
+        ("timeout", "86401", "input 'timeout': '86401' is not a number of seconds"),
     ],
 )
 def test_bad_inputs_name_the_input(name: str, value: str, message: str) -> None:
