@@ -327,14 +327,16 @@ def token_entry(
     expiry_days: int | None = 30,
     created: datetime.datetime = T0,
     cidr_field: str = "cidr",
+    publish_policy: str | None = None,
 ) -> dict[str, Any]:
-    """A token list entry in npm's OpenAPI shape, redacted as npm redacts."""
+    """A token list entry in npm's OpenAPI shape, redacted as npm redacts; with
+    `publish_policy` ("stage_only") as the registry records a stage-only token."""
     expiry = (
         (created + datetime.timedelta(days=expiry_days)).isoformat().replace("+00:00", "Z")
         if expiry_days is not None
         else None
     )
-    return {
+    entry: dict[str, Any] = {
         "key": key,
         "token": f"{token[:8]}...{token[-4:]}",
         "name": f"token-{key[:8]}",
@@ -350,3 +352,6 @@ def token_entry(
         "permissions": [{"name": "package", "action": "read" if readonly else "write"}],
         "scopes": [{"type": "package", "name": "*"}],
     }
+    if publish_policy is not None:
+        entry["publish_policy"] = publish_policy
+    return entry

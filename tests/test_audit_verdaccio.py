@@ -93,8 +93,17 @@ def test_maintainers_profile_and_a_read_write_token(
     bob = next(m for m in messages(result, "maintainer-2fa-unverified") if m.startswith("bob"))
     assert "bob's own profile" in bob and "reports 2FA disabled" in bob
     assert "does not say whether it bypasses 2FA" in bob
-    assert len(messages(result, "token-not-read-only")) == 1
+    (not_read_only,) = messages(result, "token-not-read-only")
+    assert "the token list does not say whether it is stage-only" in not_read_only
     assert len(messages(result, "token-without-cidr")) == 1
+    # The audit's own token needs read access only: these are errors (issue 17).
+    severities = {
+        f.rule_id: f.effective_severity for f in result.findings if f.rule_id.startswith("token-")
+    }
+    assert severities == {
+        "token-not-read-only": Severity.ERROR,
+        "token-without-cidr": Severity.ERROR,
+    }
     incomplete = messages(result, "audit-incomplete")
     assert any("no bypass_2fa, expiry for this token" in m for m in incomplete)
     assert any("have no _npmUser" in m for m in incomplete)

@@ -522,6 +522,7 @@ def token_facts(
     entry = matches[0]
     gaps: list[Gap] = []
     readonly = _readonly(entry)
+    stage_only = _stage_only(entry)
     cidr_raw = entry["cidr"] if "cidr" in entry else entry.get("cidr_whitelist", ...)
     cidr = None if cidr_raw is ... else tuple(str(c) for c in cidr_raw or ())
     bypass = entry.get("bypass_2fa")
@@ -540,6 +541,9 @@ def token_facts(
     ]
     if not expiry_known:
         missing.append("expiry")
+    declared_stage_only = spec is not None and spec.permission == "stage-only"
+    if declared_stage_only and readonly is False and stage_only is None:
+        missing.append("publish_policy (stage-only or not)")
     if missing:
         gaps.append(
             Gap(
@@ -559,6 +563,7 @@ def token_facts(
         found=True,
         kind=TokenKind.GRANULAR,
         readonly=readonly,
+        stage_only=stage_only,
         cidr=cidr,
         bypass_2fa=bypass if isinstance(bypass, bool) else None,
         expiry_known=expiry_known,
@@ -569,11 +574,33 @@ def token_facts(
 
 
 def _readonly(entry: Mapping[str, Any]) -> bool | None:
+    """`permissions` first (any `write` is not read-only, only `read` is), else `readonly`.
+
+    An action npm-guard does not know (a new one for stage-only tokens, say) proves
+    neither, so the `readonly` flag decides, or nothing does.
+    """
     permissions = entry.get("permissions")
     if isinstance(permissions, list) and permissions:
-        return not any(p.get("action") == "write" for p in permissions)
+        actions = {p.get("action") for p in permissions}
+        if "write" in actions:
+            return False
+        if actions == {"read"}:
+            return True
     value = entry.get("readonly")
     return value if isinstance(value, bool) else None
+
+
+def _stage_only(entry: Mapping[str, Any]) -> bool | None:
+    """Whether a token may only stage releases: npm's registry records a token created
+    with `--packages-and-scopes-permission=read-write-stage-only` as
+    `publish_policy: stage_only` (npm/cli PR #9948). npm's own `npm token list` shows no
+    permission at all (`lib/commands/token.js` 71-109 in npm 12.2.3), and `--json` shows
+    the registry's objects as they are, which is what the audit reads. Any other
+    value means it publishes directly; no field, that the list does not say."""
+    if "publish_policy" not in entry:
+        return None
+    value = entry["publish_policy"]
+    return isinstance(value, str) and value.strip().lower().replace("-", "_") == "stage_only"
 
 
 def _with_gaps(facts: TokenFacts, *gaps: Gap) -> TokenFacts:

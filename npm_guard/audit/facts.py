@@ -173,6 +173,9 @@ class TokenFacts:
     found: bool = False
     kind: TokenKind = TokenKind.UNKNOWN
     readonly: bool | None = None  # None: unknown
+    # Read-write, but only to stage releases for a maintainer to approve with 2FA
+    # (`publish_policy: stage_only`); False: it publishes directly; None: not said.
+    stage_only: bool | None = None
     cidr: tuple[str, ...] | None = None  # () no allow-list; None unknown
     bypass_2fa: bool | None = None
     expiry_known: bool = False
@@ -183,6 +186,12 @@ class TokenFacts:
     @property
     def subject(self) -> str:
         return f"token {self.env} ({self.redacted})"
+
+    @property
+    def publishes_directly(self) -> bool:
+        """It may publish a version without staging it, as far as the token list says
+        (a read-write token whose list entry does not say stage-only counts)."""
+        return self.readonly is False and self.stage_only is not True
 
 
 def same_registry(one: str, other: str) -> bool:

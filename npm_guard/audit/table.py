@@ -56,13 +56,16 @@ def _token_line(token: TokenFacts | None) -> str | None:
     def show(value: bool | None, yes: str, no: str) -> str:
         return "unknown" if value is None else (yes if value else no)
 
+    permission = show(token.readonly, "read-only", "read-write")
+    if token.readonly is False and token.stage_only is not None:
+        permission += " (stage-only)" if token.stage_only else " (publishes directly)"
     cidr = "unknown" if token.cidr is None else (", ".join(token.cidr) or "none")
     if not token.expiry_known:
         expiry = "unknown"
     else:
         expiry = token.expiry.date().isoformat() if token.expiry else "never"
     return (
-        f"{token.subject}: {show(token.readonly, 'read-only', 'read-write')}, "
+        f"{token.subject}: {permission}, "
         f"CIDR {cidr}, bypass 2FA {show(token.bypass_2fa, 'yes', 'no')}, expires {expiry}"
     )
 
@@ -156,6 +159,7 @@ def _token_data(token: TokenFacts) -> dict[str, Any]:
         "found": token.found,
         "kind": token.kind.value,
         "readOnly": token.readonly,
+        "stageOnly": token.stage_only,
         "cidr": list(token.cidr) if token.cidr is not None else None,
         "bypass2fa": token.bypass_2fa,
         "expires": expires,

@@ -15,7 +15,7 @@ RULE = Rule(
     id="token-without-cidr",
     summary="The npm token given to the audit has no CIDR allow-list, or a wider one than "
     "the policy declares",
-    severity=Severity.WARNING,
+    severity=Severity.ERROR,
     confidence=Confidence.HIGH,
     tip="Create the token with --cidr for the ranges your CI egresses from, so a leaked "
     "copy is useless elsewhere; declare the ranges under tokens: in the policy.",

@@ -32,5 +32,7 @@ def _problem(create: TokenCreate) -> str | None:
         return None
     return (
         "uses `--bypass-2fa`: whoever holds the token can publish without any second "
-        "factor (npm is phasing direct publishing with such tokens out)"
+        "factor, until npm stops accepting bypass-2FA tokens for direct publishing in "
+        "January 2027 (npm 11.20.0 / 12.1.0 and later warn so); a workflow that publishes "
+        "with it breaks then"
     )

@@ -35,11 +35,14 @@ def _problem(create: TokenCreate) -> str | None:
             "asks for `--orgs-permission read-write`: the token can manage the "
             "organisation's members and teams"
         )
-    if permission == "read-only" or (legacy and not permission):
+    # A stage-only token (npm >= 11.20.0 / 12.1.0) cannot publish directly: a maintainer
+    # approves each staged release with 2FA (npm 12.2.3 token.js 174-191).
+    if permission in ("read-only", "read-write-stage-only") or (legacy and not permission):
         return None
     if permission == "read-write":
         return "creates a read-write token: if it leaks, it can publish"
     return (
         "does not ask for read-only permission (`--packages-and-scopes-permission "
-        "read-only`, or the legacy `--read-only`): if the token leaks, it may publish"
+        "read-only`, or the legacy `--read-only`) nor for stage-only "
+        "(`read-write-stage-only`): if the token leaks, it may publish"
     )
