@@ -60,12 +60,18 @@ def bench_fake(count: int, runs: int) -> tuple[list[float], int]:
             ]
             fake.packument(packument_doc(name, ["alice", "bob"], versions))
             fake.collaborators(name, {"alice": "write", "bob": "write", "ci": "read"})
+            fake.access(
+                name, {"publish_requires_tfa": True, "automation_token_overrides_tfa": False}
+            )
         fake.profile(profile_doc("alice", {"pending": False, "mode": "auth-and-writes"}))
         fake.token_pages(
             [token_entry(npm_token(f"Other{i:02d}TokenOfAlice"), key=f"k{i}") for i in range(25)]
             + [token_entry(token, key="mine")]
         )
-        requests_per_run = 2 * count + 1 + 3
+        # Per package its packument, collaborators and publishing access; once the
+        # profile and the three pages of the token list. The token is read-only, so no
+        # version status is asked.
+        requests_per_run = 3 * count + 1 + 3
 
         def run() -> None:
             before = len(fake.requests)
@@ -123,9 +129,10 @@ def bench_verdaccio(count: int, runs: int) -> tuple[list[float], float, int]:
                 server.publish_over_http("alice", name, "1.0.0")
             publish_time = time.perf_counter() - started
 
-            # Per package its packument and collaborators (Verdaccio answers 404, which is
-            # not retried), and once the profile and the one-page token list.
-            requests_per_run = 2 * count + 2
+            # Per package its packument, collaborators and publishing access (Verdaccio
+            # answers 404 to both, which is not retried), and once the profile and the
+            # one-page token list. The token is read-only: no version status.
+            requests_per_run = 3 * count + 2
 
             def run() -> None:
                 sent: list[str] = []

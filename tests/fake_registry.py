@@ -1,7 +1,8 @@
 """A fake npm registry on loopback, for what only npmjs serves.
 
 2FA modes in profiles, collaborators, `_npmUser.trustedPublisher` and `approver`,
-`dist.attestations`, npm's token list shape: Verdaccio has none of these. Every JSON
+`dist.attestations`, npm's token list shape, a package's publishing access, a version's
+status: Verdaccio has none of these. Every JSON
 document registered as a successful reply is validated against the schema npm-guard
 ships for that endpoint, so the fake cannot drift from what the audit accepts; hostile
 replies (malformed JSON, schema mismatches, resets, hangs) are registered raw.
@@ -150,6 +151,15 @@ class FakeRegistry:
     def collaborators(self, name: str, doc: Mapping[str, str]) -> None:
         path = f"/-/package/{name.replace('/', '%2f', 1)}/collaborators"
         self.serve_json(path, doc, "collaborators")
+
+    def access(self, name: str, doc: Mapping[str, Any]) -> None:
+        """The package's publishing access (undocumented GET, as pnpm reads it)."""
+        self.serve_json(f"/-/package/{name.replace('/', '%2f', 1)}/access", doc, "access")
+
+    def version_status(self, name: str, version: str, status: str) -> None:
+        path = f"/-/package/{name.replace('/', '%2f', 1)}/version/{version}/status"
+        body = {"packageName": name, "version": version, "status": status}
+        self.serve_json(path, body, "version-status")
 
     def token_pages(self, entries: Sequence[Mapping[str, Any]], per_page: int = 10) -> None:
         """npm's paginated token list: `urls.next` until the last page."""

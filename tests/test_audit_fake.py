@@ -146,8 +146,15 @@ def test_each_resource_is_fetched_once_and_the_token_only_goes_to_its_registry(
     healthy(fake)
     run(fake, tmp_path, strict_policy(), names=[PKG, PKG, PKG])
     paths = [r.path for r in fake.requests]
+    # The token is read-only: no version status (it needs publish access).
     assert sorted(paths) == sorted(
-        {PKG_PATH, "/-/npm/v1/user", "/-/npm/v1/tokens", "/-/package/@acme%2fwidget/collaborators"}
+        {
+            PKG_PATH,
+            "/-/npm/v1/user",
+            "/-/npm/v1/tokens",
+            "/-/package/@acme%2fwidget/collaborators",
+            "/-/package/@acme%2fwidget/access",
+        }
     )
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in fake.requests)
     assert all("npm_" not in r.path for r in fake.requests)
@@ -160,6 +167,7 @@ def test_scoped_names_go_out_as_npm_escapes_them(fake: FakeRegistry, tmp_path: P
     assert {r.path for r in fake.requests if "acme" in r.path} == {
         "/@acme%2fwidget",
         "/-/package/@acme%2fwidget/collaborators",
+        "/-/package/@acme%2fwidget/access",
     }
 
 

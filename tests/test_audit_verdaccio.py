@@ -19,7 +19,7 @@ from verdaccio import Verdaccio
 
 from npm_guard.audit.attest import attest
 from npm_guard.audit.command import audit_repository
-from npm_guard.audit.facts import EvidenceKind, Verdict
+from npm_guard.audit.facts import AccessState, EvidenceKind, Verdict
 from npm_guard.audit.run import AuditResult
 from npm_guard.cli import main
 from npm_guard.findings import Severity
@@ -109,6 +109,24 @@ def test_maintainers_profile_and_a_read_write_token(
     assert any("have no _npmUser" in m for m in incomplete)
     assert any("collaborators" in m and "HTTP 404" in m for m in incomplete)
     assert all(bob_write_token not in m for f in result.findings for m in (f.message,))
+
+
+def test_publishing_access_and_version_status_are_unknown_never_a_failure(
+    registry: Verdaccio, bob_write_token: str, tmp_path: Path
+) -> None:
+    """Verdaccio has neither endpoint: the audit is what it was without them."""
+    result = audit(registry, tmp_path, bob_write_token, "@acme/widget")
+    (package,) = result.facts.packages
+    assert package.access is not None and package.access.state is AccessState.UNKNOWN
+    assert "not found (HTTP 404)" in package.access.detail
+    # bob's token may write, so the newest version's status is asked, and only that one.
+    assert package.statuses is not None and [s.version for s in package.statuses] == ["1.1.0"]
+    assert package.statuses[0].state is None and "HTTP 404" in package.statuses[0].reason
+    assert not [f for f in result.findings if f.rule_id.startswith("publish-version-")]
+    assert not [
+        f for f in result.findings if f.rule_id == "audit-incomplete" and "/access" in f.message
+    ]
+    assert all(a.evidence.kind is not EvidenceKind.PACKAGE_SETTING for a in package.accounts)
 
 
 def test_a_read_only_cidr_token_passes_those_checks(
@@ -229,7 +247,7 @@ def test_the_audit_benchmark_asserts_one_request_per_resource() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    # 2 per package, the profile and the token list: 3 pages on the fake, 1 on Verdaccio.
-    assert "fake npmjs:  3 packages, 10 requests per audit" in proc.stdout
-    assert "fake npmjs, npm-guard audit:  3 packages, 10 requests per audit" in proc.stdout
-    assert "Verdaccio:   3 packages, 8 requests per audit" in proc.stdout
+    # 3 per package, the profile and the token list: 3 pages on the fake, 1 on Verdaccio.
+    assert "fake npmjs:  3 packages, 13 requests per audit" in proc.stdout
+    assert "fake npmjs, npm-guard audit:  3 packages, 13 requests per audit" in proc.stdout
+    assert "Verdaccio:   3 packages, 11 requests per audit" in proc.stdout

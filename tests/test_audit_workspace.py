@@ -239,14 +239,17 @@ def test_packages_on_two_registries_the_token_goes_to_the_default_only(
     other.packument(packument_doc("@acme/gadget", ["carol"], [version_doc("@acme/gadget", "1.0")]))
     result = audit_repository(str(tmp_path), Policy(), {"NPM_TOKEN": TOKEN})
     assert result.notices == [
-        f"collaborators not checked for @acme/gadget: the audit's token is sent only to "
-        f"{home.url}, the registry it belongs to"
+        f"collaborators and publishing access not checked for @acme/gadget: the audit's "
+        f"token is sent only to {home.url}, the registry it belongs to",
+        "version status not checked: the audit's token is read-only, as it should be, and "
+        "npm shows a version's status only to a token with publish access",
     ]
     assert [r.path for r in other.requests] == ["/@acme%2fgadget"]
     assert other.authorized() == []
     assert sorted(r.path for r in home.authorized()) == [
         "/-/npm/v1/tokens",
         "/-/npm/v1/user",
+        "/-/package/pkg-a/access",
         "/-/package/pkg-a/collaborators",
         "/pkg-a",
     ]

@@ -160,7 +160,7 @@ def test_the_notices_of_the_cli_never_show_a_registry_password(
     monkeypatch.setenv("NPM_TOKEN", TOKEN)
     cli_main(["--debug", "audit"])
     out, err = capsys.readouterr()
-    assert "collaborators not checked" in err
+    assert "collaborators and publishing access not checked" in err
     assert "hunter2pass" not in out + err and TOKEN not in out + err
 
 

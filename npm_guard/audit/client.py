@@ -593,6 +593,20 @@ def collaborators_url(registry: str, name: str) -> str:
     return f"{normalise_registry(registry)}-/package/{escape_name(name)}/collaborators"
 
 
+def access_url(registry: str, name: str) -> str:
+    """The package's publishing access (undocumented GET: pnpm's `access get status`)."""
+    return f"{normalise_registry(registry)}-/package/{escape_name(name)}/access"
+
+
+def version_status_url(registry: str, name: str, version: str) -> str:
+    """One version's lifecycle status; the version is escaped whole (it comes from the
+    registry, and a `/` or `?` in it must not change the path)."""
+    from urllib.parse import quote
+
+    escaped = quote(version, safe="+")
+    return f"{normalise_registry(registry)}-/package/{escape_name(name)}/version/{escaped}/status"
+
+
 def profile_url(registry: str) -> str:
     return normalise_registry(registry) + "-/npm/v1/user"
 

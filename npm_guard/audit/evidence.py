@@ -16,15 +16,19 @@ from typing import Any
 from npm_guard.audit.client import FetchFailure, FetchResult
 from npm_guard.audit.facts import (
     NO_EVIDENCE,
+    AccessState,
     Account,
     Evidence,
     EvidenceKind,
     Gap,
     PackageFacts,
+    PublishingAccess,
     TokenFacts,
     TokenKind,
     TwoFactorMode,
     VersionFacts,
+    VersionState,
+    VersionStatus,
     same_registry,
 )
 from npm_guard.audit.workspace import PackageTarget
@@ -255,6 +259,80 @@ def account_evidence(
     return own or NO_EVIDENCE
 
 
+# Publishing access: `GET /-/package/{name}/access`. npm documents no GET there (its
+# OpenAPI `access.yaml` has POST only, and libnpmaccess can only set it); pnpm's
+# `pnpm access get status` reads this answer, and npm's `npm access set mfa=…` sets the
+# two fields it is read for (libnpmaccess `setMfa`: publish = requires 2FA and
+# automation tokens may not override it; automation = they may). Undocumented: any
+# answer but one that matches the schema is "unknown", never a failure.
+
+
+def access_facts(result: FetchResult) -> PublishingAccess:
+    """What the package's publishing access says, from a validated answer or a failure."""
+    if isinstance(result, FetchFailure):
+        return PublishingAccess(
+            AccessState.UNKNOWN,
+            result.endpoint,
+            f"{result.reason} (the endpoint is undocumented; unknown is not a failure)",
+        )
+    data: Mapping[str, Any] = result.data
+    required = data["publish_requires_tfa"]
+    override = data.get("automation_token_overrides_tfa")
+    said = f"publish_requires_tfa: {str(required).lower()}"
+    if override is not None:
+        said += f", automation_token_overrides_tfa: {str(override).lower()}"
+    if not required:
+        state = AccessState.NOT_REQUIRED
+    elif override is False:
+        state = AccessState.TWO_FACTOR_NO_TOKENS
+    elif override is True:
+        state = AccessState.TWO_FACTOR_OR_TOKEN
+    else:
+        state = AccessState.TWO_FACTOR_TOKENS_UNSAID
+    return PublishingAccess(state, result.endpoint, said)
+
+
+def package_setting_evidence(access: PublishingAccess, own: Evidence) -> Evidence:
+    """A pass for every account of a package that requires 2FA and refuses tokens: a
+    human publish needs 2FA whatever the account's own setting, and everything else goes
+    through trusted publishing. The account's own evidence stays in the detail."""
+    detail = (
+        f"the package requires 2FA for every publish and refuses tokens ({access.endpoint}: "
+        f"{access.detail}), so every human publish needs 2FA and the rest goes through "
+        f"trusted publishing; own evidence: {own.detail}"
+    )
+    return Evidence(
+        EvidenceKind.PACKAGE_SETTING, own.mode, detail, "package requires 2FA, refuses tokens"
+    )
+
+
+def status_facts(
+    name: str, answers: Sequence[tuple[str, FetchResult]]
+) -> tuple[VersionStatus, ...]:
+    """Recent versions' status from `GET …/version/{v}/status`; an answer for another
+    package or version, or a failure, is unknown (never a failure of the audit)."""
+    statuses = []
+    for version, result in answers:
+        if isinstance(result, FetchFailure):
+            reason = result.reason
+            if result.status == 404:
+                reason += " (npm answers 404 when the token has no publish access)"
+            elif result.status == 403:
+                reason += " (npm answers 403 when version status is not enabled for the package)"
+            statuses.append(VersionStatus(version, None, result.endpoint, reason))
+            continue
+        data: Mapping[str, Any] = result.data
+        if data["packageName"] != name or data["version"] != version:
+            statuses.append(
+                VersionStatus(
+                    version, None, result.endpoint, "the answer is about another package or version"
+                )
+            )
+            continue
+        statuses.append(VersionStatus(version, VersionState(data["status"]), result.endpoint))
+    return tuple(statuses)
+
+
 def package_facts(
     target: PackageTarget,
     *,
@@ -266,8 +344,11 @@ def package_facts(
     today: datetime.date,
     default_registry: str,
     fallback: Location,
+    access: FetchResult | None = None,
+    statuses: Sequence[tuple[str, FetchResult]] | None = None,
 ) -> PackageFacts:
-    """All facts about one package; `collaborators` None means not asked.
+    """All facts about one package; `collaborators`, `access` or `statuses` None means
+    not asked.
 
     `policy_path` is the policy file as findings show it (relative to the root);
     `default_registry` is the project's, where attestations without a registry count;
@@ -277,6 +358,8 @@ def package_facts(
     settings = policy.audit
     location = _package_location(target, policy_path, entry.line if entry else 0, fallback)
     gaps: list[Gap] = []
+    publishing = access_facts(access) if access is not None else None
+    version_statuses = status_facts(target.name, statuses) if statuses is not None else None
     if isinstance(packument, FetchFailure):
         gaps.append(
             Gap(
@@ -286,7 +369,15 @@ def package_facts(
             )
         )
         return PackageFacts(
-            target.name, target.registry, location, entry, settings, None, None, gaps=tuple(gaps)
+            target.name,
+            target.registry,
+            location,
+            entry,
+            settings,
+            None,
+            None,
+            gaps=tuple(gaps),
+            access=publishing,
         )
     doc: Mapping[str, Any] = packument.data
     if doc["name"] != target.name:
@@ -298,7 +389,15 @@ def package_facts(
             )
         )
         return PackageFacts(
-            target.name, target.registry, location, entry, settings, None, None, gaps=tuple(gaps)
+            target.name,
+            target.registry,
+            location,
+            entry,
+            settings,
+            None,
+            None,
+            gaps=tuple(gaps),
+            access=publishing,
         )
     maintainers = _maintainer_names(doc)
     if maintainers is None:
@@ -371,22 +470,20 @@ def package_facts(
     for name, shipped in published.items():
         shown = ", ".join(shipped[:3]) + (" …" if len(shipped) > 3 else "")
         add(name, f"published {shown}")
-    accounts = tuple(
-        Account(
+    accounts = []
+    for key, role_list in roles.items():
+        evidence = account_evidence(
             display[key],
-            tuple(role_list),
-            account_evidence(
-                display[key],
-                owner=owner,
-                policy=policy,
-                today=today,
-                approvals=approvals,
-                registry=target.registry,
-                default_registry=default_registry,
-            ),
+            owner=owner,
+            policy=policy,
+            today=today,
+            approvals=approvals,
+            registry=target.registry,
+            default_registry=default_registry,
         )
-        for key, role_list in roles.items()
-    )
+        if publishing is not None and publishing.proves_2fa:
+            evidence = package_setting_evidence(publishing, evidence)
+        accounts.append(Account(display[key], tuple(role_list), evidence))
     return PackageFacts(
         name=target.name,
         registry=target.registry,
@@ -397,8 +494,10 @@ def package_facts(
         collaborators=collab_map,
         versions=versions,
         recent=tuple(recent),
-        accounts=accounts,
+        accounts=tuple(accounts),
         gaps=tuple(gaps),
+        access=publishing,
+        statuses=version_statuses,
     )
 
 

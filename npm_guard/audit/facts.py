@@ -31,6 +31,9 @@ class TwoFactorMode(str, Enum):
 class EvidenceKind(str, Enum):
     """Where a 2FA statement comes from, strongest first."""
 
+    # The package requires 2FA for every publish and refuses tokens (its publishing
+    # access, GET /-/package/{name}/access): no human publishes it without 2FA.
+    PACKAGE_SETTING = "package setting"
     PROFILE = "own profile"  # GET /-/npm/v1/user read with the account's own credential
     ATTESTATION = "self-attested"  # `npm-guard attest` entry in the policy file
     APPROVAL = "staged-publish approval"  # `_npmUser.approver`: an interactive 2FA challenge
@@ -64,6 +67,8 @@ NO_EVIDENCE = Evidence(EvidenceKind.NONE, TwoFactorMode.UNKNOWN, "no evidence", 
 
 def verdict(evidence: Evidence, required: str) -> Verdict:
     """What `evidence` means under a policy that requires 2FA mode `required`."""
+    if evidence.kind is EvidenceKind.PACKAGE_SETTING:
+        return Verdict.PASS  # whatever the account's own mode: the package demands 2FA
     mode = evidence.mode
     if mode is TwoFactorMode.AUTH_AND_WRITES:
         return Verdict.PASS
@@ -132,6 +137,49 @@ class Gap:
     severity: Severity | None = None  # None: the rule's default (error)
 
 
+class AccessState(str, Enum):
+    """A package's publishing access, as `GET /-/package/{name}/access` answers."""
+
+    TWO_FACTOR_NO_TOKENS = "requires 2FA, refuses tokens"  # npm access set mfa=publish
+    TWO_FACTOR_OR_TOKEN = "requires 2FA or a bypass-2FA token"  # mfa=automation
+    TWO_FACTOR_TOKENS_UNSAID = "requires 2FA; whether tokens are refused is not said"
+    NOT_REQUIRED = "does not require 2FA"  # mfa=none
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PublishingAccess:
+    """What the undocumented access endpoint said about a package, or why it said nothing."""
+
+    state: AccessState
+    endpoint: str
+    detail: str = ""  # the fields it answered with, or why the answer is unknown
+
+    @property
+    def proves_2fa(self) -> bool:
+        return self.state is AccessState.TWO_FACTOR_NO_TOKENS
+
+
+class VersionState(str, Enum):
+    """`GET /-/package/{name}/version/{version}/status` (npm's OpenAPI)."""
+
+    PUBLISHED = "published"
+    VALIDATING = "validating"
+    STAGED = "staged"
+    BLOCKED = "blocked"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class VersionStatus:
+    """One recent version's status, or why it is unknown (`state` None)."""
+
+    version: str
+    state: VersionState | None
+    endpoint: str
+    reason: str = ""
+
+
 @dataclass(frozen=True)
 class PackageFacts:
     """Everything the audit established about one package."""
@@ -147,6 +195,10 @@ class PackageFacts:
     recent: tuple[VersionFacts, ...] = ()  # the last `settings.recent_versions` of them
     accounts: tuple[Account, ...] = ()
     gaps: tuple[Gap, ...] = ()
+    access: PublishingAccess | None = None  # None: not asked (no token for this registry)
+    # Recent versions' status, newest first; None: not asked. Asking stops at the first
+    # answer that is not a status, so it may hold fewer than the recent versions.
+    statuses: tuple[VersionStatus, ...] | None = None
 
     def verdicts(self) -> list[tuple[Account, Verdict]]:
         return [(a, verdict(a.evidence, self.settings.require_2fa)) for a in self.accounts]

@@ -14,6 +14,8 @@ SCHEMAS = {
     "profile": "registry-profile.schema.json",
     "tokens": "registry-tokens.schema.json",
     "collaborators": "registry-collaborators.schema.json",
+    "access": "registry-access.schema.json",
+    "version-status": "registry-version-status.schema.json",
 }
 
 _LOCK = threading.Lock()

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from npm_guard.audit.facts import AuditFacts, EvidenceKind, PackageFacts, TokenFacts, Verdict
+from npm_guard.audit.facts import (
+    AccessState,
+    AuditFacts,
+    EvidenceKind,
+    PackageFacts,
+    TokenFacts,
+    Verdict,
+    VersionState,
+)
 
 HEADER = ("maintainer", "can publish", "evidence", "mode", "verdict")
 
@@ -44,6 +52,28 @@ def _package_notes(package: PackageFacts) -> list[str]:
         if unrecorded:
             parts.append(f"{unrecorded} with no recorded publisher")
         notes.append(", ".join(parts))
+    access = package.access
+    if access is not None:
+        if access.state is AccessState.UNKNOWN:
+            notes.append(f"publishing access unknown: {access.detail}")
+        elif access.proves_2fa:
+            notes.append(
+                f"publishing access: {access.state.value}, so every publishing account passes"
+            )
+        else:
+            notes.append(f"publishing access: {access.state.value}")
+    if package.statuses is not None:
+        counts: dict[str, int] = {}
+        for status in package.statuses:
+            if status.state is not None:
+                counts[status.state.value] = counts.get(status.state.value, 0) + 1
+        unknown = [s for s in package.statuses if s.state is None]
+        if counts:
+            order = [state.value for state in VersionState]
+            shown = ", ".join(f"{counts[k]} {k}" for k in order if k in counts)
+            notes.append(f"version status: {shown}")
+        if unknown:
+            notes.append(f"version status unknown: {unknown[0].reason}")
     return notes
 
 
@@ -166,6 +196,31 @@ def _token_data(token: TokenFacts) -> dict[str, Any]:
     }
 
 
+def _access_data(package: PackageFacts) -> dict[str, Any] | None:
+    access = package.access
+    if access is None:
+        return None
+    return {
+        "state": access.state.value,
+        "provesTwoFactor": access.proves_2fa,
+        "endpoint": access.endpoint,
+        "detail": access.detail,
+    }
+
+
+def _status_data(package: PackageFacts) -> list[dict[str, Any]] | None:
+    if package.statuses is None:
+        return None
+    return [
+        {
+            "version": status.version,
+            "status": status.state.value if status.state else None,
+            "reason": status.reason,
+        }
+        for status in package.statuses
+    ]
+
+
 def verdict_data(facts: AuditFacts) -> dict[str, Any]:
     """The verdict tables as data: every package, every publishing account and its verdict.
 
@@ -196,6 +251,8 @@ def verdict_data(facts: AuditFacts) -> dict[str, Any]:
                 "collaboratorsChecked": package.collaborators is not None,
                 "accounts": accounts,
                 "notes": _package_notes(package),
+                "publishingAccess": _access_data(package),
+                "versionStatus": _status_data(package),
             }
         )
     token = _token_data(facts.token) if facts.token is not None else None
