@@ -954,3 +954,30 @@ def test_a_password_in_the_registry_url_is_never_shown(
     everything = "".join(outputs) + summary.read_text()
     assert password not in everything
     assert TOKEN not in everything
+
+
+@pytest.mark.parametrize(
+    ("publishers", "severity"),
+    [
+        ({}, Severity.WARNING),
+        ({"trusted": TrustedPublisher("acme/widget", "release.yml")}, Severity.ERROR),
+        ({"accounts": ("alice",)}, Severity.ERROR),
+    ],
+    ids=["no-publishers", "trusted", "accounts"],
+)
+def test_versions_without_a_recorded_publisher_are_an_error_only_under_publishers(
+    fake: FakeRegistry, tmp_path: Path, publishers: dict[str, Any], severity: Severity
+) -> None:
+    """docs/audit.md said "warnings"; the code made them errors under `publishers:`.
+    The code is right and the docs now say so: this binds the two."""
+    healthy(fake, versions=[version_doc(PKG, "1.0.0")])  # no _npmUser
+    policy = Policy(packages=(PackagePolicy("@acme/*", **publishers),))
+    result = run(fake, tmp_path, policy)
+    (gap,) = [f for f in result.findings if f.properties.get("subject") == "publishers"]
+    assert gap.rule_id == "audit-incomplete" and gap.effective_severity is severity
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "audit.md").read_text("utf-8")
+    assert (
+        "**Versions without a recorded publisher** (no `_npmUser`: Verdaccio never records one)\n"
+        "are a warning, and an error (the rule's default) when the package's policy entry\n"
+        "declares `publishers:`" in docs
+    )
