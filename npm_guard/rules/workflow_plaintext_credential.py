@@ -17,7 +17,8 @@ from npm_guard.secrets import (
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.workflow.model import Span, Workflow
+    from npm_guard.workflow.model import Workflow
+    from npm_guard.workflow.positions import Span
 
 RULE = Rule(
     id="workflow-plaintext-credential",
@@ -32,7 +33,7 @@ RULE = Rule(
 
 
 def check(workflow: Workflow) -> Iterator[Finding]:
-    from npm_guard.workflow.model import Span
+    from npm_guard.workflow.positions import Span
 
     covered: list[Span] = []
     for credential in workflow.credentials:

@@ -9,7 +9,8 @@ from npm_guard.rules._workflow_common import flowing, steps_seeing
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.workflow.model import Job, NpmCredential, Span, Workflow
+    from npm_guard.workflow.model import Job, NpmCredential, Workflow
+    from npm_guard.workflow.positions import Span
 
 RULE = Rule(
     id="workflow-token-in-untrusted-trigger",

@@ -42,7 +42,6 @@ from npm_guard.workflow.model import (
     NpmCredential,
     Publish,
     RunBlock,
-    Span,
     Step,
     StepFacts,
     TokenCreate,
@@ -50,13 +49,13 @@ from npm_guard.workflow.model import (
     Workflow,
     is_npm_credential_value,
     lifetime_of,
-    node_span,
     origin_of,
     program_word,
     script_summary,
     subcommand_word,
 )
 from npm_guard.workflow.package_scripts import Selection, read_package, resolve_script
+from npm_guard.workflow.positions import Span, node_span
 from npm_guard.workflow.shell import (
     CMDSUB,
     EXPR,

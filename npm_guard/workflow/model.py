@@ -27,6 +27,7 @@ from npm_guard.workflow.expressions import (
     is_placeholder_literal,
     value_source,
 )
+from npm_guard.workflow.positions import Span, ValuePositions, key_span, node_span
 from npm_guard.workflow.shell import Script
 from npm_guard.workflow.yaml_loader import (
     LoadedYaml,
@@ -45,27 +46,6 @@ UNKNOWN = "unknown"
 
 UNTRUSTED_TRIGGERS = ("pull_request_target", "workflow_run", "issue_comment")
 FIRST_PARTY_OWNERS = ("actions/", "github/")
-
-
-@dataclass(frozen=True)
-class Span:
-    """A 1-based place in the workflow file."""
-
-    line: int
-    column: int
-    end_line: int | None = None
-    end_column: int | None = None
-
-
-def node_span(node: YamlNode) -> Span:
-    return Span(node.line, node.column, node.end_line, node.end_column)
-
-
-def key_span(key: ScalarNode, value: YamlNode | None = None) -> Span:
-    """From a key to the end of its value when that is on the same line."""
-    if value is not None and value.end_line == key.line and isinstance(value, ScalarNode):
-        return Span(key.line, key.column, value.end_line, value.end_column)
-    return Span(key.line, key.column, key.end_line, key.end_column)
 
 
 def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:
@@ -239,132 +219,11 @@ class RunBlock:
     text: str
     shell: str  # "bash" or "pwsh" (others are read as bash)
     script: Script
-    loaded: LoadedYaml
-    _map: list[int] | None = None
+    positions: ValuePositions
 
     def span(self, start: int, end: int | None = None) -> Span:
         """The file span of script offsets `start`..`end`."""
-        line, column = self.position(start)
-        if end is None or end <= start:
-            return Span(line, column)
-        end_line, end_column = self.position(max(end - 1, start))
-        return Span(line, column, end_line, end_column + 1)
-
-    def position(self, offset: int) -> tuple[int, int]:
-        offset = max(0, min(offset, len(self.text)))
-        if self.node.style == "|":
-            exact = self._literal_position(offset)
-            if exact is not None:
-                return exact
-        if self._map is None:
-            self._map = self._align()
-        if not self._map:
-            return self.node.line, self.node.column
-        file_offset = self._map[min(offset, len(self._map) - 1)]
-        return self.loaded.position(file_offset)
-
-    def _literal_position(self, offset: int) -> tuple[int, int] | None:
-        line_index = self.text.count("\n", 0, offset)
-        line_start = self.text.rfind("\n", 0, offset) + 1
-        line_end = self.text.find("\n", offset)
-        value_line = self.text[line_start : line_end if line_end >= 0 else len(self.text)]
-        file_line = self.node.line + 1 + line_index
-        raw = self.loaded.line_text(file_line)
-        if value_line and raw.endswith(value_line):
-            indent = len(raw) - len(value_line)
-            return file_line, indent + (offset - line_start) + 1
-        if not value_line:
-            return file_line, len(raw) + 1
-        return None
-
-    def _align(self) -> list[int]:
-        """Value offset → file offset, matching non-blank characters in order.
-
-        The file's characters are matched as the scalar decodes them: in a double-quoted
-        scalar `\\n` is one character (so its `n` is not taken for the `n` of `npm`),
-        `\\x41` is `A`; in a single-quoted one `''` is `'`.
-        """
-        start, end = self.node.start, self.node.end
-        if self.node.is_block:
-            header_end = self.loaded.text.find("\n", start)
-            start = end if header_end < 0 else header_end + 1
-        source = _decoded_source(self.loaded.text, start, end, self.node.style)
-        offsets = [offset for _, offset in source] + [end]
-        last = max(end - 1, start)
-        mapping: list[int] = []
-        j = 0  # index into source
-        for char in self.text:
-            if char in " \t\n":
-                mapping.append(min(offsets[j], last))
-                continue
-            probe = j
-            while probe < len(source) and source[probe][0] != char:
-                probe += 1
-            if probe < len(source):
-                j = probe
-            mapping.append(offsets[j])
-            j = min(j + 1, len(source))
-        mapping.append(offsets[j])
-        return mapping
-
-
-# YAML's double-quoted escapes that stand for one character (\x, \u, \U are read apart).
-_YAML_ESCAPES = {
-    "0": "\0",
-    "a": "\a",
-    "b": "\b",
-    "t": "\t",
-    "\t": "\t",
-    "n": "\n",
-    "v": "\v",
-    "f": "\f",
-    "r": "\r",
-    "e": "\x1b",
-    " ": " ",
-    '"': '"',
-    "/": "/",
-    "\\": "\\",
-    "N": "\x85",
-    "_": "\xa0",
-    "L": "\u2028",
-    "P": "\u2029",
-}
-_HEX_WIDTH = {"x": 2, "u": 4, "U": 8}
-
-
-def _decoded_source(raw: str, start: int, end: int, style: str) -> list[tuple[str, int]]:
-    """The characters of `raw[start:end]` as the scalar's style decodes them, each with
-    the file offset it comes from (line folding is left to the blank-skipping caller)."""
-    if style not in ('"', "'"):
-        return [(raw[i], i) for i in range(start, end)]
-    chars: list[tuple[str, int]] = []
-    i = start
-    while i < end:
-        c = raw[i]
-        if style == "'" and c == "'" and raw.startswith("''", i) and i + 2 < end:
-            chars.append(("'", i))
-            i += 2
-            continue
-        if style == '"' and c == "\\" and i + 1 < end:
-            escape = raw[i + 1]
-            width = _HEX_WIDTH.get(escape)
-            if width is not None:
-                digits = raw[i + 2 : i + 2 + width]
-                try:
-                    chars.append((chr(int(digits, 16)), i))
-                except (ValueError, OverflowError):
-                    chars.append((escape, i))
-                i += 2 + width
-                continue
-            if escape in "\r\n":  # an escaped line break: nothing
-                i += 2
-                continue
-            chars.append((_YAML_ESCAPES.get(escape, escape), i))
-            i += 2
-            continue
-        chars.append((c, i))
-        i += 1
-    return chars
+        return self.positions.span(start, end)
 
 
 @dataclass(eq=False, repr=False)
@@ -880,7 +739,8 @@ def _build_steps(job: Job, steps: SequenceNode) -> None:
             script = read_script(script_text, "pwsh" if kind == "pwsh" else "bash")
             if kind in ("python", "cmd"):
                 script = Script([], kind)
-            step.run = RunBlock(run, script_text, kind, script, workflow.loaded)
+            positions = ValuePositions(run, script_text, workflow.loaded)
+            step.run = RunBlock(run, script_text, kind, script, positions)
         job.steps.append(step)
 
 
