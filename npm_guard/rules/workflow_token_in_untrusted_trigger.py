@@ -87,7 +87,7 @@ def _remote_inherit(workflow: Workflow, named: str, why: str) -> Iterator[Findin
     Its file cannot be read here, so whether it uses an npm token is unknown (low
     confidence); but every secret of the caller, npm tokens included, is handed to it.
     """
-    from npm_guard.workflow.model import shown  # the model is loaded by now: no cost
+    from npm_guard.workflow.labels import shown  # the model is loaded by now: no cost
 
     for job in workflow.jobs:
         if job.inherit_secrets is None or job.uses is None or not _remote(job.uses):

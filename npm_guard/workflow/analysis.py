@@ -29,6 +29,7 @@ from npm_guard.workflow.expressions import (
     secret_references,
     value_source,
 )
+from npm_guard.workflow.labels import program_word, script_summary, subcommand_word
 from npm_guard.workflow.model import (
     EPHEMERAL,
     LITERAL,
@@ -50,9 +51,6 @@ from npm_guard.workflow.model import (
     is_npm_credential_value,
     lifetime_of,
     origin_of,
-    program_word,
-    script_summary,
-    subcommand_word,
 )
 from npm_guard.workflow.package_scripts import Selection, read_package, resolve_script
 from npm_guard.workflow.positions import Span, node_span

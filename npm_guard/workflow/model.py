@@ -15,18 +15,17 @@ This module never imports yaml itself: it walks the nodes `yaml_loader` composed
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from npm_guard._record import dataclass, field
 from npm_guard.findings import Location
-from npm_guard.secrets import scrub
 from npm_guard.workflow.expressions import (
     ValueSource,
     is_credential_name,
     is_placeholder_literal,
     value_source,
 )
+from npm_guard.workflow.labels import script_summary, shown
 from npm_guard.workflow.positions import Span, ValuePositions, key_span, node_span
 from npm_guard.workflow.shell import Script
 from npm_guard.workflow.yaml_loader import (
@@ -46,77 +45,6 @@ UNKNOWN = "unknown"
 
 UNTRUSTED_TRIGGERS = ("pull_request_target", "workflow_run", "issue_comment")
 FIRST_PARTY_OWNERS = ("actions/", "github/")
-
-
-def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:
-    """Value text fit for a message: scrubbed of tokens (and `secrets`), one line, short."""
-    first = scrub(text.strip().splitlines()[0] if text.strip() else "", tuple(secrets))
-    return first if len(first) <= limit else first[: limit - 1] + "…"
-
-
-# What a step's script runs, shown without ever quoting a value: a program name and,
-# for tools with subcommands, a subcommand of lower-case letters, `-` and `:` only.
-# Words that look generated are never shown: capitals mixed with digits, or more than
-# 16 characters without a separator (`semantic-release` has one, a token has none).
-_PROGRAM_RE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]{0,31}")
-_SUBCOMMAND_RE = re.compile(r"[a-z][a-z:-]{0,31}")
-_SEPARATOR_RE = re.compile(r"[-._:+]")
-
-
-def _looks_generated(word: str) -> bool:
-    if re.search(r"[0-9]", word) and re.search(r"[A-Z]", word):
-        return True
-    return len(word) > 16 and not _SEPARATOR_RE.search(word)
-
-
-_SUBCOMMAND_TOOLS = frozenset(
-    {"npm", "pnpm", "yarn", "bun", "npx", "bunx", "corepack", "git", "gh", "lerna", "changeset"}
-    | {"nx", "docker"}
-)
-_SCRIPT_RUNNERS = frozenset({"run", "run-script", "exec", "dlx", "x", "workspace"})
-
-
-def program_word(text: str | None) -> str | None:
-    """`npm`, `release.sh`, `Out-File`: a command name safe to show, or None."""
-    if text is None:
-        return None
-    name = text.replace("\\", "/").rsplit("/", 1)[-1]
-    if not _PROGRAM_RE.fullmatch(name) or _looks_generated(name):
-        return None
-    return name
-
-
-def subcommand_word(text: str | None) -> str | None:
-    """`publish`, `run`, `release:npm`: a subcommand safe to show, or None."""
-    if text is None or not _SUBCOMMAND_RE.fullmatch(text) or _looks_generated(text):
-        return None
-    return text
-
-
-def script_summary(script: Script) -> str | None:
-    """`npm publish`, `pnpm run release`, `echo`: what a script runs first, never a value.
-
-    Only the first command's program and, for tools with subcommands, the words that
-    name the subcommand; never an assignment, a flag or an argument, which can hold a
-    credential (`NPM_TOKEN=… npm publish`, `npm config set …=…`).
-    """
-    for command in script.commands:
-        if command.substitution_depth or not command.words:
-            continue
-        program = program_word(command.words[0].literal)
-        if program is None:
-            return None
-        words = [program]
-        if program in _SUBCOMMAND_TOOLS:
-            for word in command.words[1:3]:
-                sub = subcommand_word(word.literal)
-                if sub is None:
-                    break
-                words.append(sub)
-                if sub not in _SCRIPT_RUNNERS:
-                    break
-        return " ".join(words)
-    return None
 
 
 @dataclass(frozen=True)
