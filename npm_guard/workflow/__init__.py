@@ -43,7 +43,7 @@ def scan_workflow(
     """
     from npm_guard.rules import WORKFLOW_RULES, parse_error
     from npm_guard.suppress import apply
-    from npm_guard.workflow.model import build_workflow
+    from npm_guard.workflow.build import build_workflow
     from npm_guard.workflow.yaml_loader import YamlLoadError, load_yaml
 
     try:

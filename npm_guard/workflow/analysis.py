@@ -1759,7 +1759,7 @@ def _call_credentials(workflow: Workflow, job: Job) -> list[NpmCredential]:
             )
         )
     if job.inherit_secrets is not None and job.uses is not None:
-        used = callee_npm_secrets(workflow, job.uses)
+        used = job.inherited_npm_secrets
         if used:
             source = ValueSource("inherit", secrets=tuple(used))
             found.append(
@@ -1777,40 +1777,3 @@ def _call_credentials(workflow: Workflow, job: Job) -> list[NpmCredential]:
                 )
             )
     return found
-
-
-_CALLEE_DEPTH: list[str] = []
-
-
-def callee_npm_secrets(workflow: Workflow, uses: str) -> list[str]:
-    """The npm secrets a local reusable workflow (`./.github/workflows/x.yml`) uses."""
-    if workflow.repo_root is None or not uses.startswith("./") or len(_CALLEE_DEPTH) > 2:
-        return []
-    relative = uses.split("@", 1)[0][2:]
-    if ".." in relative.split("/"):
-        return []
-    path = os.path.join(workflow.repo_root, relative)
-    if path in _CALLEE_DEPTH:
-        return []
-    try:
-        if os.path.getsize(path) > 2 * 1024 * 1024:
-            return []
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        return []
-    from npm_guard.workflow.model import build_workflow
-    from npm_guard.workflow.yaml_loader import YamlLoadError, load_yaml
-
-    _CALLEE_DEPTH.append(path)
-    try:
-        callee = build_workflow(relative, load_yaml(text), workflow.repo_root)
-    except YamlLoadError:
-        return []
-    finally:
-        _CALLEE_DEPTH.pop()
-    names: list[str] = []
-    for cred in callee.credentials:
-        if cred.lifetime != EPHEMERAL:
-            names.extend(cred.source.secrets)
-    return list(dict.fromkeys(names))

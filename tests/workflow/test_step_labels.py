@@ -12,8 +12,8 @@ from npm_guard import cli
 from npm_guard.hooks import workflow_npm_credentials
 from npm_guard.report import FORMATS
 from npm_guard.workflow import scan_workflow
+from npm_guard.workflow.build import build_workflow
 from npm_guard.workflow.labels import program_word, subcommand_word
-from npm_guard.workflow.model import build_workflow
 from npm_guard.workflow.yaml_loader import load_yaml
 
 # Opaque secrets (no npm or GitHub token shape: only the file's own literals can tell
