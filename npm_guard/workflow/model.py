@@ -21,8 +21,6 @@ from npm_guard._record import dataclass, field
 from npm_guard.findings import Location
 from npm_guard.workflow.expressions import (
     ValueSource,
-    is_credential_name,
-    is_placeholder_literal,
 )
 from npm_guard.workflow.labels import script_summary, shown
 from npm_guard.workflow.positions import Span, ValuePositions, key_span, node_span
@@ -207,6 +205,14 @@ class Step:
         if self.uses is None:
             return None
         return self.uses.split("@", 1)[0].strip().lower()
+
+    def env_sources(self) -> dict[str, ValueSource]:
+        """The env this step runs with: the workflow's, the job's, then its own."""
+        view: dict[str, ValueSource] = {}
+        for entries in (self.job.workflow.env, self.job.env, self.env):
+            for entry in entries:
+                view[entry.name] = entry.source
+        return view
 
     @property
     def third_party_action(self) -> bool:
@@ -441,43 +447,3 @@ class StepFacts:
     @property
     def publishes_anything(self) -> bool:
         return bool(self.publishes)
-
-
-# --- credential classification ---------------------------------------------------
-
-
-def lifetime_of(source: ValueSource) -> str | None:
-    """How long-lived a credential value is; None when it holds none (empty, dummy)."""
-    if source.secrets or source.all_secrets or source.variables:
-        return STORED
-    if source.github_token:
-        return EPHEMERAL
-    if source.inputs or source.other_context or source.env:
-        return PROVIDED
-    literal = source.literal
-    if not literal or is_placeholder_literal(literal) or "$" in literal or "%" in literal:
-        return None
-    return LITERAL
-
-
-def origin_of(source: ValueSource) -> str:
-    if source.secrets:
-        return ", ".join(f"secret {name}" for name in source.secrets)
-    if source.all_secrets:
-        return "every secret, via toJSON(secrets)"
-    if source.variables:
-        return ", ".join(f"variable vars.{name}" for name in source.variables)
-    if source.github_token:
-        return "the job's GITHUB_TOKEN"
-    if source.inputs:
-        return ", ".join(f"input {name}" for name in source.inputs)
-    if source.env:
-        return ", ".join(f"env.{name}" for name in source.env)
-    if source.other_context:
-        return "an expression"
-    return "a literal value"
-
-
-def is_npm_credential_value(name: str, source: ValueSource) -> bool:
-    """An env var or input that carries an npm credential: by its name or its secret."""
-    return is_credential_name(name) or bool(source.npm_secrets) or source.all_secrets
