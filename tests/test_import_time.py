@@ -101,7 +101,7 @@ def test_running_the_workflow_hook(tmp_path: Path) -> None:
         "assert main(['.github/workflows/release.yml']) == 1"
     )
     modules = imported_modules(code, tmp_path)
-    assert "npm_guard.workflow.analysis" in modules
+    assert "npm_guard.workflow.steps" in modules
     # typing costs about 2 ms of start-up; the engine uses it for mypy only.
     assert "typing" not in modules
     # The .npmrc rules are the other hook's; urllib.parse (with ipaddress, about 3 ms)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-from npm_guard.workflow.analysis import analyze_workflow
 from npm_guard.workflow.expressions import value_source
 from npm_guard.workflow.model import (
     ACTION,
@@ -27,6 +26,7 @@ from npm_guard.workflow.model import (
 )
 from npm_guard.workflow.positions import Span, ValuePositions, node_span
 from npm_guard.workflow.shell import Script, read_script
+from npm_guard.workflow.steps import analyze_workflow
 from npm_guard.workflow.yaml_loader import (
     LoadedYaml,
     MappingNode,

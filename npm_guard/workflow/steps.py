@@ -1,16 +1,10 @@
-"""From steps to facts, and from facts to the credential flow.
+"""Reading each step: from its `uses:` and `run:` to the facts the rules ask about.
 
-For each step: which commands publish (npm/pnpm/yarn/bun publish, `npm stage publish`,
-release tools, `npm run <script>` resolved through package.json, local shell scripts,
-`bash -c`, and the known release actions), which run `npm token create` and with what
-flags, which write npm auth settings (heredocs, `echo`/`printf`/`tee`, PowerShell
-`Out-File`/`Set-Content`, `npm config set`) and where, which export variables to
-`$GITHUB_ENV`, which run code from the registry (installs with lifecycle scripts,
-`npx`, scripts), which check out a pull request's code.
-
-Then the credential flow: every npm credential the workflow hands out and, for each
-step, the ones it can see (env of the workflow, job and step with overrides, `with:`
-inputs, `${{ secrets.X }}` in the script, exports and `.npmrc` files of earlier steps).
+For each step: what a known action does; then each command of its script, in order,
+with the shell's own bookkeeping (assignments, `export`, `cd`, PowerShell's
+`$env:X = …`), wrappers stripped (`sudo`, `env A=1`, `time`, …), what it writes, and
+what its program does, read by the reader of that program (package managers, release
+tools, shells, `git`/`gh`). Then the credential flow.
 """
 
 from __future__ import annotations
@@ -47,7 +41,6 @@ if TYPE_CHECKING:
 
 
 _WRAPPERS = frozenset({"sudo", "env", "time", "nice", "nohup", "command", "exec", "timeout"})
-
 
 _WRAPPER_VALUE_FLAGS = {
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"},
