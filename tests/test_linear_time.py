@@ -198,7 +198,7 @@ def test_the_check_passes_the_replacements() -> None:
 
 
 def old_matching(s: str, open_at: int, opening: str, closing: str) -> int:
-    """shell._BashReader._matching as it was, one character at a time: the oracle."""
+    """shell_bash._BashReader._matching as it was, one character at a time: the oracle."""
     n = len(s)
     depth = 0
     j = open_at
@@ -230,7 +230,7 @@ def old_matching(s: str, open_at: int, opening: str, closing: str) -> int:
 @settings(max_examples=2000, deadline=None)
 @given(st.text("{}()'\"\\$a", max_size=24), st.sampled_from([("{", "}"), ("(", ")")]))
 def test_bracket_matching_answers_as_before(text: str, brackets: tuple[str, str]) -> None:
-    from npm_guard.workflow.shell import _BashReader
+    from npm_guard.workflow.shell_bash import _BashReader
 
     reader = _BashReader(text, 0, 0)
     opening, closing = brackets

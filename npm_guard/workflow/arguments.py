@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from npm_guard._record import dataclass
-from npm_guard.workflow.shell import Word
+from npm_guard.workflow.shell_words import Word
 
 
 def program_name(word: Word) -> str:

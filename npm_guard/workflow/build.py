@@ -25,7 +25,8 @@ from npm_guard.workflow.model import (
     Workflow,
 )
 from npm_guard.workflow.positions import Span, ValuePositions, node_span
-from npm_guard.workflow.shell import Script, read_script
+from npm_guard.workflow.shell import read_script
+from npm_guard.workflow.shell_words import Script
 from npm_guard.workflow.steps import analyze_workflow
 from npm_guard.workflow.yaml_loader import (
     LoadedYaml,

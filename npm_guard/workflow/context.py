@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from npm_guard._record import dataclass, field, replace
-from npm_guard.workflow.shell import EXPR, PARAM, Command, Word
+from npm_guard.workflow.shell_words import EXPR, PARAM, Command, Word
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:

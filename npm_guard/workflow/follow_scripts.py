@@ -16,7 +16,9 @@ from npm_guard._record import replace
 from npm_guard.workflow.arguments import parse_arguments
 from npm_guard.workflow.context import CommandContext
 from npm_guard.workflow.package_scripts import Selection, resolve_script
-from npm_guard.workflow.shell import Word, read_nested, read_script
+from npm_guard.workflow.shell import read_script
+from npm_guard.workflow.shell_bash import read_nested
+from npm_guard.workflow.shell_words import Word
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from npm_guard.secrets import scrub
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.workflow.shell import Script
+    from npm_guard.workflow.shell_words import Script
 
 
 def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:

@@ -24,7 +24,7 @@ from npm_guard.workflow.expressions import (
 )
 from npm_guard.workflow.labels import script_summary, shown
 from npm_guard.workflow.positions import Span, ValuePositions, key_span, node_span
-from npm_guard.workflow.shell import Script
+from npm_guard.workflow.shell_words import Script
 from npm_guard.workflow.yaml_loader import (
     LoadedYaml,
     MappingNode,

@@ -27,7 +27,8 @@ from npm_guard.workflow.labels import subcommand_word
 from npm_guard.workflow.model import DependencyCode, Publish, TokenCreate
 from npm_guard.workflow.package_scripts import Selection, read_package
 from npm_guard.workflow.script_writes import AUTH_SETTINGS, npm_config_set
-from npm_guard.workflow.shell import LIT, Command, Part, Word, read_nested
+from npm_guard.workflow.shell_bash import read_nested
+from npm_guard.workflow.shell_words import LIT, Command, Part, Word
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:

@@ -21,7 +21,16 @@ from npm_guard.workflow.context import CommandContext, path_location
 from npm_guard.workflow.expressions import is_credential_name, value_source
 from npm_guard.workflow.labels import program_word
 from npm_guard.workflow.model import ConfigWrite, EnvExport, UnexpandedText
-from npm_guard.workflow.shell import CMDSUB, EXPR, LIT, PARAM, Command, Part, Word, render_part
+from npm_guard.workflow.shell_words import (
+    CMDSUB,
+    EXPR,
+    LIT,
+    PARAM,
+    Command,
+    Part,
+    Word,
+    render_part,
+)
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ from npm_guard.workflow.package_managers import (
     yarn_command,
 )
 from npm_guard.workflow.script_writes import analyze_writes
-from npm_guard.workflow.shell import LIT, PARAM, Command, Part, Word
+from npm_guard.workflow.shell_words import LIT, PARAM, Command, Part, Word
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:

@@ -28,6 +28,9 @@ with atheris.instrument_imports(include=["npm_guard"]):
     import npm_guard.report.summary
     import npm_guard.workflow
     import npm_guard.workflow.shell
+    import npm_guard.workflow.shell_bash
+    import npm_guard.workflow.shell_pwsh
+    import npm_guard.workflow.shell_words
     import npm_guard.workflow.yaml_loader  # noqa: F401
 
 

@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from npm_guard.findings import Severity
-from npm_guard.workflow.shell import MAX_NESTING, Command, Word, read_script
+from npm_guard.workflow.shell import read_script
+from npm_guard.workflow.shell_bash import MAX_NESTING
+from npm_guard.workflow.shell_words import Command, Word
 from npm_guard.workflow.yaml_loader import (
     MAX_DEPTH,
     MappingNode,

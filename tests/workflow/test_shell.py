@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from npm_guard.workflow.shell import CMDSUB, EXPR, LIT, PARAM, Command, read_script
+from npm_guard.workflow.shell import read_script
+from npm_guard.workflow.shell_words import CMDSUB, EXPR, LIT, PARAM, Command
 
 
 def commands(source: str, shell: str = "bash") -> list[Command]:
