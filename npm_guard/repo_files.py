@@ -27,6 +27,7 @@ class FileText:
     text: str | None
     problem: str | None = None
     token_search: bool = False  # unparseable, but its bytes are still searched for tokens
+    missing: bool = False  # nothing there at all (not even a dangling link)
 
 
 # A FIFO opens at once with O_NONBLOCK (then fstat refuses it) instead of waiting for a
@@ -79,7 +80,7 @@ def read_text(path: str, max_bytes: int = MAX_PARSE_BYTES) -> FileText:
     """
     opened = _open_regular(path)
     if isinstance(opened, str):
-        return FileText(None, opened)
+        return FileText(None, opened, missing=not os.path.lexists(path))
     fd, size = opened
     with os.fdopen(fd, "rb") as handle:
         if size > max_bytes:
@@ -154,6 +155,19 @@ class RepositoryFiles:
     def text(self, path: str, max_bytes: int = MAX_PARSE_BYTES) -> str | None:
         """`path`'s text when it could be read whole (invalid UTF-8 replaced), else None."""
         return self.read(path, max_bytes).text
+
+    def glob(self, pattern: str) -> list[str]:
+        """Paths matching the glob `pattern` (relative to the root, `/`-separated), sorted,
+        relative to the root; those that lead outside the repository are left out."""
+        if self.root is None or os.path.isabs(pattern) or ".." in pattern.split("/"):
+            return []
+        import glob  # only here: only workspaces use it
+
+        found = []
+        for match in sorted(glob.glob(os.path.join(self.root, pattern))):
+            if self.real_path(match) is not None:
+                found.append(os.path.relpath(match, self.root).replace(os.sep, "/"))
+        return found
 
     def is_file(self, path: str) -> bool:
         """A regular file inside the repository (checked without opening it)."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Confidence, Finding, Location, Rule, Suppressed, sort_key
-from npm_guard.repo_files import _open_regular, read_text
+from npm_guard.repo_files import RepositoryFiles, _open_regular, read_text
 from npm_guard.rules import parse_error
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -343,6 +343,7 @@ def scan_target(
     target: Target,
     *,
     root: str,
+    files: RepositoryFiles | None = None,
     no_ignores: bool = False,
     policy: Policy | None = None,
     silenced: list[Suppressed] | None = None,
@@ -351,7 +352,9 @@ def scan_target(
 
     `policy` feeds the rules that need one (the token inventory's workflow rules); its
     severities and ignores are applied by the caller, once, to all findings. Findings an
-    ignore comment in the file silences go to `silenced`, when given.
+    ignore comment in the file silences go to `silenced`, when given. `files` is the
+    scan's one reader of the repository at `root` (made here when not given), through
+    which the workflow engine reads the files a workflow needs.
     """
     content = read_text(target.path)
     findings: list[Finding] = []
@@ -380,7 +383,7 @@ def scan_target(
             scan_workflow(
                 target.display,
                 content.text,
-                repo_root=root,
+                files=files if files is not None else RepositoryFiles(root),
                 no_ignores=no_ignores,
                 policy=policy,
                 silenced=silenced,
@@ -402,12 +405,14 @@ def scan_paths(
     """
     root = os.path.abspath(root or find_root(paths))
     result = ScanResult()
+    files = RepositoryFiles(root)  # one reader, and one cache, for the whole scan
     for target in discover(paths, root, result.notices, result.findings):
         result.files_scanned += 1
         result.findings.extend(
             scan_target(
                 target,
                 root=root,
+                files=files,
                 no_ignores=no_ignores,
                 policy=policy,
                 silenced=result.suppressed,

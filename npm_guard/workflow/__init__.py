@@ -12,7 +12,9 @@ TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the br
 if TYPE_CHECKING:
     from npm_guard.findings import Finding, Suppressed
     from npm_guard.policy import Policy
+    from npm_guard.repo_files import RepositoryFiles
     from npm_guard.suppress import Suppression
+    from npm_guard.workflow.model import Workflow
     from npm_guard.workflow.yaml_loader import LoadedYaml
 
 _WORKFLOW_PATH_RE = re.compile(r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$|(?:^|/)action\.ya?ml$")
@@ -28,6 +30,7 @@ def scan_workflow(
     path: str,
     text: str,
     *,
+    files: RepositoryFiles | None = None,
     repo_root: str | None = None,
     no_ignores: bool = False,
     policy: Policy | None = None,
@@ -38,8 +41,11 @@ def scan_workflow(
 
     Never raises for bad input: YAML that cannot be read (invalid, an alias bomb,
     absurd nesting) is a `parse-error` for the file, and the file is still searched for
-    literal tokens. `path` is the path to show; `repo_root` is where package.json
-    scripts, the repository's `.npmrc` and local reusable workflows are looked up.
+    literal tokens. `path` is the path to show. `files` is the scan's one reader of the
+    repository (package.json scripts, the repository's `.npmrc`, local scripts and
+    reusable workflows are read through it, and nothing else); `repo_root` makes one for
+    a single file. A file one of the workflow's lines needs that the reader refuses (a
+    FIFO, a device, a link out of the repository) is a `parse-error` on that line.
     """
     from npm_guard.rules import WORKFLOW_RULES, parse_error
     from npm_guard.suppress import apply
@@ -59,8 +65,13 @@ def scan_workflow(
             *_tokens_only(path, text),
         ]
     try:
-        workflow = build_workflow(path, loaded, repo_root)
+        if files is None and repo_root is not None:
+            from npm_guard.repo_files import RepositoryFiles
+
+            files = RepositoryFiles(repo_root)
+        workflow = build_workflow(path, loaded, files)
         findings = [finding for _, check in WORKFLOW_RULES for finding in check(workflow)]
+        findings += _unread_findings(workflow)
         if policy is not None and policy.tokens is not None:  # the inventory's rules
             from npm_guard.rules import POLICY_WORKFLOW_RULES
 
@@ -75,6 +86,26 @@ def scan_workflow(
     return apply(findings, workflow_suppressions(loaded), silenced)
 
 
+def _unread_findings(workflow: Workflow) -> list[Finding]:
+    """A `parse-error` on each line that needed a repository file the reader refused."""
+    from npm_guard.findings import Finding
+    from npm_guard.rules import parse_error
+    from npm_guard.workflow.labels import shown
+
+    return [
+        Finding(
+            rule=parse_error.RULE,
+            location=workflow.location(unread.span),
+            message=(
+                f"could not read {shown(unread.path, 200)} "
+                f"{shown(unread.purpose, 200, workflow.literals)}: {unread.problem}"
+            ),
+            key=f"unread:{unread.path}",
+        )
+        for unread in workflow.unread
+    ]
+
+
 def _tokens_only(path: str, text: str) -> list[Finding]:
     """Literal tokens in a file that could not be parsed: still worth reporting."""
     from npm_guard.rules import workflow_plaintext_credential
@@ -82,7 +113,7 @@ def _tokens_only(path: str, text: str) -> list[Finding]:
     from npm_guard.workflow.yaml_loader import LoadedYaml, line_starts_of
 
     loaded = LoadedYaml(text, None, line_starts_of(text), [], [])
-    workflow = Workflow(path, loaded, UNKNOWN, None)
+    workflow = Workflow(path, loaded, UNKNOWN)
     return list(workflow_plaintext_credential.check(workflow))
 
 

@@ -8,8 +8,9 @@ credential flow.
 
 from __future__ import annotations
 
-import os
+import posixpath
 
+from npm_guard.workflow.consulted import ConsultedFiles, refused
 from npm_guard.workflow.expressions import value_source
 from npm_guard.workflow.model import (
     ACTION,
@@ -39,7 +40,11 @@ from npm_guard.workflow.yaml_loader import (
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
+    from npm_guard.repo_files import RepositoryFiles
     from npm_guard.workflow.yaml_loader import YamlNode
+
+MAX_NPMRC_BYTES = 1024 * 1024
+MAX_CALLED_WORKFLOW_BYTES = 2 * 1024 * 1024
 
 
 def _scalar(node: YamlNode | None) -> str | None:
@@ -125,17 +130,17 @@ def shell_kind(shell: str | None, runs_on: str) -> str:
     return "pwsh" if "windows" in runs_on.lower() else "bash"
 
 
-def _repository_npmrc_variables(repo_root: str | None) -> frozenset[str]:
-    """`${X}` the repository's own `.npmrc` feeds into an auth setting."""
-    if repo_root is None:
-        return frozenset()
-    path = os.path.join(repo_root, ".npmrc")
-    try:
-        if os.path.getsize(path) > 1024 * 1024:
-            return frozenset()
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
+def _repository_npmrc_variables(workflow: Workflow, consulted: ConsultedFiles) -> frozenset[str]:
+    """`${X}` the repository's own `.npmrc` feeds into an auth setting.
+
+    Read whatever the workflow does; a refusal is reported only against a publish (the
+    one thing the variables decide), by the step driver.
+    """
+    found = consulted.read(".npmrc", MAX_NPMRC_BYTES, needed_at=None, purpose="")
+    if refused(found):
+        workflow.npmrc_unread = found.problem
+    text = found.text
+    if text is None:
         return frozenset()
     from npm_guard.npmrc import SECRET_AUTH_KEYS, env_references, parse_npmrc, split_scoped_key
 
@@ -147,23 +152,22 @@ def _repository_npmrc_variables(repo_root: str | None) -> frozenset[str]:
     return frozenset(names)
 
 
-def build_workflow(path: str, loaded: LoadedYaml, repo_root: str | None) -> Workflow:
-    """The model of one workflow or action file (nothing is read but the file itself,
-    the repository's package.json files, `.npmrc`, local scripts and local reusable
-    workflows)."""
-    return _build(path, loaded, repo_root, ())
+def build_workflow(path: str, loaded: LoadedYaml, files: RepositoryFiles | None) -> Workflow:
+    """The model of one workflow or action file.
+
+    Nothing is read but the file itself and, through `files` (the scan's one reader;
+    None: nothing else), the repository's package.json files, `.npmrc`, local scripts
+    and local reusable workflows.
+    """
+    return _build(path, loaded, ConsultedFiles(files))
 
 
-def _build(
-    path: str, loaded: LoadedYaml, repo_root: str | None, callers: tuple[str, ...]
-) -> Workflow:
-    """`build_workflow`, inside the local reusable workflows in `callers` (a workflow
-    calling itself, or a chain deeper than three, is not followed)."""
+def _build(path: str, loaded: LoadedYaml, consulted: ConsultedFiles) -> Workflow:
     root = _mapping(loaded.root)
-    workflow = Workflow(path, loaded, UNKNOWN, repo_root)
+    workflow = Workflow(path, loaded, UNKNOWN)
     if root is None:
         return workflow
-    workflow.npmrc_variables = _repository_npmrc_variables(repo_root)
+    workflow.npmrc_variables = _repository_npmrc_variables(workflow, consulted)
     workflow.name = _scalar(root.get("name"))
     runs = _mapping(root.get("runs"))
     if runs is not None and root.get("jobs") is None:
@@ -174,30 +178,34 @@ def _build(
         _build_jobs(workflow, root)
     for job in workflow.jobs:
         if job.inherit_secrets is not None and job.uses is not None:
-            job.inherited_npm_secrets = _callee_npm_secrets(repo_root, job.uses, callers)
-    analyze_workflow(workflow)
+            job.inherited_npm_secrets = _callee_npm_secrets(
+                consulted, job.uses, job.inherit_secrets
+            )
+    analyze_workflow(workflow, consulted)
+    workflow.unread = consulted.unread
     return workflow
 
 
-def _callee_npm_secrets(repo_root: str | None, uses: str, callers: tuple[str, ...]) -> list[str]:
-    """The npm secrets a local reusable workflow (`./.github/workflows/x.yml`) uses."""
-    if repo_root is None or not uses.startswith("./") or len(callers) > 2:
+def _callee_npm_secrets(consulted: ConsultedFiles, uses: str, needed_at: Span) -> list[str]:
+    """The npm secrets a local reusable workflow (`./.github/workflows/x.yml`) uses.
+
+    A workflow calling itself, or a chain of calls deeper than three, is not followed.
+    """
+    if not uses.startswith("./") or len(consulted.callers) > 2:
         return []
-    relative = uses.split("@", 1)[0][2:]
-    if ".." in relative.split("/"):
+    relative = posixpath.normpath(uses.split("@", 1)[0][2:])
+    if relative.startswith("../") or relative in ("..", ".") or relative in consulted.callers:
         return []
-    path = os.path.join(repo_root, relative)
-    if path in callers:
+    found = consulted.read(
+        relative,
+        MAX_CALLED_WORKFLOW_BYTES,
+        needed_at=needed_at,
+        purpose="to know which secrets it uses",
+    )
+    if found.text is None or found.problem is not None:
         return []
     try:
-        if os.path.getsize(path) > 2 * 1024 * 1024:
-            return []
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        return []
-    try:
-        callee = _build(relative, load_yaml(text), repo_root, (*callers, path))
+        callee = _build(relative, load_yaml(found.text), consulted.for_callee(relative))
     except YamlLoadError:
         return []
     names: list[str] = []

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Protocol
 
+    from npm_guard.workflow.consulted import ConsultedFiles
     from npm_guard.workflow.expressions import ValueSource
     from npm_guard.workflow.model import Job, RunBlock, Step, StepFacts, Workflow
     from npm_guard.workflow.positions import Span
@@ -62,6 +63,7 @@ class CommandContext:
     registry: str | None
     env: dict[str, ValueSource]
     dispatch: Dispatch
+    consulted: ConsultedFiles  # the repository files the workflow makes the engine read
     span_override: Span | None = None
     via: tuple[str, ...] = ()
     depth: int = 0

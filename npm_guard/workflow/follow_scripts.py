@@ -9,13 +9,12 @@ a script reached again in exactly the same context is not read twice.
 
 from __future__ import annotations
 
-import os
 import posixpath
 
 from npm_guard._record import replace
 from npm_guard.workflow.arguments import parse_arguments
 from npm_guard.workflow.context import CommandContext
-from npm_guard.workflow.package_scripts import Selection, resolve_script
+from npm_guard.workflow.package_scripts import Need, Selection, resolve_script
 from npm_guard.workflow.shell import read_script
 from npm_guard.workflow.shell_bash import read_nested
 from npm_guard.workflow.shell_words import Word
@@ -39,8 +38,9 @@ def run_package_script(
 ) -> None:
     if ctx.depth >= MAX_SCRIPT_DEPTH or ctx.cwd is None:
         return
+    need = Need(span, f"to follow `{shown_as}`")
     for found in resolve_script(
-        ctx.workflow.repo_root, ctx.cwd, script, selection=selection, pre_post=pre_post
+        ctx.consulted, ctx.cwd, script, selection=selection, pre_post=pre_post, need=need
     ):
         marker = (found.package_json, found.name)
         if marker in ctx.seen_scripts:
@@ -82,31 +82,29 @@ def shell_script(name: str, words: list[Word], span: Span, ctx: CommandContext) 
             ctx.dispatch.commands(commands, ctx.nested(span, f"{name} -c"))
         return
     target = parsed.positionals[0] if parsed.positionals else None
-    if target is None or target.literal is None or ctx.workflow.repo_root is None:
+    if target is None or target.literal is None:
         return
     if ctx.cwd is None or ctx.location != "workspace":
         return
     relative = posixpath.normpath(posixpath.join(ctx.cwd, target.literal))
     if relative.startswith("..") or relative.startswith("/"):
         return
-    path = os.path.join(ctx.workflow.repo_root, relative)
-    try:
-        if os.path.getsize(path) > MAX_LOCAL_SCRIPT_BYTES:
-            return
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
+    shown_as = " ".join(w.text for w in words[:2])
+    script = ctx.consulted.read(
+        relative, MAX_LOCAL_SCRIPT_BYTES, needed_at=span, purpose=f"to follow `{shown_as}`"
+    ).text
+    if script is None:
         return
     marker = (relative, "")
     if marker in ctx.seen_scripts:
         return
     nested = ctx.nested(span, relative)
     if not ctx.via:
-        nested.via = (" ".join(w.text for w in words[:2]), relative)
+        nested.via = (shown_as, relative)
     nested = replace(nested, seen_scripts={*ctx.seen_scripts, marker})
     if _already_read(nested, marker):
         return
-    ctx.dispatch.commands(read_script(text).commands, nested)
+    ctx.dispatch.commands(read_script(script).commands, nested)
 
 
 def _already_read(ctx: CommandContext, marker: tuple[str, str]) -> bool:

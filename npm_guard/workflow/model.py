@@ -33,6 +33,7 @@ from npm_guard.workflow.yaml_loader import (
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
+    from npm_guard.workflow.consulted import UnreadFile
     from npm_guard.workflow.yaml_loader import YamlNode
 
 WORKFLOW = "workflow"
@@ -286,7 +287,6 @@ class Workflow:
     path: str
     loaded: LoadedYaml
     kind: str
-    repo_root: str | None
     name: str | None = None
     triggers: dict[str, Span] = field(default_factory=dict)
     env: list[EnvEntry] = field(default_factory=list)
@@ -297,6 +297,8 @@ class Workflow:
     npmrc_variables: frozenset[str] = frozenset()  # ${X} read by the repository's .npmrc
     credentials: list[NpmCredential] = field(default_factory=list)  # every one, in order
     literals: frozenset[str] = frozenset()  # literal credential values: never shown
+    npmrc_unread: str | None = None  # why the repository's .npmrc, present, was not read
+    unread: list[UnreadFile] = field(default_factory=list)  # files its lines needed
 
     @property
     def reusable(self) -> bool:

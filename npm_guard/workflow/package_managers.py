@@ -10,7 +10,6 @@ which release tools publish (semantic-release, changesets, lerna, release-it, nx
 
 from __future__ import annotations
 
-import os
 import posixpath
 
 from npm_guard._record import replace
@@ -25,7 +24,7 @@ from npm_guard.workflow.expressions import ValueSource, value_source
 from npm_guard.workflow.follow_scripts import run_package_script
 from npm_guard.workflow.labels import subcommand_word
 from npm_guard.workflow.model import DependencyCode, Publish, TokenCreate
-from npm_guard.workflow.package_scripts import Selection, read_package
+from npm_guard.workflow.package_scripts import Need, Selection, read_package
 from npm_guard.workflow.script_writes import AUTH_SETTINGS, npm_config_set
 from npm_guard.workflow.shell_bash import read_nested
 from npm_guard.workflow.shell_words import LIT, Command, Part, Word
@@ -180,7 +179,10 @@ def _publish(
             command,
             staged=staged,
             via=ctx.via,
-            registry=registry or _env_registry(ctx) or ctx.registry or _package_registry(ctx),
+            registry=registry
+            or _env_registry(ctx)
+            or ctx.registry
+            or _package_registry(ctx, span, command),
             reads=reads,
         )
     )
@@ -193,10 +195,12 @@ def _env_registry(ctx: CommandContext) -> str | None:
     return None
 
 
-def _package_registry(ctx: CommandContext) -> str | None:
-    if ctx.workflow.repo_root is None or ctx.cwd is None:
+def _package_registry(ctx: CommandContext, span: Span, command: str) -> str | None:
+    """`publishConfig.registry` of the package.json where the publish runs."""
+    if ctx.cwd is None:
         return None
-    package = read_package(os.path.join(ctx.workflow.repo_root, ctx.cwd))
+    need = Need(span, f"to know where `{command}` publishes")
+    package = read_package(ctx.consulted, ctx.cwd, need)
     return package.publish_registry if package is not None else None
 
 

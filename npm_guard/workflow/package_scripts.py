@@ -5,15 +5,22 @@ A workflow step `npm run release` publishes if the repository's package.json say
 step's working directory (inside the repository only), the `pre<name>`/`post<name>`
 scripts npm runs around it, and the scripts of workspace packages for
 `--workspaces`, `-w <name>`, `pnpm -r` / `--filter`, `yarn workspaces foreach` and
-`yarn workspace <name>`. Files are read once per scan and size-capped; anything
-unreadable resolves to nothing (the step is then judged on what it visibly runs).
+`yarn workspace <name>`. Files are read through the workflow's `ConsultedFiles`
+(size-capped, once per scan); anything unreadable resolves to nothing (the step is
+then judged on what it visibly runs), and a file refused by the reader is reported
+against the line that needed it. Paths are relative to the repository root, `/`-separated.
 """
 
 from __future__ import annotations
 
-import os
+import posixpath
 
 from npm_guard._record import dataclass
+
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from npm_guard.workflow.consulted import ConsultedFiles
+    from npm_guard.workflow.positions import Span
 
 MAX_PACKAGE_JSON_BYTES = 1024 * 1024
 MAX_WORKSPACE_PACKAGES = 200
@@ -30,49 +37,70 @@ class ScriptText:
 
 @dataclass(frozen=True)
 class Package:
-    directory: str  # absolute
+    directory: str  # relative to the repository root ("." for the root)
     name: str | None
     scripts: dict[str, str]
-    workspaces: tuple[str, ...]
+    workspaces: tuple[str, ...]  # package.json's (pnpm's are read when needed)
     publish_registry: str | None = None
 
 
-_CACHE: dict[tuple[str, int, int], Package | None] = {}
+@dataclass(frozen=True)
+class Need:
+    """The line that needs a package.json, and what for (for a file the reader refuses)."""
+
+    span: Span
+    purpose: str  # "to follow `npm run release`"
 
 
-def _within(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([os.path.realpath(path), os.path.realpath(root)]) == (
-            os.path.realpath(root)
-        )
-    except ValueError:
-        return False
-
-
-def read_package(directory: str) -> Package | None:
-    """The package.json of `directory`, parsed (cached by path, size and mtime)."""
-    path = os.path.join(directory, "package.json")
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    cache_key = (path, info.st_size, info.st_mtime_ns)
-    if cache_key in _CACHE:
-        return _CACHE[cache_key]
-    package = _parse_package(directory, path, info.st_size)
-    _CACHE[cache_key] = package
+def read_package(
+    consulted: ConsultedFiles, directory: str, need: Need | None = None
+) -> Package | None:
+    """The package.json of `directory` (relative to the repository root), parsed."""
+    directory = posixpath.normpath(directory)
+    if directory in consulted.packages:
+        package = consulted.packages[directory]
+        if package is None and need is not None:
+            _read(consulted, _in(directory, "package.json"), need)  # report it
+        return package
+    package = _parse_package(consulted, directory, need)
+    consulted.packages[directory] = package
     return package
 
 
-def _parse_package(directory: str, path: str, size: int) -> Package | None:
-    if size > MAX_PACKAGE_JSON_BYTES:
+def _in(directory: str, name: str) -> str:
+    """`name` in `directory`, relative to the repository root (`package.json` at the root)."""
+    return posixpath.normpath(posixpath.join(directory, name))
+
+
+def _relative(path: str, directory: str) -> str:
+    """`path` as seen from `directory` (both relative to the root; `path` below it)."""
+    if directory == ".":
+        return path
+    return path[len(directory) + 1 :] if path.startswith(directory + "/") else path
+
+
+def _read(consulted: ConsultedFiles, path: str, need: Need | None) -> str | None:
+    """The text of a small file, or None (missing, refused, too large, not UTF-8)."""
+    found = consulted.read(
+        path,
+        MAX_PACKAGE_JSON_BYTES,
+        needed_at=need.span if need is not None else None,
+        purpose=need.purpose if need is not None else "",
+    )
+    if found.text is None or found.problem is not None:
+        return None
+    return found.text
+
+
+def _parse_package(consulted: ConsultedFiles, directory: str, need: Need | None) -> Package | None:
+    text = _read(consulted, _in(directory, "package.json"), need)
+    if text is None:
         return None
     import json  # only here: most hook runs never meet a package.json
 
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read(MAX_PACKAGE_JSON_BYTES).decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        data = json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
         return None
     if not isinstance(data, dict):
         return None
@@ -90,8 +118,6 @@ def _parse_package(directory: str, path: str, size: int) -> Package | None:
         if isinstance(raw_workspaces, list)
         else ()
     )
-    if not workspaces:
-        workspaces = _pnpm_workspaces(directory)
     name = data.get("name")
     publish_config = data.get("publishConfig")
     registry = publish_config.get("registry") if isinstance(publish_config, dict) else None
@@ -104,17 +130,21 @@ def _parse_package(directory: str, path: str, size: int) -> Package | None:
     )
 
 
-def _pnpm_workspaces(directory: str) -> tuple[str, ...]:
+def _pnpm_workspaces(
+    consulted: ConsultedFiles, directory: str, need: Need | None
+) -> tuple[str, ...]:
     """`packages:` of pnpm-workspace.yaml: a flat list of globs, read without YAML."""
-    path = os.path.join(directory, "pnpm-workspace.yaml")
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read(MAX_PACKAGE_JSON_BYTES).splitlines()
-    except OSError:
+    found_text = consulted.read(
+        _in(directory, "pnpm-workspace.yaml"),
+        MAX_PACKAGE_JSON_BYTES,
+        needed_at=need.span if need is not None else None,
+        purpose=need.purpose if need is not None else "",
+    ).text
+    if found_text is None:
         return ()
     found: list[str] = []
     inside = False
-    for line in lines:
+    for line in found_text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -126,22 +156,27 @@ def _pnpm_workspaces(directory: str) -> tuple[str, ...]:
     return tuple(f for f in found if f and not f.startswith("!"))
 
 
-def workspace_packages(root_package: Package, repo_root: str) -> list[Package]:
+def workspace_packages(
+    consulted: ConsultedFiles, root_package: Package, need: Need | None = None
+) -> list[Package]:
     """The workspace packages a root package.json (or pnpm-workspace.yaml) declares."""
-    import glob  # only here: workspaces are rare
-
+    if consulted.files is None:
+        return []
     packages: list[Package] = []
     seen: set[str] = set()
-    for pattern in root_package.workspaces:
-        if os.path.isabs(pattern) or ".." in pattern.split("/"):
+    patterns = root_package.workspaces or _pnpm_workspaces(consulted, root_package.directory, need)
+    for pattern in patterns:
+        if pattern.startswith("/") or ".." in pattern.split("/"):
             continue
-        for directory in sorted(glob.glob(os.path.join(root_package.directory, pattern))):
+        matches = consulted.files.glob(posixpath.join(root_package.directory, pattern))
+        for directory in matches:
             if len(packages) >= MAX_WORKSPACE_PACKAGES:
                 return packages
-            if directory in seen or not _within(directory, repo_root):
+            directory = posixpath.normpath(directory)
+            if directory in seen:
                 continue
             seen.add(directory)
-            package = read_package(directory)
+            package = read_package(consulted, directory, need)
             if package is not None:
                 packages.append(package)
     return packages
@@ -157,32 +192,34 @@ class Selection:
 
 
 def resolve_script(
-    repo_root: str | None,
+    consulted: ConsultedFiles,
     working_directory: str,
     script: str,
     *,
     selection: Selection | None = None,
     pre_post: bool = True,
+    need: Need | None = None,
 ) -> list[ScriptText]:
-    """The scripts `<pm> run <script>` runs, in order (pre, main, post; per package)."""
-    if repo_root is None:
-        return []
+    """The scripts `<pm> run <script>` runs, in order (pre, main, post; per package).
+
+    `working_directory` is relative to the repository root; `need` says which line
+    needs the files, for those the reader refuses.
+    """
     selection = selection or Selection()
-    directory = os.path.normpath(os.path.join(repo_root, working_directory))
-    if not _within(directory, repo_root):
+    directory = posixpath.normpath(working_directory)
+    if directory.startswith("/") or directory == ".." or directory.startswith("../"):
         return []
-    package = read_package(directory)
+    package = read_package(consulted, directory, need)
     if package is None:
         return []
     targets: list[Package] = []
     if selection.all_workspaces or selection.names:
-        members = workspace_packages(package, repo_root)
+        members = workspace_packages(consulted, package, need)
         if selection.names:
             members = [
                 p
                 for p in members
-                if p.name in selection.names
-                or os.path.relpath(p.directory, directory).replace(os.sep, "/") in selection.names
+                if p.name in selection.names or _relative(p.directory, directory) in selection.names
             ]
         targets.extend(members)
         if selection.include_root and not selection.names:
@@ -195,11 +232,6 @@ def resolve_script(
         for name in names:
             text = target.scripts.get(name)
             if text is not None:
-                where = os.path.relpath(os.path.join(target.directory, "package.json"), repo_root)
-                found.append(ScriptText(where.replace(os.sep, "/"), name, text))
+                where = _in(target.directory, "package.json")
+                found.append(ScriptText(where, name, text))
     return found
-
-
-def clear_cache() -> None:
-    """Forget parsed package.json files (tests that rewrite one in place)."""
-    _CACHE.clear()

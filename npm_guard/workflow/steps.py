@@ -37,6 +37,7 @@ from npm_guard.workflow.shell_words import LIT, PARAM, Command, Part, Word
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
+    from npm_guard.workflow.consulted import ConsultedFiles
     from npm_guard.workflow.positions import Span
 
 
@@ -50,14 +51,23 @@ _WRAPPER_VALUE_FLAGS = {
 }
 
 
-def analyze_workflow(workflow: Workflow) -> None:
-    """Fill every step's facts, then the credential flow."""
+def analyze_workflow(workflow: Workflow, consulted: ConsultedFiles) -> None:
+    """Fill every step's facts, then the credential flow; repository files are read
+    through `consulted` only."""
     dispatch = Dispatch(analyze_commands, classify)  # the way back here from nested readers
     for job in workflow.jobs:
         registry: str | None = None
         references: set[str] = set(workflow.npmrc_variables)
         for step in job.steps:
-            _analyze_step(workflow, job, step, registry, dispatch)
+            _analyze_step(workflow, job, step, registry, dispatch, consulted)
+            if workflow.npmrc_unread is not None and step.facts.publishes:
+                publish = step.facts.publishes[0]
+                consulted.remember(
+                    ".npmrc",
+                    workflow.npmrc_unread,
+                    publish.span,
+                    f"to know which variables `{publish.command}` reads",
+                )
             registry = step.facts.sets_registry or registry
             references.update(step.facts.npmrc_references)
             if step.facts.sets_registry:
@@ -78,7 +88,12 @@ def _literal_values(workflow: Workflow) -> frozenset[str]:
 
 
 def _analyze_step(
-    workflow: Workflow, job: Job, step: Step, registry: str | None, dispatch: Dispatch
+    workflow: Workflow,
+    job: Job,
+    step: Step,
+    registry: str | None,
+    dispatch: Dispatch,
+    consulted: ConsultedFiles,
 ) -> None:
     facts = step.facts
     action = step.action
@@ -97,6 +112,7 @@ def _analyze_step(
         registry,
         step.env_sources(),
         dispatch,
+        consulted,
     )
     for name, start, end in secret_references(step.run.text):
         facts.inline_secrets.append(InlineSecret(name, step.run.span(start, end)))

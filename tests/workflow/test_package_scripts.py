@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from npm_guard.workflow.package_scripts import (
-    Selection,
-    clear_cache,
-    read_package,
-    resolve_script,
-)
+from npm_guard.repo_files import RepositoryFiles
+from npm_guard.workflow.consulted import ConsultedFiles
+from npm_guard.workflow.package_scripts import Selection, read_package, resolve_script
+
+
+def reader(root: Path) -> ConsultedFiles:
+    """The files a workflow's analysis consults, read through one fresh reader."""
+    return ConsultedFiles(RepositoryFiles(str(root)))
 
 
 def write_package(directory: Path, data: object) -> None:
@@ -22,7 +24,6 @@ def write_package(directory: Path, data: object) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    clear_cache()
     write_package(
         tmp_path,
         {
@@ -37,7 +38,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_pre_main_post_in_order(repo: Path) -> None:
-    found = resolve_script(str(repo), ".", "release")
+    found = resolve_script(reader(repo), ".", "release")
     assert [(s.package_json, s.name, s.text) for s in found] == [
         ("package.json", "prerelease", "npm test"),
         ("package.json", "release", "changeset publish"),
@@ -45,23 +46,25 @@ def test_pre_main_post_in_order(repo: Path) -> None:
 
 
 def test_without_pre_post(repo: Path) -> None:
-    assert [s.name for s in resolve_script(str(repo), ".", "release", pre_post=False)] == [
+    assert [s.name for s in resolve_script(reader(repo), ".", "release", pre_post=False)] == [
         "release"
     ]
 
 
 def test_all_workspaces_exclude_the_root_unless_asked(repo: Path) -> None:
-    every = resolve_script(str(repo), ".", "release", selection=Selection(all_workspaces=True))
+    every = resolve_script(reader(repo), ".", "release", selection=Selection(all_workspaces=True))
     assert [s.package_json for s in every] == ["packages/a/package.json"]
     with_root = resolve_script(
-        str(repo), ".", "release", selection=Selection(all_workspaces=True, include_root=True)
+        reader(repo), ".", "release", selection=Selection(all_workspaces=True, include_root=True)
     )
     assert "package.json" in [s.package_json for s in with_root]
 
 
 def test_named_workspace_by_name_or_path(repo: Path) -> None:
-    by_name = resolve_script(str(repo), ".", "release", selection=Selection(names=("@acme/a",)))
-    by_path = resolve_script(str(repo), ".", "release", selection=Selection(names=("packages/a",)))
+    by_name = resolve_script(reader(repo), ".", "release", selection=Selection(names=("@acme/a",)))
+    by_path = resolve_script(
+        reader(repo), ".", "release", selection=Selection(names=("packages/a",))
+    )
     assert (
         [s.package_json for s in by_name]
         == [s.package_json for s in by_path]
@@ -70,25 +73,26 @@ def test_named_workspace_by_name_or_path(repo: Path) -> None:
 
 
 def test_working_directory(repo: Path) -> None:
-    found = resolve_script(str(repo), "packages/a", "release")
+    found = resolve_script(reader(repo), "packages/a", "release")
     assert [(s.package_json, s.text) for s in found] == [("packages/a/package.json", "x")]
 
 
 def test_pnpm_workspace_yaml(tmp_path: Path) -> None:
-    clear_cache()
     write_package(tmp_path, {"name": "root"})
     (tmp_path / "pnpm-workspace.yaml").write_text("packages:\n  - 'libs/*'\n  - '!libs/skip'\n")
     write_package(
         tmp_path / "libs" / "one", {"name": "one", "scripts": {"release": "pnpm publish"}}
     )
-    found = resolve_script(str(tmp_path), ".", "release", selection=Selection(all_workspaces=True))
+    found = resolve_script(
+        reader(tmp_path), ".", "release", selection=Selection(all_workspaces=True)
+    )
     assert [s.package_json for s in found] == ["libs/one/package.json"]
 
 
 @pytest.mark.parametrize("directory", ["..", "../..", "/etc"])
 def test_never_leaves_the_repository(repo: Path, directory: str) -> None:
     write_package(repo.parent / "outside", {"scripts": {"release": "npm publish"}})
-    assert resolve_script(str(repo), directory, "release") == []
+    assert resolve_script(reader(repo), directory, "release") == []
 
 
 @pytest.mark.parametrize(
@@ -97,17 +101,15 @@ def test_never_leaves_the_repository(repo: Path, directory: str) -> None:
     ids=["invalid-json", "not-an-object", "scripts-not-a-map", "bad-utf8", "script-not-a-string"],
 )
 def test_broken_package_json_resolves_to_nothing(tmp_path: Path, content: bytes) -> None:
-    clear_cache()
     (tmp_path / "package.json").write_bytes(content)
-    assert resolve_script(str(tmp_path), ".", "release") == []
+    assert resolve_script(reader(tmp_path), ".", "release") == []
 
 
 def test_no_repository_root() -> None:
-    assert resolve_script(None, ".", "release") == []
+    assert resolve_script(ConsultedFiles(None), ".", "release") == []
 
 
 def test_publish_registry_is_read(tmp_path: Path) -> None:
-    clear_cache()
     write_package(tmp_path, {"publishConfig": {"registry": "https://npm.pkg.github.com"}})
-    package = read_package(str(tmp_path))
+    package = read_package(reader(tmp_path), ".")
     assert package is not None and package.publish_registry == "https://npm.pkg.github.com"
