@@ -128,10 +128,6 @@ def exposure(step: Step) -> tuple[str, bool] | None:
     return None
 
 
-def line_of(step: Step) -> int:
-    return step.node.line
-
-
 def token_creates(workflow: Workflow) -> Iterator[tuple[Step, TokenCreate, int, str]]:
     """Every `npm token create` with a numbering per step and words saying where it is."""
     for step in workflow.steps():

@@ -92,22 +92,6 @@ class ValueSource:
     literal: str = ""  # the text outside expressions, stripped
 
     @property
-    def has_expression(self) -> bool:
-        return bool(
-            self.secrets
-            or self.github_token
-            or self.all_secrets
-            or self.env
-            or self.inputs
-            or self.variables
-            or self.other_context
-        )
-
-    @property
-    def empty(self) -> bool:
-        return not self.has_expression and not self.literal
-
-    @property
     def npm_secrets(self) -> tuple[str, ...]:
         return tuple(s for s in self.secrets if is_credential_name(s))
 

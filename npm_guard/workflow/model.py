@@ -445,7 +445,3 @@ class StepFacts:
     ships_workspace: str | None = None  # "uploads an artifact", "saves a cache", …
     sets_registry: str | None = None  # actions/setup-node registry-url
     npmrc_references: frozenset[str] = frozenset()  # ${X} in .npmrc files it writes
-
-    @property
-    def publishes_anything(self) -> bool:
-        return bool(self.publishes)

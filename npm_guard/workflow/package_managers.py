@@ -35,11 +35,6 @@ if TYPE_CHECKING:
 
 # Release tools that read NPM_TOKEN themselves (and write an .npmrc from it).
 TOOL_READS = frozenset({"NODE_AUTH_TOKEN", "NPM_TOKEN"})
-# Variables the npm CLI reads a credential from by itself: none. NODE_AUTH_TOKEN is read
-# only through an .npmrc that refers to it (`${NODE_AUTH_TOKEN}`): the one
-# actions/setup-node writes when given `registry-url`, the repository's own, or one an
-# earlier step wrote; the step driver records those references per step.
-NPM_READS: frozenset[str] = frozenset()
 
 
 def _words(text: str) -> frozenset[str]:
@@ -171,8 +166,13 @@ def _publish(
     *,
     staged: bool = False,
     registry: str | None = None,
-    reads: frozenset[str] | None = NPM_READS,
+    reads: frozenset[str] | None = frozenset(),
 ) -> None:
+    """A publish the command performs. `reads` are the variables the publishing tool
+    reads a credential from by itself: for npm none (the default). NODE_AUTH_TOKEN is read
+    only through an .npmrc that refers to it (`${NODE_AUTH_TOKEN}`): the one
+    actions/setup-node writes when given `registry-url`, the repository's own, or one an
+    earlier step wrote; the step driver records those references per step."""
     ctx.facts.publishes.append(
         Publish(
             span,

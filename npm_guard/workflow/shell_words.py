@@ -10,8 +10,6 @@ line. `shell_bash` and `shell_pwsh` build these; `shell.read_script` picks the r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from npm_guard._record import dataclass, field
 
 LIT = "lit"
@@ -114,16 +112,3 @@ class Command:
 class Script:
     commands: list[Command]
     shell: str  # "bash" or "pwsh"
-
-
-def iter_words(commands: list[Command]) -> Iterator[Word]:
-    """Every word, assignment value and redirection target of the commands."""
-    for command in commands:
-        yield from command.words
-        for _, value in command.assignments:
-            yield value
-        for redirect in command.redirects:
-            if redirect.target is not None:
-                yield redirect.target
-            if redirect.heredoc is not None and redirect.heredoc.body is not None:
-                yield redirect.heredoc.body

@@ -126,10 +126,10 @@ def analyze_commands(commands: list[Command], ctx: CommandContext) -> None:
 
 def _analyze_command(command: Command, ctx: CommandContext) -> None:
     if command.assignments and not command.words:
-        _record_assignments(command.assignments, ctx, exported=True)
+        _record_assignments(command.assignments, ctx)
     words, assignments = _unwrap(command.words)
     if assignments or command.assignments:
-        _record_assignments([*command.assignments, *assignments], ctx, exported=False)
+        _record_assignments([*command.assignments, *assignments], ctx)
     if ctx.run is not None and ctx.run.shell == "pwsh":
         _pwsh_env_assignment(command, ctx)
     analyze_writes(command, words, ctx)
@@ -140,9 +140,7 @@ def _analyze_command(command: Command, ctx: CommandContext) -> None:
         for word in words[1:]:
             match = re.match(r"([A-Za-z_][A-Za-z0-9_]*)=", word.text)
             if match:
-                _record_assignments(
-                    [(match.group(1), _strip_prefix(word, match.end()))], ctx, exported=True
-                )
+                _record_assignments([(match.group(1), _strip_prefix(word, match.end()))], ctx)
         return
     if name in ("cd", "pushd") and command.substitution_depth == 0:
         _change_directory(words[1:], ctx)
@@ -167,9 +165,7 @@ def _word_source(word: Word) -> ValueSource:
     return value_source(word.text)
 
 
-def _record_assignments(
-    assignments: Sequence[tuple[str, Word]], ctx: CommandContext, *, exported: bool
-) -> None:
+def _record_assignments(assignments: Sequence[tuple[str, Word]], ctx: CommandContext) -> None:
     for name, value in assignments:
         source = _word_source(value)
         ctx.env[name] = source

@@ -71,9 +71,6 @@ class ScalarNode(Node):
     def is_true(self) -> bool:
         return self.style == "" and self.value in ("true", "True", "TRUE")
 
-    def is_false(self) -> bool:
-        return self.style == "" and self.value in ("false", "False", "FALSE")
-
 
 @dataclass(eq=False, repr=False)
 class SequenceNode(Node):
