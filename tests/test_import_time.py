@@ -122,3 +122,17 @@ def test_an_https_only_npmrc_needs_no_url_parser(tmp_path: Path) -> None:
     (tmp_path / ".npmrc").write_text("registry=http://npm.corp.example/\n")
     code = code.replace("assert main(['.npmrc']) == 0", "main(['.npmrc'])")
     assert imports_any_of(URL_PARSER, code, tmp_path) == set(URL_PARSER)
+
+
+def test_the_powershell_reader_only_for_powershell(tmp_path: Path) -> None:
+    """A bash-only workflow does not pay for the PowerShell reader at start-up."""
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "release.yml").write_text(WORKFLOW)
+    code = (
+        "from npm_guard.hooks.workflow_npm_credentials import main\n"
+        "assert main(['.github/workflows/release.yml']) == 1"
+    )
+    assert "npm_guard.workflow.shell_pwsh" not in imported_modules(code, tmp_path)
+    windows = WORKFLOW.replace("runs-on: ubuntu-latest", "runs-on: windows-latest")
+    (tmp_path / ".github" / "workflows" / "release.yml").write_text(windows)
+    assert "npm_guard.workflow.shell_pwsh" in imported_modules(code, tmp_path)
