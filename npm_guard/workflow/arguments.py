@@ -13,6 +13,7 @@ from npm_guard.workflow.shell_words import Word
 
 
 def program_name(word: Word) -> str:
+    """The program a word names: `npm` for `/usr/bin/npm`, `npm.cmd` or `npm.ps1`."""
     literal = word.literal
     if literal is None:
         return ""
@@ -25,6 +26,8 @@ def program_name(word: Word) -> str:
 
 @dataclass
 class Arguments:
+    """A command's words sorted as its parser would: positionals, flags, and after `--`."""
+
     positionals: list[Word]
     flags: dict[str, str | None]
     flag_spans: dict[str, Word]
@@ -59,6 +62,7 @@ def parse_arguments(words: Sequence[Word], value_flags: frozenset[str]) -> Argum
 
 
 def after_positional(args: list[Word], positional: Word) -> list[Word]:
+    """The words after `positional` (the very word, not an equal one)."""
     for index, word in enumerate(args):
         if word is positional:
             return args[index + 1 :]
@@ -66,4 +70,5 @@ def after_positional(args: list[Word], positional: Word) -> list[Word]:
 
 
 def is_dry_run(flags: dict[str, str | None]) -> bool:
+    """`--dry-run` / `-d` given (and not set to false)."""
     return any(name in flags and flags[name] not in ("false", "0") for name in ("--dry-run", "-d"))

@@ -50,6 +50,7 @@ def lifetime_of(source: ValueSource) -> str | None:
 
 
 def origin_of(source: ValueSource) -> str:
+    """Where a value comes from, for messages: `secret NPM_TOKEN`, `input token`, …"""
     if source.secrets:
         return ", ".join(f"secret {name}" for name in source.secrets)
     if source.all_secrets:
@@ -73,6 +74,7 @@ def is_npm_credential_value(name: str, source: ValueSource) -> bool:
 
 
 def credential_flow(workflow: Workflow) -> None:
+    """Fill `workflow.credentials` and each step's `credentials` (the ones it can see)."""
     everything: list[NpmCredential] = []
     workflow_entries = {entry.name: entry for entry in workflow.env}
     workflow_creds: dict[str, NpmCredential] = {}

@@ -36,6 +36,7 @@ def run_package_script(
     *,
     pre_post: bool,
 ) -> None:
+    """Read the package.json scripts `<pm> run <script>` runs, with the step's context."""
     if ctx.depth >= MAX_SCRIPT_DEPTH or ctx.cwd is None:
         return
     need = Need(span, f"to follow `{shown_as}`")

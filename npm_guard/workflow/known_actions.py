@@ -53,6 +53,7 @@ _SHIPPING_ACTIONS = {
 
 
 def analyze_uses(step: Step, action: str, registry: str | None) -> None:
+    """The facts of a step's `uses:` of an action known by name."""
     facts = step.facts
     uses_span = node_span(step.uses_node) if step.uses_node is not None else step.span
     if action == "actions/setup-node":

@@ -225,6 +225,7 @@ def npm_command(
     ctx: CommandContext,
     extra_env: dict[str, ValueSource],
 ) -> None:
+    """`npm <subcommand> …`: publish, token create, config set, install, run, exec."""
     parsed = parse_arguments(args, NPM_VALUE_FLAGS)
     if not parsed.positionals:
         return
@@ -359,6 +360,7 @@ def yarn_command(
     ctx: CommandContext,
     extra_env: dict[str, ValueSource],
 ) -> None:
+    """`yarn …`, classic and berry: install, publish, npm publish, workspaces, dlx, scripts."""
     parsed = parse_arguments(args, frozenset({"--cwd"}))
     if not parsed.positionals:
         if not any(f in parsed.flags for f in ("--version", "-v", "--help", "-h")):
@@ -424,6 +426,7 @@ def pnpm_command(
     ctx: CommandContext,
     extra_env: dict[str, ValueSource],
 ) -> None:
+    """`pnpm …`: install, publish, exec/dlx, run and bare script names, `-C`/`--dir`."""
     parsed = parse_arguments(args, _PNPM_VALUE_FLAGS)
     directory = parsed.flags.get("-C") or parsed.flags.get("--dir")
     if directory and ctx.cwd is not None:
@@ -480,6 +483,7 @@ def bun_command(
     ctx: CommandContext,
     extra_env: dict[str, ValueSource],
 ) -> None:
+    """`bun …`: install, publish, x, run and bare script names."""
     parsed = parse_arguments(args, frozenset({"--cwd", "--registry", "--filter", "-F"}))
     if not parsed.positionals:
         return
@@ -511,6 +515,7 @@ def bun_command(
 
 
 def release_tool_command(name: str, args: list[Word], span: Span, ctx: CommandContext) -> None:
+    """semantic-release, changesets, lerna, release-it and nx release: which ones publish."""
     parsed = parse_arguments(args, NPM_VALUE_FLAGS)
     positionals = [w.text for w in parsed.positionals]
     if is_dry_run(parsed.flags) or ("--no-ci" in parsed.flags and name == "semantic-release"):

@@ -45,6 +45,7 @@ _PWSH_ENV_RE = re.compile(
 
 
 def analyze_writes(command: Command, words: list[Word], ctx: CommandContext) -> None:
+    """What `command` writes into an `.npmrc` or `$GITHUB_ENV`, recorded in the step's facts."""
     if ctx.span_override is not None:
         return  # package.json scripts writing files are not this file's lines
     targets: list[tuple[Word, bool]] = [
@@ -74,6 +75,7 @@ def analyze_writes(command: Command, words: list[Word], ctx: CommandContext) -> 
 
 
 def shown_target(word: Word) -> str:
+    """A written file's name for messages, cut at 80 characters."""
     return word.text if len(word.text) <= 80 else word.text[:79] + "…"
 
 
@@ -431,6 +433,7 @@ def _literal_span(chunks: list[Part], start: int, end: int, ctx: CommandContext)
 
 
 def npm_config_set(parsed: Arguments, sub: str, command: Command, ctx: CommandContext) -> None:
+    """`npm config set KEY=VALUE` (or `KEY VALUE`): an auth setting written to a config file."""
     positionals = parsed.positionals[1:]
     if sub in ("config", "c"):
         if not positionals or positionals[0].text != "set":

@@ -120,6 +120,7 @@ def _analyze_step(
 
 
 def analyze_commands(commands: list[Command], ctx: CommandContext) -> None:
+    """Read each command, in order, with `ctx` (shared: `cd` and assignments carry on)."""
     for command in commands:
         _analyze_command(command, ctx)
 
@@ -209,6 +210,7 @@ def classify(
     *,
     span: Span | None = None,
 ) -> None:
+    """Send a command's words to the reader of its program."""
     name = program_name(words[0])
     if span is None:
         span = ctx.span(words[0].start, words[-1].end)
