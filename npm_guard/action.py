@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from npm_guard import console
-from npm_guard.cli import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
+from npm_guard.constants import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    POLICY_FILE,
+)
 from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Finding, Severity, Suppressed, sort_key
 from npm_guard.github_io import (
@@ -119,9 +125,9 @@ def verdict(findings: Sequence[Finding], fail_on: Severity | None) -> str:
 
 def exit_code(findings: Sequence[Finding], fail_on: Severity | None) -> int:
     """1 when a finding reaches `fail_on`; `None` (`fail-on: never`) never fails."""
-    from npm_guard.cli import exit_code as cli_exit_code
+    from npm_guard.engine import exit_class
 
-    return EXIT_CLEAN if fail_on is None else cli_exit_code(findings, fail_on)
+    return exit_class(findings, fail_on)
 
 
 def main(environ: Mapping[str, str] | None = None, write: Write | None = None) -> int:
@@ -280,8 +286,6 @@ def _changed_files(
 
 def _policy_path(inputs: ActionInputs, runner: Runner) -> str | None:
     """The policy input as a path; the default name only applies when the file exists."""
-    from npm_guard.policy import POLICY_FILE
-
     if inputs.policy is None:
         return None
     path = os.path.join(runner.workspace, inputs.policy)
@@ -298,15 +302,15 @@ def _scan(
     secrets: Secrets,
     out: Write,
 ) -> None:
-    from npm_guard.policy_apply import apply_policy
-    from npm_guard.scan import scan_paths
+    """The engine's offline scan of the workspace, with the policy the audit uses too."""
+    from npm_guard.engine import ScanRequest, scan
 
     paths = [os.path.join(runner.workspace, path) for path in inputs.paths]
-    result = scan_paths(paths, root=runner.workspace)
-    emit([secrets.plain(f"npm-guard: {notice}") for notice in result.notices], out)
-    outcome.files_scanned += result.files_scanned
-    outcome.suppressed.extend(result.suppressed)
-    outcome.findings.extend(apply_policy(result.findings, policy, silenced=outcome.suppressed))
+    scanned = scan(ScanRequest(paths, root=runner.workspace, policy=policy))
+    emit([secrets.plain(f"npm-guard: {notice}") for notice in scanned.notices], out)
+    outcome.files_scanned += scanned.files_scanned
+    outcome.suppressed.extend(scanned.suppressed)
+    outcome.findings.extend(scanned.findings)
 
 
 def _audit(

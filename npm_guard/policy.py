@@ -9,13 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from npm_guard._record import dataclass, field
+from npm_guard.constants import POLICY_FILE as POLICY_FILE
 from npm_guard.findings import Severity
 
 TYPE_CHECKING = False  # datetime is only named in annotations; mypy reads the branch
 if TYPE_CHECKING:
     import datetime
-
-POLICY_FILE = ".npm-guard.yml"
 
 
 @dataclass(frozen=True)

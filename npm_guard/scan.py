@@ -1,4 +1,9 @@
-"""The offline scan: which files to read, how to read them safely, which rules to run.
+"""The offline scan, file by file: which files to read, and reading each safely.
+
+Which files: directories are walked (git's list of files where there is one), each
+file judged by `npm_guard.file_kinds`. Reading: through the hardened reader
+(`npm_guard.repo_files`), then the file's kind turns its text into findings. The
+pipeline around this (policy, `--fix`, the failure threshold) is `npm_guard.engine`.
 
 One broken file never stops the others: every problem reading or parsing a file
 becomes a `parse-error` finding for that file, and the scan goes on.
@@ -11,7 +16,9 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
-from npm_guard.findings import Confidence, Finding, Location, Rule, Suppressed, sort_key
+from npm_guard.file_kinds import ReadContext, classify, classify_named, is_npmrc_path, kind_named
+from npm_guard.findings import Confidence, Finding, Location, Suppressed, sort_key
+from npm_guard.paths import display_path, find_root, is_inside
 from npm_guard.repo_files import RepositoryFiles, _open_regular, read_text
 from npm_guard.rules import parse_error
 
@@ -22,39 +29,6 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 1024 * 1024
 CHUNK_OVERLAP = 256
 SKIPPED_DIRS = frozenset({"node_modules", ".git"})
-NPMRC = "npmrc"
-WORKFLOW = "workflow"
-POLICY = "policy"  # the policy file, searched for credentials (validated by its loader)
-# npm_guard.policy.POLICY_FILE, and the spelling people try that npm-guard does not read.
-_POLICY_NAMES = (".npm-guard.yml", ".npm-guard.yaml")
-
-
-def is_npmrc_path(path: str) -> bool:
-    """`.npmrc` at any depth (npm's per-project and per-user config file name)."""
-    return os.path.basename(path) == ".npmrc"
-
-
-def classify(path: str) -> str | None:
-    """The kind of file a path is, by its name and place, or None if not ours."""
-    if is_npmrc_path(path):
-        return NPMRC
-    if os.path.basename(path) in _POLICY_NAMES:
-        return POLICY
-    from npm_guard.workflow import is_workflow_path
-
-    if is_workflow_path(path):
-        return WORKFLOW
-    return None
-
-
-def classify_named(path: str) -> str | None:
-    """The kind of a file named on the command line: by name, whatever its directory."""
-    kind = classify(path)
-    if kind is None and path.endswith((".yml", ".yaml")):
-        return WORKFLOW
-    if kind is None and os.path.basename(path).endswith(".npmrc"):
-        return NPMRC
-    return kind
 
 
 @dataclass(frozen=True)
@@ -72,41 +46,6 @@ class ScanResult:
     files_scanned: int = 0
     notices: list[str] = field(default_factory=list)  # things skipped, said on stderr
     suppressed: list[Suppressed] = field(default_factory=list)  # by ignore comments
-
-
-def find_root(paths: Sequence[str]) -> str:
-    """The repository root a scan of `paths` belongs to (absolute).
-
-    The top of the git work tree holding the first path (the nearest directory at or
-    above it with a `.git`); outside git the first path itself when it is a directory,
-    else the current directory. The policy file is looked up there, package.json
-    scripts resolve from there, file kinds are judged and paths shown relative to it.
-    No git command runs: looking for `.git` costs a few stat calls.
-    """
-    first = paths[0] if paths else os.curdir
-    walked = os.path.isdir(first) and not os.path.islink(first) and not is_npmrc_path(first)
-    start = os.path.abspath(first if walked else os.path.dirname(first) or os.curdir)
-    directory = start
-    while True:
-        if os.path.lexists(os.path.join(directory, ".git")):
-            return directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
-    return start if walked else os.path.abspath(os.curdir)
-
-
-def display_path(path: str, root: str) -> str:
-    """`path` relative to `root` with forward slashes, or absolute when outside it."""
-    absolute = os.path.abspath(path)
-    try:
-        relative = os.path.relpath(absolute, root)
-    except ValueError:
-        return absolute.replace(os.sep, "/")
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        return absolute.replace(os.sep, "/")
-    return relative.replace(os.sep, "/")
 
 
 def discover(
@@ -145,7 +84,7 @@ def discover(
             real = os.path.realpath(candidate)
             # Every path the walk (or git) lists, not only a final-component link: a
             # directory on the way may be a link out of the tree too (`sub -> ../x`).
-            if tree is not None and not _inside(real, tree):
+            if tree is not None and not is_inside(real, tree):
                 where = (
                     "symbolic link" if os.path.islink(candidate) else "path through a symbolic link"
                 )
@@ -162,14 +101,6 @@ def discover(
                 )
                 for directory, reason in unlisted
             )
-
-
-def _inside(path: str, directory: str) -> bool:
-    """`path` is `directory` or below it; both already resolved by `os.path.realpath`."""
-    try:
-        return os.path.commonpath([path, directory]) == directory
-    except ValueError:  # different drives on Windows
-        return False
 
 
 def _walk(directory: str, unlisted: list[tuple[str, str]]) -> Iterator[str]:
@@ -280,29 +211,16 @@ def _deleted(path: str) -> bool:
     return False
 
 
-def _plaintext_rule(kind: str) -> Rule:
-    if kind == WORKFLOW:
-        from npm_guard.rules import workflow_plaintext_credential
-
-        return workflow_plaintext_credential.RULE
-    if kind == POLICY:
-        from npm_guard.rules import policy_plaintext_credential
-
-        return policy_plaintext_credential.RULE
-    from npm_guard.rules import npmrc_plaintext_credential
-
-    return npmrc_plaintext_credential.RULE
-
-
 def _chunked_token_scan(target: Target) -> Iterator[Finding]:
     """Tokens in a file too large (or too binary) to parse, read in bounded chunks.
 
     The finding is the plaintext-credential rule of the file's kind, so its tip fits the
     file (an Actions secret for a workflow, a `${VAR}` reference for an `.npmrc`).
     """
+    from npm_guard.rules import rule_by_id
     from npm_guard.secrets import LOW_CONFIDENCE_KINDS, find_tokens, short_hash
 
-    rule = _plaintext_rule(target.kind)
+    rule = rule_by_id(kind_named(target.kind).plaintext_rule)
 
     opened = _open_regular(target.path)
     if isinstance(opened, str):
@@ -365,30 +283,13 @@ def scan_target(
                 findings.extend(_chunked_token_scan(target))
             return findings
     assert content.text is not None
-    if target.kind == NPMRC:
-        from npm_guard.npmrc_scan import scan_npmrc
-
-        findings.extend(
-            scan_npmrc(target.display, content.text, no_ignores=no_ignores, silenced=silenced)
-        )
-    elif target.kind == POLICY:
-        from npm_guard.rules import POLICY_FILE_RULES
-
-        for _, check in POLICY_FILE_RULES:
-            findings.extend(check(target.display, content.text))
-    else:
-        from npm_guard.workflow import scan_workflow
-
-        findings.extend(
-            scan_workflow(
-                target.display,
-                content.text,
-                files=files if files is not None else RepositoryFiles(root),
-                no_ignores=no_ignores,
-                policy=policy,
-                silenced=silenced,
-            )
-        )
+    context = ReadContext(
+        files if files is not None else RepositoryFiles(root),
+        no_ignores=no_ignores,
+        policy=policy,
+        silenced=silenced,
+    )
+    findings.extend(kind_named(target.kind).read(target.display, content.text, context))
     return findings
 
 
@@ -419,4 +320,32 @@ def scan_paths(
             )
         )
     result.findings.sort(key=sort_key)
+    return result
+
+
+def scan_named(
+    paths: Sequence[str],
+    kind: str,
+    *,
+    root: str,
+    no_ignores: bool = False,
+    policy: Policy | None = None,
+) -> ScanResult:
+    """Scan exactly the files named, each read as `kind`, whatever its name (a hook's
+    files: pre-commit already chose them); the findings are in the order of `paths`."""
+    result = ScanResult()
+    files = RepositoryFiles(root)  # one reader, and one cache, for the whole scan
+    for path in paths:
+        target = Target(path, display_path(path, root), kind)
+        result.files_scanned += 1
+        result.findings.extend(
+            scan_target(
+                target,
+                root=root,
+                files=files,
+                no_ignores=no_ignores,
+                policy=policy,
+                silenced=result.suppressed,
+            )
+        )
     return result

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import pytest
 
+from npm_guard.file_kinds import NPMRC
 from npm_guard.findings import Finding
 from npm_guard.rules import all_rules
-from npm_guard.scan import NPMRC, Target, scan_target
+from npm_guard.scan import Target, scan_target
 
 FIXTURES = Path(__file__).parent / "fixtures" / "npmrc"
 _EXPECT_RE = re.compile(r"^[#;]\s*expect:\s*(?P<rule>[a-z0-9-]+)(?P<rest>.*)$")

@@ -263,9 +263,9 @@ def test_schema_is_a_valid_2020_12_schema_without_extra_properties() -> None:
 
 
 def test_the_cli_spells_the_policy_file_name_like_the_model() -> None:
-    from npm_guard import cli, policy
+    from npm_guard import constants, policy
 
-    assert cli._POLICY_FILE == policy.POLICY_FILE
+    assert constants.POLICY_FILE == policy.POLICY_FILE == ".npm-guard.yml"
 
 
 def test_a_scan_without_a_policy_file_does_not_import_yaml_or_jsonschema(tmp_path: Path) -> None:

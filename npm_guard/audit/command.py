@@ -19,11 +19,11 @@ from npm_guard.errors import NpmGuardError
 if TYPE_CHECKING:
     from npm_guard.audit.run import AuditResult
     from npm_guard.audit.workspace import PackageTarget, RegistrySetting
+    from npm_guard.findings import Severity
     from npm_guard.github_io import SummaryDestination
     from npm_guard.policy import Policy
 
 DEFAULT_TOKEN_ENV = "NPM_TOKEN"
-AUDIT_FORMATS = ("text", "json", "sarif", "github")
 PROGRESS_THRESHOLD = 5  # more packages than this, on a terminal: show progress
 DEFAULT_TIMEOUT = 60.0  # seconds for the whole audit (--timeout, the Action's `timeout`)
 MAX_TIMEOUT = 86400.0
@@ -31,7 +31,8 @@ MAX_TIMEOUT = 86400.0
 
 def add_audit_commands(commands: Any) -> None:
     """Add `audit` and `attest` to the CLI's sub-command parsers."""
-    from npm_guard.findings import Severity
+    from npm_guard.constants import REPORT_FORMATS
+    from npm_guard.frontend import add_fail_on_option
 
     audit = commands.add_parser(
         "audit",
@@ -53,7 +54,7 @@ def add_audit_commands(commands: Any) -> None:
         metavar="FILE",
         help="policy file (default: .npm-guard.yml in the current directory, if present)",
     )
-    audit.add_argument("--format", dest="fmt", choices=AUDIT_FORMATS, default="text")
+    audit.add_argument("--format", dest="fmt", choices=REPORT_FORMATS, default="text")
     audit.add_argument(
         "--token-env",
         metavar="NAME",
@@ -62,13 +63,7 @@ def add_audit_commands(commands: Any) -> None:
         "for public data; sent in a header to the token's registry only (--registry, or "
         "the one the packages use), over https, never in a URL",
     )
-    audit.add_argument(
-        "--fail-on",
-        choices=tuple(s.value for s in Severity),
-        default=None,
-        help="lowest severity that makes the exit code 1 (default: error; with "
-        "--format sarif the default is to exit 0 once the report is written)",
-    )
+    add_fail_on_option(audit)
     audit.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     audit.add_argument(
         "--summary",
@@ -122,12 +117,6 @@ def add_audit_commands(commands: Any) -> None:
         help="add the entry to the policy file instead of printing it",
     )
     attest.set_defaults(handler=_cmd_attest)
-
-
-def _env_name(name: str) -> str:
-    if not name or name[0].isdigit() or not all(c.isalnum() or c == "_" for c in name):
-        raise NpmGuardError(f"--token-env: {name!r} is not an environment variable name")
-    return name
 
 
 def token_registry_for(
@@ -315,11 +304,12 @@ def _trace_printer(debug: bool) -> Callable[[str], None] | None:
 
 def _cmd_audit(args: argparse.Namespace) -> int:
     from npm_guard import console
-    from npm_guard.cli import EXIT_FINDINGS, emit_report, exit_code, print_notice, report_written
+    from npm_guard.engine import exit_class, threshold
     from npm_guard.findings import Severity
+    from npm_guard.frontend import emit_report, env_name, print_notice, report_written
 
     root = os.getcwd()
-    token_env = _env_name(args.token_env)
+    token_env = env_name(args.token_env, "--token-env")
     token = os.environ.get(token_env) or None
     secrets = [token] if token else []
     # From here on no line printed, whatever prints it (errors too), shows the token.
@@ -348,10 +338,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     emit_report(_scrub(report, secrets), args.output, args.fmt)
     if args.output is not None:
         print_notice(report_written(args.output, args.fmt, result.findings), args.fmt)
-    fail_on = Severity(args.fail_on) if args.fail_on else None
-    code = exit_code(result.findings, fail_on, args.fmt)
+    limit = threshold(Severity(args.fail_on) if args.fail_on else None, args.fmt)
+    code = exit_class(result.findings, limit)
     if summary is not None:
-        _write_summary(summary, result, args, fail_on, code == EXIT_FINDINGS, secrets)
+        _write_summary(summary, result, limit, code != 0, secrets)
     return code
 
 
@@ -432,15 +422,12 @@ def audit_summary_markdown(
 def _write_summary(
     destination: SummaryDestination,
     result: AuditResult,
-    args: argparse.Namespace,
-    fail_on: Any,
+    threshold: Severity | None,
     failed: bool,
     secrets: list[str],
 ) -> None:
-    from npm_guard.cli import summary_threshold
     from npm_guard.github_io import write_summary
 
-    threshold = summary_threshold(fail_on, args.fmt)
     text = audit_summary_markdown(result, failed=failed, threshold=threshold, secrets=secrets)
     write_summary(destination, _scrub(text, secrets))
 
@@ -448,13 +435,14 @@ def _write_summary(
 def _cmd_attest(args: argparse.Namespace) -> int:
     from npm_guard import console
     from npm_guard.audit.attest import attest
+    from npm_guard.frontend import env_name
 
     return attest(
         root=os.getcwd(),
         env=os.environ,
         registry=args.registry,
         policy_path=args.policy,
-        token_env=_env_name(args.token_env) if args.token_env else None,
+        token_env=env_name(args.token_env, "--token-env") if args.token_env else None,
         days=args.days,
         write=args.write,
         trace=_trace_printer(bool(getattr(args, "debug", False))),

@@ -12,17 +12,9 @@ import os
 from collections.abc import Sequence
 
 from npm_guard import console
-from npm_guard.cli import (
-    EXIT_CLEAN,
-    EXIT_FINDINGS,
-    EXIT_USAGE,
-    Parser,
-    add_debug_option,
-    guarded,
-    unread_policy_notice,
-)
+from npm_guard.constants import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, POLICY_FILE
 from npm_guard.errors import NpmGuardError
-from npm_guard.policy import POLICY_FILE
+from npm_guard.frontend import Parser, add_debug_option, guarded
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -58,22 +50,16 @@ def check_policy_files(filenames: Sequence[str], root: str) -> int:
 
 def _credentials(filename: str, root: str, policy: Policy | None) -> bool:
     """Print the policy-file rules' findings (a token pasted as a key or into a reason
-    is valid YAML and a valid secret name); True when one is an error."""
+    is valid YAML and a valid secret name), with the file's own severities and ignores
+    when it is valid, as a scan applies them; True when one is an error."""
+    from npm_guard.engine import ScanRequest, scan
+    from npm_guard.file_kinds import POLICY
     from npm_guard.findings import Severity
-    from npm_guard.repo_files import read_text
+    from npm_guard.policy import Policy
     from npm_guard.report.text import format_finding
-    from npm_guard.rules import POLICY_FILE_RULES
-    from npm_guard.scan import display_path
 
-    content = read_text(filename)
-    if content.text is None:
-        return False  # the loader has said why it cannot be read
-    display = display_path(filename, root)
-    findings = [f for _, check in POLICY_FILE_RULES for f in check(display, content.text)]
-    if policy is not None:  # the file's own severities and ignores, as a scan applies them
-        from npm_guard.policy_apply import apply_policy
-
-        findings = apply_policy(findings, policy)
+    request = ScanRequest([filename], kind=POLICY, root=root, policy=policy or Policy())
+    findings = scan(request).findings
     for finding in findings:
         console.out(format_finding(finding))
     return any(f.effective_severity is Severity.ERROR for f in findings)
@@ -88,7 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("filenames", nargs="*", help="policy files to check")
     add_debug_option(parser)
     args = parser.parse_args(argv)
-    from npm_guard.scan import find_root
+    from npm_guard.engine import unread_policy_notice
+    from npm_guard.paths import find_root
 
     filenames: list[str] = list(args.filenames)
     # Files named (as pre-commit names them, from the top of the work tree) are shown as

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from npm_guard.cli import (
+from npm_guard.file_kinds import NPMRC
+from npm_guard.frontend import (
     Parser,
     add_debug_option,
     add_scan_options,
@@ -12,7 +13,6 @@ from npm_guard.cli import (
     options_from,
     run_scan,
 )
-from npm_guard.scan import NPMRC
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="npmrc-credentials",
         description="Find npm credentials and unsafe auth settings in .npmrc files.",
     )
-    add_scan_options(parser, formats=("text", "json", "sarif", "github"))
+    add_scan_options(parser)
     add_debug_option(parser)
     parser.add_argument("filenames", nargs="*", help=".npmrc files to check")
     args = parser.parse_args(argv)

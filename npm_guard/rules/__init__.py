@@ -176,6 +176,13 @@ def __getattr__(name: str) -> tuple[tuple[Rule, Any], ...]:
     return table
 
 
+def rule_by_id(rule_id: str) -> Rule:
+    """The rule `rule_id`, importing its module only (a module is named after its id)."""
+    module = __import__(f"{__name__}.{rule_id.replace('-', '_')}", fromlist=["RULE"])
+    rule: Rule = module.RULE
+    return rule
+
+
 def all_rules() -> dict[str, Rule]:
     """Every registered rule by id, in catalogue order."""
     rules = [rule for rule, _ in _npmrc_rules()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from leaks import HOSTILE_SECRET, leaked_forms
 from npmrc_samples import make_token
 
 from npm_guard import action
+from npm_guard.cli import main as cli_main
 from npm_guard.findings import Finding, Location, Severity
 from npm_guard.github_io import input_variable
 from npm_guard.rules import all_rules
@@ -230,6 +232,51 @@ def test_default_policy_file_is_optional_and_used_when_present(
     write(project / ".npm-guard.yml", "version: 1\nrules:\n  npmrc-insecure-registry: off\n")
     result = run({"policy": ".npm-guard.yml", "fail-on": "warning"})
     assert (result.code, result.outputs["findings"]) == (0, "0")
+
+
+INVENTORY_POLICY = """\
+version: 1
+tokens:
+  NPM_PUBLISH_TOKEN:
+    permission: read-write
+    max-expiry-days: 30
+"""
+ANNOTATION_RE = re.compile(
+    r"::(?:error|warning|notice) file=([^,]+),line=(\d+),.*title=npm-guard ([a-z0-9-]+)::"
+)
+UNDECLARED_WORKFLOW = """\
+on: push
+permissions: {}
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npm publish
+        env:
+          NODE_AUTH_TOKEN: ${{ secrets.PUBLISH_KEY }}
+"""
+
+
+def test_the_token_inventorys_rules_run_in_the_action_as_in_the_scan(
+    run: RunProgram, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression: the Action scanned without the policy, so the rules that read its
+    `tokens:` inventory never fired there, while `npm-guard scan` reported them."""
+    write(project / ".npm-guard.yml", INVENTORY_POLICY)
+    write(project / ".github" / "workflows" / "release.yml", UNDECLARED_WORKFLOW)
+    result = run({"policy": ".npm-guard.yml", "fail-on": "never"})
+    annotated = {
+        (match.group(3), match.group(1), int(match.group(2)))
+        for match in map(ANNOTATION_RE.match, result.lines)
+        if match
+    }
+    assert cli_main(["scan", "--format", "json", str(project)]) == 1
+    scanned = {
+        (f["rule"], f["location"]["path"], f["location"]["line"])
+        for f in json.loads(capsys.readouterr().out)["findings"]
+    }
+    assert ("workflow-undeclared-npm-token", ".github/workflows/release.yml", 9) in scanned
+    assert annotated == scanned
 
 
 def test_invalid_policy_annotates_each_problem_on_its_line(run: RunProgram, project: Path) -> None:

@@ -1,0 +1,186 @@
+"""The kinds of file the offline scan reads, each declared once: how to recognise it,
+how to read it into findings, and how it takes an ignore comment.
+
+`KINDS` is the registry. The scan walker asks it what a path is; `scan_target()` asks
+the kind to read a file; a hook names the kind its files are. Adding a kind of file is
+one entry here (and the rules whose `target` is its `rules`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from npm_guard._record import dataclass
+from npm_guard.constants import POLICY_FILE, UNREAD_POLICY_FILE
+
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from npm_guard.findings import Finding, Suppressed
+    from npm_guard.policy import Policy
+    from npm_guard.repo_files import RepositoryFiles
+
+    Reader = Callable[[str, str, "ReadContext"], list[Finding]]
+
+NPMRC = "npmrc"
+WORKFLOW = "workflow"
+ACTION = "action"  # a composite action's metadata, `action.yml`
+POLICY = "policy"  # the policy file, searched for credentials (validated by its loader)
+
+_WORKFLOW_RE = re.compile(r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$")
+_ACTION_RE = re.compile(r"(?:^|/)action\.ya?ml$")
+
+
+@dataclass
+class ReadContext:
+    """What reading one file may consult besides its text, for one scan."""
+
+    files: RepositoryFiles  # the scan's one reader of the repository (package.json
+    # scripts, .npmrc, local scripts, called workflows), made once per scan
+    no_ignores: bool = False
+    policy: Policy | None = None  # feeds the rules that need one (the token inventory)
+    silenced: list[Suppressed] | None = None  # findings an ignore comment silences
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file: `recognise` judges a path by its name and place in the
+    repository; `recognise_named` a path named on the command line, by name alone;
+    `read` turns (shown path, text, context) into the findings of every rule whose
+    `target` is `rules`; `plaintext_rule` is the rule id that reports tokens in a file
+    of this kind too large or too binary to parse; `ignore_comment` is the inline
+    suppression the kind takes (docs/rules.md, "Suppressing a finding")."""
+
+    name: str
+    rules: str
+    recognise: Callable[[str], bool]
+    recognise_named: Callable[[str], bool]
+    read: Reader
+    plaintext_rule: str
+    ignore_comment: str
+
+
+def is_npmrc_path(path: str) -> bool:
+    """`.npmrc` at any depth (npm's per-project and per-user config file name)."""
+    return os.path.basename(path) == ".npmrc"
+
+
+def _is_policy_path(path: str) -> bool:
+    return os.path.basename(path) in (POLICY_FILE, UNREAD_POLICY_FILE)
+
+
+def _is_workflow_path(path: str) -> bool:
+    return _WORKFLOW_RE.search(path.replace("\\", "/")) is not None
+
+
+def _is_action_path(path: str) -> bool:
+    return _ACTION_RE.search(path.replace("\\", "/")) is not None
+
+
+def _is_yaml_name(path: str) -> bool:
+    return path.endswith((".yml", ".yaml"))
+
+
+def _is_npmrc_name(path: str) -> bool:
+    return os.path.basename(path).endswith(".npmrc")
+
+
+def _never(path: str) -> bool:
+    return False
+
+
+def _read_npmrc(path: str, text: str, context: ReadContext) -> list[Finding]:
+    from npm_guard.npmrc_scan import scan_npmrc
+
+    return scan_npmrc(path, text, no_ignores=context.no_ignores, silenced=context.silenced)
+
+
+def _read_workflow(path: str, text: str, context: ReadContext) -> list[Finding]:
+    from npm_guard.workflow import scan_workflow
+
+    return scan_workflow(
+        path,
+        text,
+        files=context.files,
+        no_ignores=context.no_ignores,
+        policy=context.policy,
+        silenced=context.silenced,
+    )
+
+
+def _read_policy_file(path: str, text: str, context: ReadContext) -> list[Finding]:
+    from npm_guard.rules import POLICY_FILE_RULES
+
+    return [finding for _, check in POLICY_FILE_RULES for finding in check(path, text)]
+
+
+_NEXT_LINE = "# npm-guard: ignore-next-line[rule-id] reason, on the line before"
+_TRAILING = "# npm-guard: ignore[rule-id] reason, at the end of the line"
+
+# In the order a path is judged: the first kind that recognises it wins (a workflow
+# named action.yml is a workflow).
+KINDS: tuple[FileKind, ...] = (
+    FileKind(
+        name=NPMRC,
+        rules=NPMRC,
+        recognise=is_npmrc_path,
+        recognise_named=_is_npmrc_name,
+        read=_read_npmrc,
+        plaintext_rule="npmrc-plaintext-credential",
+        ignore_comment=_NEXT_LINE,
+    ),
+    FileKind(
+        name=POLICY,
+        rules=POLICY,
+        recognise=_is_policy_path,
+        recognise_named=_never,
+        read=_read_policy_file,
+        plaintext_rule="policy-plaintext-credential",
+        ignore_comment="",  # the policy file's own `ignore:` entries silence its findings
+    ),
+    FileKind(
+        name=WORKFLOW,
+        rules=WORKFLOW,
+        recognise=_is_workflow_path,
+        recognise_named=_is_yaml_name,
+        read=_read_workflow,
+        plaintext_rule="workflow-plaintext-credential",
+        ignore_comment=_TRAILING,
+    ),
+    FileKind(
+        name=ACTION,
+        rules=WORKFLOW,
+        recognise=_is_action_path,
+        recognise_named=_never,  # a YAML file named on the command line reads as a workflow
+        read=_read_workflow,
+        plaintext_rule="workflow-plaintext-credential",
+        ignore_comment=_TRAILING,
+    ),
+)
+_BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def kind_named(name: str) -> FileKind:
+    """The kind called `name` (KeyError when there is none)."""
+    return _BY_NAME[name]
+
+
+def classify(path: str) -> str | None:
+    """The kind of file a path is, by its name and place, or None if not ours."""
+    for kind in KINDS:
+        if kind.recognise(path):
+            return kind.name
+    return None
+
+
+def classify_named(path: str) -> str | None:
+    """The kind of a file named on the command line: by name, whatever its directory."""
+    found = classify(path)
+    if found is not None:
+        return found
+    for kind in KINDS:
+        if kind.recognise_named(path):
+            return kind.name
+    return None
