@@ -111,9 +111,9 @@ def _read_workflow(path: str, text: str, context: ReadContext) -> list[Finding]:
 
 
 def _read_policy_file(path: str, text: str, context: ReadContext) -> list[Finding]:
-    from npm_guard.rules import POLICY_FILE_RULES
+    from npm_guard.rules import rules_for
 
-    return [finding for _, check in POLICY_FILE_RULES for finding in check(path, text)]
+    return [finding for _, check in rules_for(POLICY) for finding in check(path, text)]
 
 
 _NEXT_LINE = "# npm-guard: ignore-next-line[rule-id] reason, on the line before"

@@ -35,7 +35,7 @@ class Confidence(str, Enum):
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule's metadata, declared once in its module and registered in `npm_guard.rules`."""
+    """A rule's metadata, declared once in its module and listed in `npm_guard.rules`."""
 
     id: str
     summary: str
@@ -43,7 +43,9 @@ class Rule:
     confidence: Confidence
     tip: str
     target: str  # "npmrc", "workflow", "policy", "online" or "any": what the rule reads
-    online: bool = False
+    # A workflow rule that reads the policy's token inventory: `check(workflow, policy)`,
+    # run only when the policy declares one (`tokens:`).
+    needs_inventory: bool = False
 
     @property
     def docs_url(self) -> str:

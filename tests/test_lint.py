@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LINTED = ("npm_guard", "tests", "bench", "setup.py", "scripts/release_notes.py")
+LINTED = (
+    "npm_guard",
+    "tests",
+    "bench",
+    "setup.py",
+    "scripts/release_notes.py",
+    "scripts/catalogue.py",
+)
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:

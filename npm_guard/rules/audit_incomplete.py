@@ -19,7 +19,6 @@ RULE = Rule(
     "may read what it names, or accept the gap explicitly by lowering this rule's severity "
     "in .npm-guard.yml. An audit that could not verify is not a pass.",
     target="online",
-    online=True,
 )
 
 

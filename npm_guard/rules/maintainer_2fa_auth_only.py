@@ -24,7 +24,6 @@ RULE = Rule(
     "account's 2FA settings on npmjs.com) so publishing, dist-tags, access and owner "
     "changes need a second factor too.",
     target="online",
-    online=True,
 )
 
 

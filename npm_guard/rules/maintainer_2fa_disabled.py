@@ -19,7 +19,6 @@ RULE = Rule(
     tip="Turn 2FA on in auth-and-writes mode (a security key on npmjs.com, or npm profile "
     "enable-2fa auth-and-writes), or remove the account: npm owner rm <name> <package>.",
     target="online",
-    online=True,
 )
 
 

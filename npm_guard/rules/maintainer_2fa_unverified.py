@@ -20,7 +20,6 @@ RULE = Rule(
     "`npm-guard attest --write` with their own npm login and commit the entry, or run the "
     "audit with that maintainer's token. `audit.unverified-2fa` in the policy sets the severity.",
     target="online",
-    online=True,
 )
 
 

@@ -20,7 +20,6 @@ RULE = Rule(
     "revoke its team or collaborator access) and rotate what it could reach; if it should, "
     "add it to the package's maintainers in .npm-guard.yml.",
     target="online",
-    online=True,
 )
 
 _PUBLISHING_ROLES = ("maintainer", "collaborator (write)")

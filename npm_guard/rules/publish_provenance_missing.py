@@ -20,7 +20,6 @@ RULE = Rule(
     "repository and package) or npm publish --provenance; check who published the version "
     "without it.",
     target="online",
-    online=True,
 )
 
 

@@ -21,7 +21,6 @@ RULE = Rule(
     "<package>@<version> _npmUser dist), revoke tokens that can publish, and set the "
     "package to require 2FA and disallow tokens so only trusted publishing remains.",
     target="online",
-    online=True,
 )
 
 _LEVEL = {2: "trusted publishing", 1: "provenance attestations", 0: "neither"}

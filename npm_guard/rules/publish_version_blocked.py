@@ -21,7 +21,6 @@ RULE = Rule(
     "yours, publish a fixed version and ask npm support why it was blocked; if it is not, "
     "revoke the tokens and sessions that can publish the package.",
     target="online",
-    online=True,
 )
 
 

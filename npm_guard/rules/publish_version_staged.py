@@ -20,7 +20,6 @@ RULE = Rule(
     "approve <id> with your one-time password, or on npmjs.com); if it is not, reject it "
     "(npm stage reject <id>) and find out who staged it.",
     target="online",
-    online=True,
 )
 
 _APPROVERS = ("maintainer", "collaborator (write)")

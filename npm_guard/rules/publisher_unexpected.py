@@ -21,7 +21,6 @@ RULE = Rule(
     "is not yours, deprecate it, revoke the publisher's tokens and sessions, and tell npm "
     "security; if it is, declare the publisher in .npm-guard.yml (trusted: or accounts:).",
     target="online",
-    online=True,
 )
 
 

@@ -24,7 +24,6 @@ RULE = Rule(
     "If the bypass is intended, declare `bypass-2fa: true` for it under tokens: in the "
     "policy (from January 2027 it is reported whatever the policy says).",
     target="online",
-    online=True,
 )
 
 # npm 12.2.3 `lib/commands/token.js` 180-190 (also 11.20.0 and later): "Bypass-2FA tokens

@@ -19,7 +19,6 @@ RULE = Rule(
     tip="Create tokens with --expires (npm caps write tokens at 90 days) and rotate them; "
     "set `max-expiry-days` for the token under tokens: in the policy to choose the limit.",
     target="online",
-    online=True,
 )
 
 DEFAULT_MAX_DAYS = 90

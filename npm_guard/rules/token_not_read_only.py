@@ -22,7 +22,6 @@ RULE = Rule(
     "read-write-stage-only, npm 11.20.0 / 12.1.0 or later), or none at all with trusted "
     "publishing; declare such a token read-write or stage-only under tokens: in the policy.",
     target="online",
-    online=True,
 )
 
 # What a stage-only token may do (npm/documentation PR #2036, "About stage-only tokens").

@@ -20,7 +20,6 @@ RULE = Rule(
     tip="Create the token with --cidr for the ranges your CI egresses from, so a leaked "
     "copy is useless elsewhere; declare the ranges under tokens: in the policy.",
     target="online",
-    online=True,
 )
 
 

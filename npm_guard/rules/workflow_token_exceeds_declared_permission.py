@@ -29,6 +29,7 @@ RULE = Rule(
     "If the token really has another permission, correct its entry under `tokens:` in "
     ".npm-guard.yml.",
     target="workflow",
+    needs_inventory=True,
 )
 
 WRITE_PERMISSIONS = ("read-write", "stage-only")

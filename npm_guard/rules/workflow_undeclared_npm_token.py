@@ -25,6 +25,7 @@ RULE = Rule(
     "(read-only for installs), CIDR ranges and expiry, or use a secret that is declared; "
     "publish with trusted publishing (OIDC), which needs no token at all.",
     target="workflow",
+    needs_inventory=True,
 )
 
 
