@@ -28,6 +28,8 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 
+from npm_guard.constants import JSON_FORMATS
+
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
     from typing import TextIO, Union
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
 
 STDOUT = "stdout"
 STDERR = "stderr"
-JSON_FORMATS = ("json", "sarif")
 # The commands npm-guard itself prints, with properties escaped by escape_property()
 # (which leaves no `,` or `:` in a value).
 _OWN_COMMAND_RE = re.compile(

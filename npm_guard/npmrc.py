@@ -15,6 +15,9 @@ import re
 from collections.abc import Iterator, Mapping
 
 from npm_guard._record import dataclass, field
+from npm_guard.constants import (
+    SECRET_AUTH_KEYS as SECRET_AUTH_KEYS,  # npm_guard.workflow reads it here
+)
 
 # String.prototype.trim and the regex class \s: WhiteSpace + LineTerminator. The
 # differential test checks this set against node's own.
@@ -45,9 +48,6 @@ if TYPE_CHECKING:
     from typing import Union
 
     JSValue = Union[str, bool, None, int, float, list, dict]  # type: ignore[type-arg]
-
-AUTH_KEYS = ("_authToken", "_auth", "_password", "username", "certfile", "keyfile")
-SECRET_AUTH_KEYS = ("_authToken", "_auth", "_password")
 
 
 class JSUndefined:

@@ -26,8 +26,9 @@ from npmrc_samples import (
 )
 
 from npm_guard import cli
-from npm_guard.fix import fix_npmrc, variable_for_scope, variables_for_scopes
+from npm_guard.fix import fix_npmrc
 from npm_guard.hooks import npmrc_credentials
+from npm_guard.token_advice import variable_for_scope, variables_for_scopes
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from npm_guard._record import replace
+from npm_guard.constants import REPORT_FORMATS
 from npm_guard.findings import Finding, Suppressed, sort_key
 from npm_guard.secrets import scrub
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = REPORT_FORMATS
 
 
 def scrub_findings(findings: Sequence[Finding], secrets: Sequence[str] = ()) -> list[Finding]:

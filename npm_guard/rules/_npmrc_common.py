@@ -8,7 +8,6 @@ from npm_guard.findings import Location
 from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key, unexpanded_variables
 from npm_guard.secrets import redact_url
 
-NPMJS = "//registry.npmjs.org/"
 _ENV_STYLE_RE = re.compile(r"[A-Z_][A-Z0-9_]*")
 
 

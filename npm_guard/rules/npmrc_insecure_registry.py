@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from npm_guard.constants import CREDENTIAL_KEYS
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.hosts import is_loopback
 from npm_guard.npmrc import NpmrcFile, nerf_dart, split_scoped_key
@@ -20,15 +21,13 @@ RULE = Rule(
     target="npmrc",
 )
 
-_CREDENTIAL_NAMES = ("_authToken", "_auth", "_password", "username")
-
 
 def check(npmrc: NpmrcFile) -> Iterator[Finding]:
     entries = list(npmrc.top_level())
     credential_scopes = {
         scoped.scope
         for scoped in (split_scoped_key(e.key) for e in entries)
-        if scoped.scope is not None and scoped.name in _CREDENTIAL_NAMES
+        if scoped.scope is not None and scoped.name in CREDENTIAL_KEYS
     }
     for entry in entries:
         value = entry.string_value

@@ -5,14 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npm_guard._record import dataclass
+from npm_guard.constants import NPMJS_NERF_DART, SECRET_AUTH_KEYS
 from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
-from npm_guard.fix import (
-    how_to_revoke,
-    registry_supports_tokens,
-    tokens_to_fix,
-    variable_for_scope,
-    variables_for_scopes,
-)
 from npm_guard.npmrc import (
     NpmrcEntry,
     NpmrcFile,
@@ -41,6 +35,13 @@ from npm_guard.secrets import (
     short_hash,
     show_user,
     url_userinfo,
+)
+from npm_guard.token_advice import (
+    how_to_revoke,
+    registry_supports_tokens,
+    tokens_to_fix,
+    variable_for_scope,
+    variables_for_scopes,
 )
 
 RULE = Rule(
@@ -142,7 +143,7 @@ def _auth_value_finding(
 ) -> Finding | None:
     name = setting_name(entry)
     value = entry.string_value
-    if name not in ("_authToken", "_auth", "_password") or value is None:
+    if name not in SECRET_AUTH_KEYS or value is None:
         return None
     if env_references(value) or only_unexpanded_variables(value) or is_placeholder(value):
         return None  # a reference, the other rule's business, or an example
@@ -211,7 +212,7 @@ def _auth_value_finding(
 
 def _prefix(entry: NpmrcEntry) -> str:
     """The `//host/path/` part of an auth key; npm's default registry for an unscoped one."""
-    return split_scoped_key(entry.key).scope or "//registry.npmjs.org/"
+    return split_scoped_key(entry.key).scope or NPMJS_NERF_DART
 
 
 def _basic_auth_tip(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from npm_guard.constants import SECRET_AUTH_KEYS
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.npmrc import (
-    SECRET_AUTH_KEYS,
     NpmrcEntry,
     NpmrcFile,
     env_references,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from npm_guard.constants import NPMJS_NERF_DART
 from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
-from npm_guard.fix import variable_for_scope
 from npm_guard.npmrc import ENV_REFERENCE_RE, NpmrcFile, nerf_dart, split_scoped_key
-from npm_guard.rules._npmrc_common import NPMJS
+from npm_guard.token_advice import variable_for_scope
 
 RULE = Rule(
     id="npmrc-unscoped-credential",
@@ -65,6 +65,6 @@ def _tip(key: str, value: str | None, registry: str | None) -> str:
         shown = ""
     which = "the registry= of this file" if registry else "npm's default registry"
     return (
-        f"Prefix the key with the registry it is for: {registry or NPMJS}:{name}{shown} "
+        f"Prefix the key with the registry it is for: {registry or NPMJS_NERF_DART}:{name}{shown} "
         f"for {which} (`npm config fix` does this)."
     )
