@@ -1,12 +1,12 @@
 """`.npmrc` read exactly as npm reads it, with the position of every key and value.
 
-Reproduces npm's `ini` package (v6, bundled with npm 11) line by line, and
-`@npmcli/config`'s `${VAR}` expansion (env-replace, with the `?` modifier of npm 11.6+).
-The differential test in `tests/test_npmrc_oracle.py` runs npm's own code on the same
-inputs and compares.
+Reproduces npm's `ini` package (v6, bundled with npm 11) line by line, the object its
+`decode()` builds, and what `@npmcli/config` stores for each setting (with `${VAR}`
+expanded: `npm_guard.npmrc_env`). The differential test in `tests/test_npmrc_oracle.py`
+runs npm's own code on the same inputs and compares.
 
 JavaScript's idea of white space differs from Python's (`\\ufeff` is white space to
-`String.prototype.trim`, `\\x1c` is not), so this module uses its own character sets.
+`String.prototype.trim`, `\\x1c` is not), and so do its values: `npm_guard.npmrc_js`.
 """
 
 from __future__ import annotations
@@ -15,18 +15,32 @@ import re
 from collections.abc import Iterator, Mapping
 
 from npm_guard._record import dataclass, field
-from npm_guard.constants import (
-    SECRET_AUTH_KEYS as SECRET_AUTH_KEYS,  # npm_guard.workflow reads it here
+from npm_guard.constants import SECRET_AUTH_KEYS as SECRET_AUTH_KEYS
+from npm_guard.npmrc_env import ENV_REFERENCE_RE as ENV_REFERENCE_RE
+from npm_guard.npmrc_env import env_references as env_references
+from npm_guard.npmrc_env import expand_env as expand_env
+from npm_guard.npmrc_env import unexpanded_variables as unexpanded_variables
+from npm_guard.npmrc_js import (
+    JS_LINE_TERMINATORS,
+    JS_SPACE,
+    UNDEFINED,
+    JSUndefined,
+    array_index,
+    js_assign,
+    js_get,
+    js_has_own,
+    js_set,
+    js_string,
+    js_to_number,
+    js_truthy,
+    js_typeof_object,
+    unsafe,
 )
+from npm_guard.npmrc_js import NpmrcDecodeError as NpmrcDecodeError
+from npm_guard.npmrc_js import js_trim as js_trim
 
-# String.prototype.trim and the regex class \s: WhiteSpace + LineTerminator. The
-# differential test checks this set against node's own.
-JS_SPACE = (
-    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-)
-# What `.` does not match in a JavaScript regex without the s flag.
-JS_LINE_TERMINATORS = "\n\r\u2028\u2029"
+# The names re-exported above (`X as X`) are read from here by modules outside the
+# scan's own (the workflow engine, the audit) and by the differential test.
 
 _SPACE_CLASS = "[" + re.escape(JS_SPACE) + "]"
 # ini.js: /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i on a line that holds no \r or \n.
@@ -38,193 +52,9 @@ _COMMENT_OR_BLANK_RE = re.compile(r"\A" + _SPACE_CLASS + r"*(?:[;#]|\Z)")
 _KEY_VALUE_RE = re.compile(r"([^=]+)(?:(=)([^" + re.escape(JS_LINE_TERMINATORS) + r"]*))?\Z")
 _LINE_SPLIT_RE = re.compile(r"[\r\n]+")
 
-_UNSAFE_SPECIAL_RE = re.compile(r"[\\;#]")
-
-# env-replace.js of npm 11.6+: /(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}/g
-ENV_REFERENCE_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
-
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from typing import Union
-
-    JSValue = Union[str, bool, None, int, float, list, dict]  # type: ignore[type-arg]
-
-
-class JSUndefined:
-    """JavaScript's `undefined`: what npm's config holds for the literal value `undefined`."""
-
-    def __repr__(self) -> str:
-        return "undefined"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNDEFINED = JSUndefined()
-
-
-class NpmrcDecodeError(ValueError):
-    """Input on which npm's own `ini.decode` throws, so npm cannot load the file at all."""
-
-
-def js_trim(text: str) -> str:
-    """`String.prototype.trim`."""
-    return text.strip(JS_SPACE)
-
-
-def _js_json_parse(text: str) -> JSValue:
-    """`JSON.parse`, raising ValueError where JavaScript would throw."""
-
-    def refuse(name: str) -> JSValue:
-        raise ValueError(name)
-
-    def number(literal: str) -> int | float:
-        # JavaScript numbers are doubles: exact as int up to 15 digits, rounded beyond
-        # (float() also avoids Python's limit on the digits of an int).
-        return int(literal) if len(literal.lstrip("-")) <= 15 else float(literal)
-
-    try:
-        import json  # only quoted values need it: kept off the hook's start-up path
-
-        value: JSValue = json.loads(text, parse_constant=refuse, parse_int=number)
-    except RecursionError as error:
-        # JSON.parse takes deeper nesting than Python's stack; such a value is no config.
-        raise ValueError("nested too deeply") from error
-    return value
-
-
-def unsafe(text: str) -> JSValue:
-    """npm/ini's `unsafe()`: unquote, or cut at the first unescaped `;`/`#`."""
-    text = js_trim(text)
-    if _is_quoted(text):
-        if text[0] == "'":
-            text = text[1:-1]
-        try:
-            return _js_json_parse(text)
-        except ValueError:
-            return text
-    # From one `\\`, `;` or `#` to the next, not one character at a time: a value of
-    # two MiB is a few slices.
-    out: list[str] = []
-    position = 0
-    while True:
-        special = _UNSAFE_SPECIAL_RE.search(text, position)
-        if special is None:
-            out.append(text[position:])
-            break
-        at = special.start()
-        out.append(text[position:at])
-        if text[at] != "\\":
-            break  # an unescaped comment character ends the value
-        if at + 1 >= len(text):
-            out.append("\\")
-            break
-        char = text[at + 1]
-        out.append(char if char in "\\;#" else "\\" + char)
-        position = at + 2
-    return js_trim("".join(out))
-
-
-def _is_quoted(text: str) -> bool:
-    return (text.startswith('"') and text.endswith('"')) or (
-        text.startswith("'") and text.endswith("'")
-    )
-
-
-def js_string(value: JSValue | JSUndefined) -> str:
-    """JavaScript's `String(value)` for the values `unsafe()` can produce."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, JSUndefined):
-        return "undefined"
-    if isinstance(value, (int, float)):
-        return _js_number_string(value)
-    if isinstance(value, list):
-        # Array.prototype.join: null and undefined elements become empty strings.
-        return ",".join("" if v is None or v is UNDEFINED else js_string(v) for v in value)
-    if isinstance(value, dict):
-        return "[object Object]"
-    return str(value)
-
-
-def _js_number_string(number: int | float) -> str:
-    """Number::toString (ECMA-262 6.1.6.1.20): shortest round-trip digits, JS layout."""
-    if isinstance(number, int) and abs(number) < 10**21:
-        return str(number)
-    number = float(number)
-    if number != number:
-        return "NaN"
-    if number in (float("inf"), float("-inf")):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
-        return "0"
-    sign = "-" if number < 0 else ""
-    # repr() gives the same shortest digits as JavaScript; only the layout differs.
-    mantissa, _, exponent = repr(abs(number)).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = whole + fraction
-    point = len(whole) + (int(exponent) if exponent else 0)
-    stripped = digits.lstrip("0")
-    point -= len(digits) - len(stripped)
-    digits = stripped.rstrip("0")
-    k, n = len(digits), point
-    if k <= n <= 21:
-        text = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        text = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        text = "0." + "0" * -n + digits
-    else:
-        e = n - 1
-        text = (digits if k == 1 else digits[0] + "." + digits[1:]) + (
-            f"e+{e}" if e >= 0 else f"e-{-e}"
-        )
-    return sign + text
-
-
-# StringNumericLiteral's decimal form. `[0-9]+(?:\.[0-9]*)?`, not `[0-9]+\.?[0-9]*`: the
-# second splits a run of digits between its two halves in every way before it gives up
-# on a near miss (`000…0!`), quadratic in the length.
-_DECIMAL_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_RADIX_LITERALS = (
-    ("0x", 16, re.compile(r"[0-9a-fA-F]+")),
-    ("0o", 8, re.compile(r"[0-7]+")),
-    ("0b", 2, re.compile(r"[01]+")),
-)
-
-
-def _js_to_number(value: JSValue | JSUndefined) -> float:
-    """ToNumber, for the values ini compares or assigns as a `length`."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if value is None:
-        return 0.0
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, list):
-        return _js_to_number(js_string(value))
-    if not isinstance(value, str):
-        return float("nan")
-    text = js_trim(value)
-    if not text:
-        return 0.0
-    if text in ("Infinity", "+Infinity", "-Infinity"):
-        return float(text)
-    for prefix, base, pattern in _RADIX_LITERALS:
-        if text[:2].lower() == prefix:
-            if not pattern.fullmatch(text[2:]):
-                return float("nan")
-            try:
-                return float(int(text[2:], base))
-            except OverflowError:
-                return float("inf")
-    if _DECIMAL_RE.fullmatch(text):
-        return float(text)
-    return float("nan")
+    from npm_guard.npmrc_js import JSValue
 
 
 @dataclass(frozen=True)
@@ -366,7 +196,7 @@ def _key_error(key: JSValue) -> str | None:
     """
     if key is None:
         return "TypeError: Cannot read properties of null (reading 'length')"
-    if isinstance(key, dict) and "length" in key and _js_to_number(key["length"]) > 2:
+    if isinstance(key, dict) and "length" in key and js_to_number(key["length"]) > 2:
         return "TypeError: keyRaw.slice is not a function"
     return None
 
@@ -428,10 +258,10 @@ def decode_tree(npmrc: NpmrcFile) -> dict[str, JSValue]:
             # `p = out[section] = out[section] || Object.create(null)`: a truthy string,
             # number or array is kept, and takes the section's keys the way JS would.
             current = out.get(event.name, UNDEFINED)
-            target = current if _js_truthy(current) else {}  # type: ignore[assignment]
+            target = current if js_truthy(current) else {}  # type: ignore[assignment]
             out[event.name] = target
             continue
-        _js_assign(target, event.key, _clone(event.value), event.is_array)
+        js_assign(target, event.key, _clone(event.value), event.is_array)
     _nest_sections(out)
     _js_key_order(out)
     return out
@@ -443,93 +273,6 @@ def _clone(value: JSValue) -> JSValue:
     if isinstance(value, list):
         return [_clone(v) for v in value]
     return value
-
-
-def _js_truthy(value: JSValue | JSUndefined) -> bool:
-    if value is None or isinstance(value, (JSUndefined, bool, str)):
-        return bool(value)
-    if isinstance(value, (int, float)):
-        return value == value and value != 0
-    return True
-
-
-def _js_typeof_object(value: JSValue | JSUndefined) -> bool:
-    return value is None or isinstance(value, (dict, list))
-
-
-_ARRAY_INDEX_RE = re.compile(r"\A(?:0|[1-9][0-9]*)\Z")
-# An index this far past an array's end would make a sparse JS array; not modelled.
-_MAX_HOLES = 1000
-
-
-def _array_index(key: str) -> int | None:
-    """The index for a JavaScript array-index property key ("0" … "4294967294")."""
-    if _ARRAY_INDEX_RE.match(key) and len(key) <= 10:
-        index = int(key)
-        if index <= 2**32 - 2:
-            return index
-    return None
-
-
-def _js_has_own(target: JSValue, key: str) -> bool:
-    if isinstance(target, dict):
-        return key in target
-    if isinstance(target, list):
-        index = _array_index(key)
-        if index is not None:
-            return index < len(target) and target[index] is not UNDEFINED
-        return key == "length"
-    return False  # primitives: the answer changes nothing, every assignment is lost
-
-
-def _js_get(target: JSValue, key: str) -> JSValue | JSUndefined:
-    if isinstance(target, dict):
-        return target.get(key, UNDEFINED)  # type: ignore[no-any-return]
-    if isinstance(target, list):
-        index = _array_index(key)
-        if index is not None:
-            return target[index] if index < len(target) else UNDEFINED
-        if key == "length":
-            return len(target)
-    return UNDEFINED
-
-
-def _js_set(target: JSValue, key: str, value: JSValue) -> None:
-    """`target[key] = value` in sloppy-mode JavaScript (ini.js has no "use strict")."""
-    if isinstance(target, dict):
-        target[key] = value
-    elif isinstance(target, list):
-        index = _array_index(key)
-        if index is not None:
-            if index < len(target):
-                target[index] = value
-            elif index - len(target) <= _MAX_HOLES:
-                target.extend([UNDEFINED] * (index - len(target)))
-                target.append(value)
-        elif key == "length":
-            length = _js_to_number(value)
-            if not (length.is_integer() and 0 <= length < 2**32):
-                raise NpmrcDecodeError("RangeError: Invalid array length")
-            del target[int(length) :]
-            target.extend([UNDEFINED] * min(int(length) - len(target), _MAX_HOLES))
-        # Any other property of an array is invisible in the decoded result: dropped.
-    # A primitive (string, number, boolean) silently ignores the assignment.
-
-
-def _js_assign(target: JSValue, key: str, value: JSValue, is_array: bool) -> None:
-    """ini.decode's assignment of one line to the current section object `p`."""
-    if is_array:
-        if not _js_has_own(target, key):
-            _js_set(target, key, [])
-        else:
-            current = _js_get(target, key)
-            if not isinstance(current, list):
-                _js_set(target, key, [current])
-    current = _js_get(target, key)
-    if isinstance(current, list):
-        current.append(value)
-    else:
-        _js_set(target, key, value)
 
 
 def _split_sections(name: str) -> list[str]:
@@ -564,10 +307,10 @@ def _nest_sections(out: dict[str, JSValue]) -> None:
                 continue
             if node is None:
                 raise NpmrcDecodeError("TypeError: Cannot convert undefined or null to object")
-            child = _js_get(node, part)  # type: ignore[arg-type]
-            if not _js_has_own(node, part) or not _js_typeof_object(child):  # type: ignore[arg-type]
-                _js_set(node, part, {})  # type: ignore[arg-type]
-                child = _js_get(node, part)  # type: ignore[arg-type]
+            child = js_get(node, part)  # type: ignore[arg-type]
+            if not js_has_own(node, part) or not js_typeof_object(child):  # type: ignore[arg-type]
+                js_set(node, part, {})  # type: ignore[arg-type]
+                child = js_get(node, part)  # type: ignore[arg-type]
                 if child is UNDEFINED:  # a non-index property of an array: invisible
                     child = {}
             node = child
@@ -577,7 +320,7 @@ def _nest_sections(out: dict[str, JSValue]) -> None:
             raise NpmrcDecodeError(
                 f"TypeError: Cannot set properties of null (setting '{unescaped_last}')"
             )
-        _js_set(node, unescaped_last, out[key])  # type: ignore[arg-type]
+        js_set(node, unescaped_last, out[key])  # type: ignore[arg-type]
         remove.append(key)
     for key in remove:
         out.pop(key, None)
@@ -593,75 +336,15 @@ def _js_key_order(root: JSValue) -> None:
             continue
         seen.add(id(value))
         if isinstance(value, dict):
-            indices = sorted((k for k in value if _array_index(k) is not None), key=int)
+            indices = sorted((k for k in value if array_index(k) is not None), key=int)
             if indices:
                 items = [(k, value[k]) for k in indices]
-                items += [(k, v) for k, v in value.items() if _array_index(k) is None]
+                items += [(k, v) for k, v in value.items() if array_index(k) is None]
                 value.clear()
                 value.update(items)
             stack.extend(value.values())
         else:
             stack.extend(value)
-
-
-# npm hands env-replace `process.env`, which inherits these from its prototype: an unset
-# `${toString}` expands to the function's text, as node prints it.
-_PROCESS_ENV_INHERITED = {
-    "__proto__": "[object Object]",
-    "constructor": "function () { [native code] }",
-    **{
-        name: f"function {name}() {{ [native code] }}"
-        for name in (
-            "__defineGetter__",
-            "__defineSetter__",
-            "hasOwnProperty",
-            "__lookupGetter__",
-            "__lookupSetter__",
-            "isPrototypeOf",
-            "propertyIsEnumerable",
-            "toString",
-            "valueOf",
-            "toLocaleString",
-        )
-    },
-}
-
-
-def expand_env(text: str, env: Mapping[str, str]) -> str:
-    """npm's env-replace: `${VAR}` → value (left as is when unset), `${VAR?}` → value or ``."""
-
-    def substitute(match: re.Match[str]) -> str:
-        escapes, name, modifier = match.group(1), match.group(2), match.group(3)
-        if len(escapes) % 2:
-            return match.group(0)[(len(escapes) + 1) // 2 :]
-        if name in env:
-            replacement = env[name]
-        elif name in _PROCESS_ENV_INHERITED:
-            replacement = _PROCESS_ENV_INHERITED[name]
-        else:
-            replacement = "" if modifier == "?" else "${" + name + "}"
-        return escapes[len(escapes) // 2 :] + replacement
-
-    return ENV_REFERENCE_RE.sub(substitute, text)
-
-
-@dataclass(frozen=True)
-class EnvReference:
-    name: str
-    optional: bool
-    start: int
-    end: int
-
-
-def env_references(text: str) -> list[EnvReference]:
-    """The `${VAR}` / `${VAR?}` references npm would expand (escaped ones excluded)."""
-    refs = []
-    for match in ENV_REFERENCE_RE.finditer(text):
-        if len(match.group(1)) % 2:
-            continue
-        start = match.start() + len(match.group(1))
-        refs.append(EnvReference(match.group(2), match.group(3) == "?", start, match.end()))
-    return refs
 
 
 def _parse_untyped_field(value: JSValue, env: Mapping[str, str]) -> JSValue | JSUndefined:
@@ -750,67 +433,3 @@ def nerf_dart(url: str) -> str:
 def registry_url_for_scope(scope: str) -> str:
     """An https URL for a nerf-dart scope, for messages (`//host/` → `https://host/`)."""
     return "https:" + scope
-
-
-@dataclass(frozen=True)
-class UnexpandedVariable:
-    """Text that looks like a variable but that npm sends literally."""
-
-    text: str
-    form: str  # "$VAR", "%VAR%", "$(VAR)", "{{VAR}}", "${{ … }}", "\\${VAR}"
-    start: int
-    end: int
-
-
-_UNEXPANDED_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # A backslash not after a backslash, then pairs, then `\$` (an odd run before `$`);
-    # written to start with the literal backslash, so that it is searched for, fast.
-    ("\\${VAR}", re.compile(r"\\(?<!\\\\)(?:\\\\)*\$\{[^${}?]+\??\}")),
-    ("$(VAR)", re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")),
-    ("{{VAR}}", re.compile(r"\{(?<!\$\{)\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}")),
-    ("%VAR%", re.compile(r"%[A-Za-z_][A-Za-z0-9_]*%")),
-    ("$VAR", re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")),
-)
-
-
-def _github_expressions(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of `${{ … }}` with no `}` inside: what `\\$\\{\\{[^}]*\\}\\}` finds, in one
-    pass (that pattern retries from every `${{` up to the next `}`: quadratic on a
-    value of many `${{` and no `}`)."""
-    position = 0
-    while True:
-        start = text.find("${{", position)
-        if start < 0:
-            return
-        close = text.find("}", start + 3)
-        if close < 0:
-            return
-        if text.startswith("}}", close):
-            yield start, close + 2
-            position = close + 2
-        else:
-            # Every `${{` before this `}` stops at it too, and fails the same way.
-            position = close + 1
-
-
-def unexpanded_variables(text: str) -> list[UnexpandedVariable]:
-    """Variable-like text npm will not expand: only unescaped `${VAR}` is expanded.
-
-    Forms are tried in order; a later form's match that overlaps an earlier one is not
-    reported. Linear in the text: each form is one pass, and the overlap check looks at
-    the span's own characters only.
-    """
-    found: list[UnexpandedVariable] = []
-    taken = bytearray(len(text))  # 1 where an earlier match already covers the text
-    spans = [("${{ … }}", start, end) for start, end in _github_expressions(text)]
-    for form, pattern in _UNEXPANDED_RES:
-        spans.extend((form, *match.span()) for match in pattern.finditer(text))
-    for form, start, end in spans:
-        if form == "\\${VAR}":
-            start = text.index("\\$", start)
-        if taken.find(1, start, end) >= 0:
-            continue
-        taken[start:end] = b"\x01" * (end - start)
-        found.append(UnexpandedVariable(text[start:end], form, start, end))
-    found.sort(key=lambda v: v.start)
-    return found

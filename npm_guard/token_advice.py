@@ -17,10 +17,10 @@ from npm_guard.git_history import IN_HISTORY, NOT_COMMITTED, UNKNOWN
 from npm_guard.npmrc import (
     NpmrcEntry,
     NpmrcFile,
-    env_references,
     registry_url_for_scope,
     split_scoped_key,
 )
+from npm_guard.npmrc_env import env_references
 from npm_guard.secrets import CredentialKind, classify_token_value, kept_quotes_inner, redact_url
 
 _NPMJS_SCOPE = NPMJS_NERF_DART

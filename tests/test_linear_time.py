@@ -152,7 +152,7 @@ def test_every_regular_expression_is_found() -> None:
     assert len(PATTERNS) > 80
     # compiled lazily, in a function: the placeholder pattern of npm_guard.secrets
     assert any(re.fullmatch(r"npm_guard\.secrets:\d+", where) for where in wheres)
-    assert "npm_guard.npmrc._DECIMAL_RE" in wheres
+    assert "npm_guard.npmrc_js._DECIMAL_RE" in wheres
     assert any(w.endswith(".json.pattern") or ".pattern" in w for w in wheres)
 
 
@@ -245,7 +245,7 @@ def test_bracket_matching_answers_as_before(text: str, brackets: tuple[str, str]
 
 
 def _rewritten() -> list[tuple[str, re.Pattern[str], str]]:
-    from npm_guard import npmrc, secrets
+    from npm_guard import npmrc_env, secrets
 
     return [
         (
@@ -265,8 +265,12 @@ def _rewritten() -> list[tuple[str, re.Pattern[str], str]]:
             secrets.UUID_RE,
             "0aF9-g_ ",
         ),
-        (r"(?<!\\)(?:\\\\)*\\\$\{[^${}?]+\??\}", npmrc._UNEXPANDED_RES[0][1], "\\${}?a"),
-        (r"(?<!\$)\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}", npmrc._UNEXPANDED_RES[2][1], "${} a.1"),
+        (r"(?<!\\)(?:\\\\)*\\\$\{[^${}?]+\??\}", npmrc_env._UNEXPANDED_RES[0][1], "\\${}?a"),
+        (
+            r"(?<!\$)\{\{\s*[A-Za-z_][A-Za-z0-9_.]*\s*\}\}",
+            npmrc_env._UNEXPANDED_RES[2][1],
+            "${} a.1",
+        ),
     ]
 
 

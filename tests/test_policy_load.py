@@ -19,13 +19,13 @@ from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
 from npm_guard.policy import Policy
 from npm_guard.policy_load import (
-    MAX_NODES,
     PolicyError,
     catalogue_rule_ids,
     load_policy,
     parse_policy,
     policy_schema,
 )
+from npm_guard.policy_yaml import MAX_NODES
 from npm_guard.rules import all_rules
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policy"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from npm_guard.findings import Location
-from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key, unexpanded_variables
+from npm_guard.npmrc import NpmrcEntry, NpmrcFile, split_scoped_key
+from npm_guard.npmrc_env import unexpanded_variables
 from npm_guard.secrets import redact_url
 
 _ENV_STYLE_RE = re.compile(r"[A-Z_][A-Z0-9_]*")

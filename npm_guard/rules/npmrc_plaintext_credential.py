@@ -10,11 +10,11 @@ from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
 from npm_guard.npmrc import (
     NpmrcEntry,
     NpmrcFile,
-    env_references,
     nerf_dart,
     registry_url_for_scope,
     split_scoped_key,
 )
+from npm_guard.npmrc_env import env_references
 from npm_guard.rules._npmrc_common import (
     only_unexpanded_variables,
     registry_label,

@@ -7,12 +7,8 @@ from collections.abc import Iterator
 
 from npm_guard.constants import SECRET_AUTH_KEYS
 from npm_guard.findings import Confidence, Finding, Rule, Severity
-from npm_guard.npmrc import (
-    NpmrcEntry,
-    NpmrcFile,
-    env_references,
-    unexpanded_variables,
-)
+from npm_guard.npmrc import NpmrcEntry, NpmrcFile
+from npm_guard.npmrc_env import env_references, unexpanded_variables
 from npm_guard.rules._npmrc_common import (
     only_unexpanded_variables,
     registry_label,

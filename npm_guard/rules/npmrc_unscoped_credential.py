@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from npm_guard.constants import NPMJS_NERF_DART
 from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
-from npm_guard.npmrc import ENV_REFERENCE_RE, NpmrcFile, nerf_dart, split_scoped_key
+from npm_guard.npmrc import NpmrcFile, nerf_dart, split_scoped_key
+from npm_guard.npmrc_env import ENV_REFERENCE_RE
 from npm_guard.token_advice import variable_for_scope
 
 RULE = Rule(
