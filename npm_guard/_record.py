@@ -11,7 +11,8 @@ mypy checks every class exactly as before. At run time `dataclass` makes the sam
 `__init__` (positional or keyword, defaults, default factories), `__repr__`, `__eq__`
 and, for frozen classes, `__hash__` and the refusal to assign; `__init__` is compiled on
 the first instance, so classes a run never instantiates cost almost nothing. Only what
-npm-guard uses is supported: `frozen=`, `field(default=...)`, `field(default_factory=...)`.
+npm-guard uses is supported: `frozen=`, `eq=`, `repr=`, `field(default=...)`,
+`field(default_factory=...)`, `field(compare=False)`.
 """
 
 from __future__ import annotations
@@ -29,18 +30,22 @@ else:
     class FrozenInstanceError(AttributeError):
         """Assignment to a field of a frozen record."""
 
-    class _Field:
-        __slots__ = ("default", "default_factory")
+    _UNCOMPARED = "__record_uncompared__"
 
-        def __init__(self, default, default_factory):
+    class _Field:
+        __slots__ = ("compare", "default", "default_factory")
+
+        def __init__(self, default, default_factory, compare):
             self.default = default
             self.default_factory = default_factory
+            self.compare = compare
 
-    def field(*, default=_MISSING, default_factory=_MISSING):
-        """A field with a default value or a factory for one."""
+    def field(*, default=_MISSING, default_factory=_MISSING, compare=True):
+        """A field with a default value or a factory for one; `compare=False` leaves it
+        out of `==` and the hash."""
         if default is not _MISSING and default_factory is not _MISSING:
             raise ValueError("cannot specify both default and default_factory")
-        return _Field(default, default_factory)
+        return _Field(default, default_factory, compare)
 
     def dataclass(cls=None, /, *, frozen=False, eq=True, repr=True):
         """The `dataclasses.dataclass` decorator, for the options npm-guard uses."""
@@ -61,14 +66,18 @@ else:
 
     def _process(cls, frozen, eq=True, with_repr=True):
         fields = []
+        uncompared = set()
         for base in reversed(cls.__mro__[1:]):
             fields.extend(base.__dict__.get(_FIELDS, ()))
+            uncompared.update(base.__dict__.get(_UNCOMPARED, ()))
         inherited = {name for name, _, _ in fields}
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
             if "ClassVar" in str(annotation):
                 continue
             default, factory = cls.__dict__.get(name, _MISSING), _MISSING
             if isinstance(default, _Field):
+                if not default.compare:
+                    uncompared.add(name)
                 default, factory = default.default, default.default_factory
                 if default is _MISSING:
                     delattr(cls, name)
@@ -87,7 +96,9 @@ else:
             seen_default = seen_default or has_default
         fields = tuple(fields)
         setattr(cls, _FIELDS, fields)
+        setattr(cls, _UNCOMPARED, frozenset(uncompared))
         names = tuple(name for name, _, _ in fields)
+        compared = tuple(name for name in names if name not in uncompared)
 
         def __init__(self, *args, **kwargs):
             # Compiled on first use, then installed in place of this stub.
@@ -102,7 +113,7 @@ else:
         def __eq__(self, other):
             if other.__class__ is not self.__class__:
                 return NotImplemented
-            return all(getattr(self, n) == getattr(other, n) for n in names)
+            return all(getattr(self, n) == getattr(other, n) for n in compared)
 
         cls.__init__ = __init__
         if with_repr:  # eq=False/repr=False: graphs with cycles (the workflow model)
@@ -112,7 +123,7 @@ else:
         if frozen:
 
             def __hash__(self):
-                return hash(tuple(getattr(self, n) for n in names))
+                return hash(tuple(getattr(self, n) for n in compared))
 
             def __setattr__(self, name, value):
                 raise FrozenInstanceError(f"cannot assign to field {name!r}")

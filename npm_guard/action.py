@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from npm_guard import console
+from npm_guard._record import dataclass, field
 from npm_guard.constants import (
     EXIT_CLEAN,
     EXIT_FINDINGS,

@@ -24,7 +24,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Union
 from urllib.parse import urljoin, urlsplit
 
@@ -35,6 +34,7 @@ import urllib3.connectionpool
 import urllib3.poolmanager
 
 from npm_guard import __version__
+from npm_guard._record import dataclass
 from npm_guard.audit.registry_schemas import schema_problem
 from npm_guard.errors import NpmGuardError
 from npm_guard.hosts import is_loopback
@@ -282,10 +282,6 @@ class RegistryClient:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self.sent: list[str] = []  # every request that went out, in order (for tests)
-
-    @property
-    def has_token(self) -> bool:
-        return self._token is not None
 
     def close(self) -> None:
         self.session.close()

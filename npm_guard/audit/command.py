@@ -183,8 +183,8 @@ def audit_repository(
     """Audit the repository at `root` (or `packages`) with the token in `env[token_env]`,
     within `timeout` seconds from now (None: no limit)."""
     import time
-    from dataclasses import replace
 
+    from npm_guard._record import replace
     from npm_guard.audit.client import RegistryClient, normalise_registry, same_origin
     from npm_guard.audit.run import AuditRequest, run_audit
     from npm_guard.audit.workspace import (

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
+from npm_guard._record import dataclass, replace
 from npm_guard.audit.client import FetchFailure, FetchResult
 from npm_guard.audit.facts import (
     NO_EVIDENCE,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import Enum
 
+from npm_guard._record import dataclass, field
 from npm_guard.findings import Location, Severity
 from npm_guard.policy import AuditSettings, PackagePolicy, TokenSpec
 

@@ -14,10 +14,10 @@ import datetime
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
+from npm_guard._record import dataclass, field
 from npm_guard.audit.client import (
     NPMJS_REGISTRY,
     FetchFailure,

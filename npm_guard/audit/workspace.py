@@ -19,8 +19,8 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
+from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 
 NPMJS_REGISTRY = "https://registry.npmjs.org/"

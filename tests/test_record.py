@@ -1,0 +1,54 @@
+"""`npm_guard._record` behaves as `dataclasses` does, for every option npm-guard uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from npm_guard._record import FrozenInstanceError, dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = ()
+    note: str = field(default="", compare=False)
+
+
+@dataclass
+class Box:
+    items: list[int] = field(default_factory=list)
+
+
+def test_init_defaults_and_factories() -> None:
+    assert Point(1) == Point(x=1, y=0)
+    assert Point(1).tags == ()
+    assert Box().items == [] and Box().items is not Box().items
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+
+
+def test_frozen_records_refuse_assignment_and_hash_their_fields() -> None:
+    point = Point(1, 2, (), "a")
+    with pytest.raises(FrozenInstanceError):
+        point.x = 3  # type: ignore[misc]
+    assert hash(Point(1, 2, (), "a")) == hash(Point(1, 2, (), "b"))
+    with pytest.raises(TypeError):
+        hash(Box())
+
+
+def test_a_field_left_out_of_comparison() -> None:
+    assert Point(1, 2, (), "one note") == Point(1, 2, (), "another")
+    assert Point(1, 2, (), "a") != Point(1, 3, (), "a")
+    assert {Point(1, note="a")} == {Point(1, note="b")}
+
+
+def test_replace_keeps_the_other_fields() -> None:
+    changed = replace(Point(1, 2, ("t",), "n"), y=5)
+    assert (changed.x, changed.y, changed.tags, changed.note) == (1, 5, ("t",), "n")
+    with pytest.raises(TypeError):
+        replace(Point(1), z=1)
+
+
+def test_repr_names_the_fields() -> None:
+    assert repr(Point(1, 2, (), "n")) == "Point(x=1, y=2, tags=(), note='n')"
