@@ -1,4 +1,5 @@
-"""Test-wide guards: no network, and no environment leaking in from CI or the shell."""
+"""Test-wide guards (no network, no environment leaking in from CI or the shell) and
+the fixtures many test modules share."""
 
 from __future__ import annotations
 
@@ -10,6 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from npmrc_samples import Runner, make_runner
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fake_registry import FakeRegistry
 
 _SCRUBBED_PREFIXES = ("GITHUB_", "RUNNER_", "NPM_GUARD_", "GHA_NPM_GUARD_")
 _SCRUBBED_NAMES = ("CI", "NO_COLOR", "NPM_TOKEN", "NODE_AUTH_TOKEN")
@@ -59,6 +65,31 @@ def _block_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     yield
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Runner:
+    """`npm-guard ARGS...` in process: (exit code, stdout, stderr)."""
+    from npm_guard import cli
+
+    return make_runner(cli.main, capsys)
+
+
+@pytest.fixture
+def hook(capsys: pytest.CaptureFixture[str]) -> Runner:
+    """The `npmrc-credentials` hook in process: (exit code, stdout, stderr)."""
+    from npm_guard.hooks import npmrc_credentials
+
+    return make_runner(npmrc_credentials.main, capsys)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeRegistry]:
+    """A local registry with nothing on it yet (tests/fake_registry.py)."""
+    from fake_registry import FakeRegistry
+
+    with FakeRegistry() as registry:
+        yield registry
 
 
 @pytest.fixture(scope="session")

@@ -16,20 +16,14 @@ from pathlib import Path
 
 import pytest
 from fake_registry import FakeRegistry, npm_token, profile_doc
-from npmrc_samples import NPM_TOKEN, Runner, make_runner, write
+from npmrc_samples import NPM_TOKEN, Runner, write
 
-from npm_guard import cli
 from npm_guard.audit.attest import attest
 from npm_guard.errors import NpmGuardError
 
 PACKAGE = Path(__file__).resolve().parent.parent / "npm_guard"
 SESSION = npm_token("SessionTokenForWriteTests01")
 VICTIM_TEXT = "ssh-ed25519 AAAA the maintainer's own key\n"
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(cli.main, capsys)
 
 
 @pytest.fixture

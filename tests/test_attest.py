@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,6 @@ from npm_guard.policy_load import PolicyError, parse_policy
 
 TODAY = datetime.date(2026, 3, 1)
 SESSION = npm_token("SessionTokenFromNpmLogin0001")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as registry:
-        yield registry
 
 
 def run_attest(

@@ -47,12 +47,6 @@ PKG = "@acme/widget"
 PKG_PATH = "/@acme%2fwidget"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as registry:
-        yield registry
-
-
 def healthy(fake: FakeRegistry, *, versions: Sequence[dict[str, Any]] | None = None) -> None:
     """alice maintains @acme/widget, publishes through GitHub OIDC with provenance."""
     fake.packument(

@@ -22,13 +22,10 @@ from npmrc_samples import (
     Runner,
     as_unprivileged,
     git,
-    make_runner,
     redacted,
     write,
 )
 
-from npm_guard import cli
-from npm_guard.hooks import npmrc_credentials
 from npm_guard.repo_files import MAX_PARSE_BYTES
 
 TOKEN_LINE = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
@@ -44,16 +41,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     (tmp_path / "odd").mkdir()
     return tmp_path
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(cli.main, capsys)
-
-
-@pytest.fixture
-def hook(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(npmrc_credentials.main, capsys)
 
 
 def findings_of(run: Runner, *paths: str) -> tuple[int, list[dict[str, Any]], str]:

@@ -10,18 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from npmrc_samples import NPM_TOKEN, Runner, git, make_runner, redacted, write
+from npmrc_samples import NPM_TOKEN, Runner, git, redacted, write
 
 from npm_guard import cli, scan
 
 BAD = f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
 GOOD = "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"
 WARNING_ONLY = "strict-ssl=false\n"
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(cli.main, capsys)
 
 
 @pytest.fixture

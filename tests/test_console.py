@@ -11,16 +11,11 @@ from pathlib import Path
 import pytest
 from npmrc_samples import NPM_TOKEN, Runner, make_runner, make_token, write
 
-from npm_guard import cli, console
+from npm_guard import console
 from npm_guard.hooks import npm_guard_policy, npmrc_credentials
 
 PACKAGE = Path(__file__).resolve().parent.parent / "npm_guard"
 TOKEN_DIR = make_token("npm_", 4711)
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(cli.main, capsys)
 
 
 @pytest.fixture

@@ -20,25 +20,12 @@ from npmrc_samples import (
     UUID_TOKEN,
     Runner,
     git,
-    make_runner,
     redacted,
     write,
 )
 
-from npm_guard import cli
 from npm_guard.fix import fix_npmrc
-from npm_guard.hooks import npmrc_credentials
 from npm_guard.token_advice import variable_for_scope, variables_for_scopes
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(cli.main, capsys)
-
-
-@pytest.fixture
-def hook(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(npmrc_credentials.main, capsys)
 
 
 @pytest.fixture

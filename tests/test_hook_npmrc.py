@@ -14,17 +14,9 @@ from npmrc_samples import (
     NPM_TOKEN,
     NPM_TOKEN_BAD_CHECKSUM,
     Runner,
-    make_runner,
     redacted,
     write,
 )
-
-from npm_guard.hooks import npmrc_credentials
-
-
-@pytest.fixture
-def hook(capsys: pytest.CaptureFixture[str]) -> Runner:
-    return make_runner(npmrc_credentials.main, capsys)
 
 
 @pytest.fixture

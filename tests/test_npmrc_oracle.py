@@ -47,6 +47,9 @@ from npm_guard.npmrc import (
 if TYPE_CHECKING:
     from npm_guard.npmrc import JSValue
 
+# node runs npm's own code here, on fixtures and on generated inputs.
+pytestmark = pytest.mark.slow
+
 NODE_DIR = Path(__file__).parent / "node"
 ORACLE = NODE_DIR / "oracle.js"
 FIXTURES = Path(__file__).parent / "fixtures" / "npmrc"

@@ -7,7 +7,7 @@ import datetime
 import json
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from composite_runner import parse_file_commands
 from conftest import pull_request_repository, sarif_errors, setup_ok_package
 from fake_registry import FakeRegistry, Reply, json_reply
 from leaks import HOSTILE_SECRET, leaked_forms
-from npmrc_samples import make_token
+from npmrc_samples import make_token, write
 
 from npm_guard import action
 from npm_guard.cli import main as cli_main
@@ -76,12 +76,6 @@ def run(project: Path, tmp_path: Path) -> RunProgram:
         return Result(code, "".join(written), outputs, summary.read_text("utf-8"), sarif)
 
     return go
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_clean_repository_passes(run: RunProgram, project: Path) -> None:
@@ -384,12 +378,6 @@ def test_verdict(findings: list[Finding], fail_on: Severity | None, expected: st
 
 
 # --- the online audit, against the fake npmjs on loopback -----------------------------
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as registry:
-        yield registry
 
 
 def test_audit_passes_and_adds_the_verdict_tables(

@@ -8,7 +8,7 @@ import datetime
 import json
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -27,6 +27,8 @@ from npmrc_samples import make_token
 LEAKED = make_token("npm_", 701)
 TOKEN = make_token("npm_", 702)
 VENV = ".npm-guard-venv"
+# Every test here runs action.yml, whose first run builds the action's private venv.
+pytestmark = pytest.mark.slow
 
 
 def visible(run: ActionRun) -> str:
@@ -228,12 +230,6 @@ def test_sarif_is_not_written_or_uploaded_unless_asked(run: RunAction, workspace
     assert result.outputs["sarif-file"] == ""
     assert result.uploaded_sarif == []
     assert result.steps[-1].outcome == "skipped"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as registry:
-        yield registry
 
 
 def test_failing_audit_is_incomplete_and_fails_the_step(

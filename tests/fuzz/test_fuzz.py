@@ -31,6 +31,7 @@ def test_every_parser_has_a_seed() -> None:
     assert {PARSERS[seed[0] % len(PARSERS)] for seed in seeds if seed} == set(PARSERS)
 
 
+@pytest.mark.slow
 def test_short_fuzz_run_finds_no_crash(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(HERE / "corpus", corpus)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from npmrc_samples import git
+from npmrc_samples import git, write
 from precommit_support import scratch_repo, try_repo
 
 from npm_guard.hooks.workflow_npm_credentials import main
@@ -53,12 +53,6 @@ jobs:
     steps:
       - run: npm token create --read-only --cidr 203.0.113.0/24
 """
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
