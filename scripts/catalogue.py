@@ -135,7 +135,11 @@ def docs_text(text: str, severities: dict[str, str]) -> str:
         )
         at = next((i for i in range(start + 1, end) if lines[i].startswith(SEVERITY_LINE)), None)
         if at is None:
-            lines[start + 1 : start + 1] = ["", f"{SEVERITY_LINE}{severity}."]
+            first = next((i for i in range(start + 1, end) if lines[i].strip()), None)
+            if first is not None and lines[first].startswith("**Reads:**"):
+                lines[first] = f"{SEVERITY_LINE}{severity}. {lines[first]}"
+            else:
+                lines[start + 1 : start + 1] = ["", f"{SEVERITY_LINE}{severity}."]
             continue
         rest = lines[at][len(SEVERITY_LINE) :]
         word = re.match(r"[a-z]+", rest)

@@ -80,14 +80,12 @@ def test_all_rules_keeps_the_catalogue_order() -> None:
 
 
 def test_a_new_module_goes_after_the_last_of_its_target() -> None:
-    current = [entry for entry in REGISTRY if entry[0] != "npmrc_unscoped_credential"]
-    entries = catalogue.registry_entries(current)
-    assert entries[:4] == [
-        ("npmrc_plaintext_credential", "npmrc"),
-        ("npmrc_unexpanded_variable", "npmrc"),
-        ("npmrc_insecure_registry", "npmrc"),
-        ("npmrc_unscoped_credential", "npmrc"),
-    ]
+    first_npmrc = next(name for name, target in REGISTRY if target == "npmrc")
+    current = [entry for entry in REGISTRY if entry[0] != first_npmrc]
+    npmrc = [entry for entry in current if entry[1] == "npmrc"]
+    others = [entry for entry in current if entry[1] != "npmrc"]
+    assert current == [*npmrc, *others], "the npmrc rules come first in the catalogue"
+    assert catalogue.registry_entries(current) == [*npmrc, (first_npmrc, "npmrc"), *others]
     assert catalogue.registry_entries([*REGISTRY, ("gone_rule", "npmrc")]) == list(REGISTRY)
 
 
@@ -114,6 +112,10 @@ def test_a_wrong_severity_in_the_docs_is_rewritten() -> None:
     bare = "## a-rule\n\n**What it detects.** z\n"
     assert "## a-rule\n\n**Default severity:** error.\n" in catalogue.docs_text(
         bare, {"a-rule": "error"}
+    )
+    reads = "## a-rule\n\n**Reads:** `.npmrc`.\n"
+    assert catalogue.docs_text(reads, {"a-rule": "note"}) == (
+        "## a-rule\n\n**Default severity:** note. **Reads:** `.npmrc`.\n"
     )
     with pytest.raises(catalogue.CatalogueError, match="no section for b-rule"):
         catalogue.docs_text(docs, {"a-rule": "error", "b-rule": "note"})
