@@ -34,6 +34,7 @@ import os
 import stat
 
 from npm_guard.errors import NpmGuardError
+from npm_guard.paths import is_inside
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -41,14 +42,6 @@ _BINARY = getattr(os, "O_BINARY", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _EXCLUSIVE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
 REPOSITORY = "the repository"
-
-
-def _inside(path: str, directory: str) -> bool:
-    """`path` is `directory` or below it (both already resolved)."""
-    try:
-        return os.path.commonpath([path, directory]) == directory
-    except ValueError:  # different drives on Windows
-        return False
 
 
 def resolve_for_writing(path: str, tree: str | None, tree_name: str = REPOSITORY) -> str:
@@ -73,8 +66,8 @@ def resolve_for_writing(path: str, tree: str | None, tree_name: str = REPOSITORY
         leads_to = os.path.realpath(candidate)
         if (
             tree_real is not None
-            and _inside(current, tree_real)
-            and not _inside(leads_to, tree_real)
+            and is_inside(current, tree_real)
+            and not is_inside(leads_to, tree_real)
         ):
             raise NpmGuardError(
                 f"refusing to write {path}: {candidate} is a symbolic link to {leads_to}, "
@@ -127,7 +120,7 @@ def replace_file(
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise NpmGuardError(f"cannot write {shown}: it is a directory")
     if info is not None and not stat.S_ISREG(info.st_mode):
-        if tree is None or _inside(target, os.path.realpath(tree)):
+        if tree is None or is_inside(target, os.path.realpath(tree)):
             raise NpmGuardError(
                 f"refusing to write {shown}: it is not a regular file (FIFO, socket or device)"
             )
