@@ -8,8 +8,9 @@ A rule is declared once, in its module under npm_guard/rules/ (`RULE`: id, sever
 target, ...). From those modules this writes:
 
 - the registry list in npm_guard/rules/__init__.py (between its `catalogue:` markers):
-  every module with its target, in catalogue order; a new module goes after the last
-  one of its target, a module that is gone is dropped;
+  every module with its table (its target, `+inventory` for a rule that reads the
+  policy's token inventory), in catalogue order; a new module goes after the last one
+  of its target, a module that is gone is dropped;
 - the rule ids the policy file accepts: `properties.rules.properties` and
   `$defs.ruleId.enum` of npm_guard/schemas/policy.schema.json, in catalogue order;
 - the severity that starts each rule's "**Default severity:**" line in docs/rules.md
@@ -38,7 +39,7 @@ DOCS_FILE = ROOT / "docs" / "rules.md"
 BEGIN = "# catalogue: begin"
 END = "# catalogue: end"
 SEVERITY_LINE = "**Default severity:** "
-_REGISTRY_RE = re.compile(r'^\s*\("([a-z0-9_]+)", "([a-z]+)"\),$')
+_REGISTRY_RE = re.compile(r'^\s*\("([a-z0-9_]+)", "([a-z+]+)"\),$')
 
 
 class CatalogueError(Exception):
@@ -76,18 +77,29 @@ def _block(text: str) -> str:
     return text[start:end]
 
 
+def table_of(module: str) -> str:
+    """The registry table of a rule module: its RULE's target, `+inventory` when the
+    rule needs the policy's token inventory (npm_guard.rules.table_of)."""
+    from npm_guard.rules import table_of as table
+
+    return table(rule_of(module))
+
+
 def registry_entries(current: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The registry as it should be: the present order kept, targets from each RULE,
+    """The registry as it should be: the present order kept, tables from each RULE,
     modules that are gone dropped, new ones after the last module of their target."""
     on_disk = rule_modules()
-    entries = [(name, rule_of(name).target) for name, _ in current if name in on_disk]
+    entries = [(name, table_of(name)) for name, _ in current if name in on_disk]
     known = {name for name, _ in entries}
     for name in on_disk:
         if name in known:
             continue
-        target = rule_of(name).target
-        last = max((i for i, (_, t) in enumerate(entries) if t == target), default=None)
-        entries.insert(len(entries) if last is None else last + 1, (name, target))
+        table = table_of(name)
+        target = table.split("+")[0]
+        last = max(
+            (i for i, (_, t) in enumerate(entries) if t.split("+")[0] == target), default=None
+        )
+        entries.insert(len(entries) if last is None else last + 1, (name, table))
     return entries
 
 

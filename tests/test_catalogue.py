@@ -38,10 +38,11 @@ def test_every_rule_module_is_registered() -> None:
     assert len(REGISTRY) == len(set(REGISTRY))
 
 
-@pytest.mark.parametrize(("module", "target"), REGISTRY)
-def test_each_registered_target_is_the_rules_own(module: str, target: str) -> None:
+@pytest.mark.parametrize(("module", "table"), REGISTRY)
+def test_each_registered_table_follows_from_the_rules_metadata(module: str, table: str) -> None:
     rule = importlib.import_module(f"npm_guard.rules.{module}").RULE
-    assert rule.target == target, "run scripts/catalogue.py"
+    expected = rule.target + ("+inventory" if rule.needs_inventory else "")
+    assert table == expected, "run scripts/catalogue.py"
     assert rule_by_id(rule.id) is rule
 
 
@@ -89,9 +90,12 @@ def test_a_new_module_goes_after_the_last_of_its_target() -> None:
     assert catalogue.registry_entries([*REGISTRY, ("gone_rule", "npmrc")]) == list(REGISTRY)
 
 
-def test_a_wrong_target_is_rewritten() -> None:
+def test_a_wrong_table_is_rewritten() -> None:
     wrong = [(m, "online" if m == "policy_plaintext_credential" else t) for m, t in REGISTRY]
     assert catalogue.registry_entries(wrong) == list(REGISTRY)
+    inventory = [(m, t.replace("+inventory", "")) for m, t in REGISTRY]
+    assert inventory != list(REGISTRY)
+    assert catalogue.registry_entries(inventory) == list(REGISTRY)
 
 
 def test_a_missing_rule_id_is_added_to_the_schema() -> None:

@@ -8,12 +8,13 @@ from the target: an `NpmrcFile` (npmrc), a `Workflow` (workflow; with the policy
 when `RULE.needs_inventory`), the policy file's path and text (policy), `AuditFacts`
 (online).
 
-`REGISTRY` below lists every rule module with the target its `RULE` declares. The
-target is repeated here, generated, so that a hook imports only the rule modules of
-the files it reads (start-up time is a product target, DESIGN.md "Targets") instead of
-importing every module to ask it. `scripts/catalogue.py` writes the list (a new module
-goes after the last one of its target) along with the policy schema's rule ids and the
-docs' "Default severity" lines; `tests/test_catalogue.py` fails when any is stale.
+`REGISTRY` below lists every rule module with the table its `RULE` puts it in: its
+target, plus `+inventory` for a rule that needs the policy's token inventory. That is
+repeated here, generated, so that a hook imports only the rule modules it runs
+(start-up time is a product target, DESIGN.md "Targets") instead of importing every
+module to ask it. `scripts/catalogue.py` writes the list (a new module goes after the
+last one of its target) along with the policy schema's rule ids and the docs' "Default
+severity" lines; `tests/test_catalogue.py` fails when any is stale.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     OnlineCheck = Callable[[AuditFacts], Iterable[Finding]]
     Checked = tuple[tuple[Rule, Any], ...]
 
-# catalogue: begin (written by scripts/catalogue.py from each module's RULE.target)
+# catalogue: begin (written by scripts/catalogue.py from each module's RULE)
 REGISTRY: tuple[tuple[str, str], ...] = (
     ("npmrc_plaintext_credential", "npmrc"),
     ("npmrc_unexpanded_variable", "npmrc"),
@@ -55,8 +56,8 @@ REGISTRY: tuple[tuple[str, str], ...] = (
     ("workflow_token_in_untrusted_trigger", "workflow"),
     ("workflow_npmrc_persisted", "workflow"),
     ("workflow_unexpanded_npm_variable", "workflow"),
-    ("workflow_undeclared_npm_token", "workflow"),
-    ("workflow_token_exceeds_declared_permission", "workflow"),
+    ("workflow_undeclared_npm_token", "workflow+inventory"),
+    ("workflow_token_exceeds_declared_permission", "workflow+inventory"),
     ("policy_plaintext_credential", "policy"),
     ("parse_error", "any"),
     ("maintainer_2fa_disabled", "online"),
@@ -76,22 +77,39 @@ REGISTRY: tuple[tuple[str, str], ...] = (
 )
 # catalogue: end
 
+INVENTORY = "+inventory"
 _checked: dict[str, Checked] = {}
+
+
+def table_of(rule: Rule) -> str:
+    """The registry's table for a rule: its target, `+inventory` when it needs one."""
+    return rule.target + (INVENTORY if rule.needs_inventory else "")
 
 
 def _module(name: str) -> Any:
     return __import__(f"{__name__}.{name}", fromlist=["RULE"])
 
 
-def rules_for(target: str) -> Checked:
-    """(rule, check) of every rule whose target is `target`, in catalogue order; only
-    their modules are imported, on first use."""
-    found = _checked.get(target)
+def _table(table: str) -> Checked:
+    """(rule, check) of every rule in `table`, in catalogue order; only their modules
+    are imported, on first use."""
+    found = _checked.get(table)
     if found is None:
-        modules = [_module(name) for name, of in REGISTRY if of == target]
+        modules = [_module(name) for name, of in REGISTRY if of == table]
         found = tuple((module.RULE, getattr(module, "check", None)) for module in modules)
-        _checked[target] = found
+        _checked[table] = found
     return found
+
+
+def rules_for(target: str) -> Checked:
+    """(rule, check) of every rule whose target is `target`, in catalogue order."""
+    tables = dict.fromkeys(t for _, t in REGISTRY if t.split("+")[0] == target)
+    found = [entry for table in tables for entry in _table(table)]
+    return tuple(sorted(found, key=lambda entry: _position(entry[0])))
+
+
+def _position(rule: Rule) -> int:
+    return [name for name, _ in REGISTRY].index(rule.id.replace("-", "_"))
 
 
 def rule_by_id(rule_id: str) -> Rule:
@@ -113,11 +131,11 @@ def _npmrc_rules() -> tuple[tuple[Rule, NpmrcCheck], ...]:
 
 
 def _workflow_rules() -> tuple[tuple[Rule, WorkflowCheck], ...]:
-    return tuple(entry for entry in rules_for("workflow") if not entry[0].needs_inventory)
+    return _table("workflow")
 
 
 def _policy_workflow_rules() -> tuple[tuple[Rule, PolicyWorkflowCheck], ...]:
-    return tuple(entry for entry in rules_for("workflow") if entry[0].needs_inventory)
+    return _table("workflow" + INVENTORY)
 
 
 def _policy_file_rules() -> tuple[tuple[Rule, PolicyFileCheck], ...]:
