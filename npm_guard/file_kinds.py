@@ -9,7 +9,6 @@ one entry here (and the rules whose `target` is its `rules`).
 from __future__ import annotations
 
 import os
-import re
 
 from npm_guard._record import dataclass
 from npm_guard.constants import POLICY_FILE, UNREAD_POLICY_FILE
@@ -29,8 +28,7 @@ WORKFLOW = "workflow"
 ACTION = "action"  # a composite action's metadata, `action.yml`
 POLICY = "policy"  # the policy file, searched for credentials (validated by its loader)
 
-_WORKFLOW_RE = re.compile(r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$")
-_ACTION_RE = re.compile(r"(?:^|/)action\.ya?ml$")
+_YAML_SUFFIXES = (".yml", ".yaml")
 
 
 @dataclass
@@ -71,16 +69,25 @@ def _is_policy_path(path: str) -> bool:
     return os.path.basename(path) in (POLICY_FILE, UNREAD_POLICY_FILE)
 
 
+# By string operations, not regular expressions: a hook pays for no compile at start-up.
 def _is_workflow_path(path: str) -> bool:
-    return _WORKFLOW_RE.search(path.replace("\\", "/")) is not None
+    """`.github/workflows/NAME.yml` (or `.yaml`) at any depth, not in a subdirectory."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        parts[-3:-1] == [".github", "workflows"]
+        and name.endswith(_YAML_SUFFIXES)
+        and name not in _YAML_SUFFIXES
+    )
 
 
 def _is_action_path(path: str) -> bool:
-    return _ACTION_RE.search(path.replace("\\", "/")) is not None
+    """A composite action's metadata, `action.yml` (or `.yaml`), at any depth."""
+    return path.replace("\\", "/").rpartition("/")[2] in ("action.yml", "action.yaml")
 
 
 def _is_yaml_name(path: str) -> bool:
-    return path.endswith((".yml", ".yaml"))
+    return path.endswith(_YAML_SUFFIXES)
 
 
 def _is_npmrc_name(path: str) -> bool:

@@ -203,10 +203,16 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
 
 def render_scan(outcome: ScanOutcome, options: ScanOptions) -> None:
     """The report (stdout or `--output`) and the job summary of one scan outcome."""
-    from npm_guard.github_io import summary_destination
     from npm_guard.report import render
 
-    summary = summary_destination(options.summary, os.environ, step_summary=options.step_summary)
+    summary: SummaryDestination | None = None
+    # The hooks write no summary unless asked: they need not import github_io to know.
+    if options.summary is not None or options.step_summary:
+        from npm_guard.github_io import summary_destination
+
+        summary = summary_destination(
+            options.summary, os.environ, step_summary=options.step_summary
+        )
     report = render(
         options.fmt,
         outcome.findings,

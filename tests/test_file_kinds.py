@@ -1,0 +1,75 @@
+"""The file-kinds registry: what a path is, by its name and place, declared once."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from npm_guard.file_kinds import (
+    ACTION,
+    KINDS,
+    NPMRC,
+    POLICY,
+    WORKFLOW,
+    classify,
+    classify_named,
+    kind_named,
+)
+from npm_guard.rules import rule_by_id, rules_for
+from npm_guard.workflow import is_workflow_path
+
+
+@pytest.mark.parametrize(
+    ("path", "walked", "named"),
+    [
+        (".npmrc", NPMRC, NPMRC),
+        ("packages/app/.npmrc", NPMRC, NPMRC),
+        ("npmrc", None, None),
+        ("ci.npmrc", None, NPMRC),  # named on the command line: by its name alone
+        (".npm-guard.yml", POLICY, POLICY),
+        ("sub/.npm-guard.yaml", POLICY, POLICY),
+        (".github/workflows/release.yml", WORKFLOW, WORKFLOW),
+        (".github/workflows/release.yaml", WORKFLOW, WORKFLOW),
+        ("packages/app/.github/workflows/ci.yml", WORKFLOW, WORKFLOW),
+        (".github\\workflows\\release.yml", WORKFLOW, WORKFLOW),
+        (".github/workflows/nested/release.yml", None, WORKFLOW),
+        (".github/workflows/.yml", None, WORKFLOW),
+        (".github/workflows/README.md", None, None),
+        ("action.yml", ACTION, ACTION),
+        ("actions/publish/action.yaml", ACTION, ACTION),
+        (".github/workflows/action.yml", WORKFLOW, WORKFLOW),  # the first kind wins
+        ("my-action.yml", None, WORKFLOW),
+        ("docs/examples/release.yml", None, WORKFLOW),
+    ],
+)
+def test_a_path_is_judged_by_name_and_place(path: str, walked: str, named: str) -> None:
+    assert classify(path) == walked
+    assert classify_named(path) == named
+
+
+def test_workflows_and_actions_are_what_the_workflow_engine_calls_them() -> None:
+    """npm_guard.workflow.is_workflow_path answers the same question for the engine."""
+    parts = ["", ".github", "workflows", "x.yml", "x.yaml", ".yml", "action.yml", "a", "\\"]
+    for size in range(1, 5):
+        for combo in itertools.product(parts, repeat=size):
+            path = "/".join(combo)
+            assert (classify(path) in (WORKFLOW, ACTION)) == is_workflow_path(path), path
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=[k.name for k in KINDS])
+def test_every_kind_is_complete(kind: object) -> None:
+    from npm_guard.file_kinds import FileKind
+
+    assert isinstance(kind, FileKind)
+    assert kind_named(kind.name) is kind
+    assert rules_for(kind.rules), f"no rule reads {kind.name} files"
+    plaintext = rule_by_id(kind.plaintext_rule)
+    assert plaintext.target == kind.rules
+
+
+def test_every_rule_target_but_the_online_ones_has_a_kind_of_file() -> None:
+    from npm_guard.rules import REGISTRY
+
+    targets = {table.split("+")[0] for _, table in REGISTRY} - {"online", "any"}
+    assert targets == {kind.rules for kind in KINDS}
