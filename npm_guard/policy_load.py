@@ -168,17 +168,8 @@ def _build(document: PolicyDocument, path: str) -> Policy:
         require_2fa=audit.get("require-2fa", defaults.require_2fa),
         unverified_2fa=Severity(audit.get("unverified-2fa", defaults.unverified_2fa.value)),
     )
-    import datetime
-
     attestations = tuple(
-        Attestation(
-            maintainer=item["maintainer"],
-            mode=item["mode"],
-            date=datetime.date.fromisoformat(item["date"]),
-            expires=datetime.date.fromisoformat(item["expires"]),
-            line=document.line(("attestations", i)),
-            registry=item.get("registry"),
-        )
+        _attestation(item, document.line(("attestations", i)))
         for i, item in enumerate(data.get("attestations") or ())
     )
     return Policy(
@@ -189,6 +180,19 @@ def _build(document: PolicyDocument, path: str) -> Policy:
         packages=packages,
         audit=settings,
         attestations=attestations,
+    )
+
+
+def _attestation(item: Mapping[str, Any], line: int) -> Attestation:
+    import datetime  # only for a policy with attestations: start-up time of the hooks
+
+    return Attestation(
+        maintainer=item["maintainer"],
+        mode=item["mode"],
+        date=datetime.date.fromisoformat(item["date"]),
+        expires=datetime.date.fromisoformat(item["expires"]),
+        line=line,
+        registry=item.get("registry"),
     )
 
 

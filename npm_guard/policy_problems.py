@@ -125,8 +125,9 @@ def key_text(path: Iterable[Any]) -> str:
 
 
 def semantic_problems(document: PolicyDocument, display: str) -> Iterator[PolicyProblem]:
-    import ipaddress
-
+    """The problems the schema cannot express. ipaddress and datetime are imported only
+    for a policy with CIDR ranges or attestations: a cached policy file is checked on
+    every hook run."""
     data = document.data if isinstance(document.data, Mapping) else {}
 
     def at(path: Path, expected: str) -> PolicyProblem:
@@ -140,6 +141,8 @@ def semantic_problems(document: PolicyDocument, display: str) -> Iterator[Policy
         for i, cidr in enumerate(cidrs if isinstance(cidrs, list) else ()):
             if not isinstance(cidr, str) or not _CIDR_SHAPE_RE.match(cidr):
                 continue  # the schema already said what is wrong
+            import ipaddress
+
             try:
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError:
