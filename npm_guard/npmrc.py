@@ -15,16 +15,13 @@ import re
 from collections.abc import Iterator, Mapping
 
 from npm_guard._record import dataclass, field
-from npm_guard.constants import SECRET_AUTH_KEYS as SECRET_AUTH_KEYS
-from npm_guard.npmrc_env import ENV_REFERENCE_RE as ENV_REFERENCE_RE
-from npm_guard.npmrc_env import env_references as env_references
-from npm_guard.npmrc_env import expand_env as expand_env
-from npm_guard.npmrc_env import unexpanded_variables as unexpanded_variables
+from npm_guard.npmrc_env import expand_env
 from npm_guard.npmrc_js import (
     JS_LINE_TERMINATORS,
     JS_SPACE,
     UNDEFINED,
     JSUndefined,
+    NpmrcDecodeError,
     array_index,
     js_assign,
     js_get,
@@ -32,15 +29,11 @@ from npm_guard.npmrc_js import (
     js_set,
     js_string,
     js_to_number,
+    js_trim,
     js_truthy,
     js_typeof_object,
     unsafe,
 )
-from npm_guard.npmrc_js import NpmrcDecodeError as NpmrcDecodeError
-from npm_guard.npmrc_js import js_trim as js_trim
-
-# The names re-exported above (`X as X`) are read from here by modules outside the
-# scan's own (the workflow engine, the audit) and by the differential test.
 
 _SPACE_CLASS = "[" + re.escape(JS_SPACE) + "]"
 # ini.js: /^\[([^\]]*)\]\s*$|^([^=]+)(=(.*))?$/i on a line that holds no \r or \n.

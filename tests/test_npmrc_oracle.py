@@ -29,23 +29,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from npm_guard.npmrc import (
+from npm_guard.npmrc import NpmrcFile, config_value, decode_tree, load_config, parse_npmrc
+from npm_guard.npmrc_js import (
     JS_LINE_TERMINATORS,
     JS_SPACE,
     JSUndefined,
     NpmrcDecodeError,
-    NpmrcFile,
-    config_value,
-    decode_tree,
     js_string,
     js_trim,
-    load_config,
-    parse_npmrc,
     unsafe,
 )
 
 if TYPE_CHECKING:
-    from npm_guard.npmrc import JSValue
+    from npm_guard.npmrc_js import JSValue
 
 # node runs npm's own code here, on fixtures and on generated inputs.
 pytestmark = pytest.mark.slow

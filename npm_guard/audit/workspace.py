@@ -168,14 +168,9 @@ def registry_settings(
     """`registry` and `@scope:registry` of the project `.npmrc` as npm reads them, each
     refused when it refers to a credential variable (or `token_env`), when its expansion
     holds one of `secrets`, or when it is no http(s) URL. Keys as `npmrc_registries`."""
-    from npm_guard.npmrc import (
-        NpmrcDecodeError,
-        decode_tree,
-        env_references,
-        expand_env,
-        js_trim,
-        parse_npmrc,
-    )
+    from npm_guard.npmrc import decode_tree, parse_npmrc
+    from npm_guard.npmrc_env import env_references, expand_env
+    from npm_guard.npmrc_js import NpmrcDecodeError, js_trim
 
     path = os.path.join(root, ".npmrc")
     try:
@@ -254,7 +249,7 @@ def _refusal(
 def _expands_into_path(raw: str) -> bool:
     """Whether a `${VAR}` of the raw URL `raw` lands anywhere but its host and port: in
     the scheme (the whole URL comes from it), the user info, path, query or fragment."""
-    from npm_guard.npmrc import env_references
+    from npm_guard.npmrc_env import env_references
 
     references = env_references(raw)
     if not references:

@@ -118,6 +118,12 @@ def rule_by_id(rule_id: str) -> Rule:
     return rule
 
 
+def check_of(rule_id: str) -> Any:
+    """The `check()` of the rule `rule_id`, importing its module only (for the engine
+    that runs one rule outside its table: the token search of an unparseable file)."""
+    return _module(rule_id.replace("-", "_")).check
+
+
 def all_rules() -> dict[str, Rule]:
     """Every registered rule by id, in catalogue order (imports every rule module)."""
     rules = (_module(name).RULE for name, _ in REGISTRY)

@@ -1,7 +1,8 @@
 """GitHub Actions workflows and composite actions: the second hook's engine.
 
-`is_workflow_path` is imported by the scan walker on every file, so this module must
-not import yaml (or anything heavy) at import time: the parse path imports it lazily.
+This module must not import yaml (or anything heavy) at import time: the parse path
+imports it lazily. The rules run through the registry (`npm_guard.rules`), never by
+importing a rule module here: the rule modules import the workflow model.
 """
 
 from __future__ import annotations
@@ -17,13 +18,7 @@ if TYPE_CHECKING:
     from npm_guard.workflow.model import Workflow
     from npm_guard.workflow.yaml_loader import LoadedYaml
 
-_WORKFLOW_PATH_RE = re.compile(r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$|(?:^|/)action\.ya?ml$")
 _MARKER_RE = re.compile(r"npm-guard:\s*ignore\[")
-
-
-def is_workflow_path(path: str) -> bool:
-    """A workflow (`.github/workflows/*.yml`) or an action metadata file (`action.yml`)."""
-    return _WORKFLOW_PATH_RE.search(path.replace("\\", "/")) is not None
 
 
 def scan_workflow(
@@ -108,13 +103,13 @@ def _unread_findings(workflow: Workflow) -> list[Finding]:
 
 def _tokens_only(path: str, text: str) -> list[Finding]:
     """Literal tokens in a file that could not be parsed: still worth reporting."""
-    from npm_guard.rules import workflow_plaintext_credential
+    from npm_guard.rules import check_of
     from npm_guard.workflow.model import UNKNOWN, Workflow
     from npm_guard.workflow.yaml_loader import LoadedYaml, line_starts_of
 
     loaded = LoadedYaml(text, None, line_starts_of(text), [], [])
     workflow = Workflow(path, loaded, UNKNOWN)
-    return list(workflow_plaintext_credential.check(workflow))
+    return list(check_of("workflow-plaintext-credential")(workflow))
 
 
 def workflow_suppressions(loaded: LoadedYaml) -> list[Suppression]:

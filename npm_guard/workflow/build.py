@@ -142,7 +142,9 @@ def _repository_npmrc_variables(workflow: Workflow, consulted: ConsultedFiles) -
     text = found.text
     if text is None:
         return frozenset()
-    from npm_guard.npmrc import SECRET_AUTH_KEYS, env_references, parse_npmrc, split_scoped_key
+    from npm_guard.constants import SECRET_AUTH_KEYS
+    from npm_guard.npmrc import parse_npmrc, split_scoped_key
+    from npm_guard.npmrc_env import env_references
 
     names: set[str] = set()
     for entry in parse_npmrc(text, ".npmrc").entries:

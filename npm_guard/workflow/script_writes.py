@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from npm_guard.npmrc import ENV_REFERENCE_RE, unexpanded_variables
+from npm_guard.npmrc_env import ENV_REFERENCE_RE, unexpanded_variables
 from npm_guard.secrets import is_placeholder
 from npm_guard.workflow.arguments import Arguments, parse_arguments, program_name
 from npm_guard.workflow.context import CommandContext, path_location

@@ -12,13 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from npm_guard.findings import Finding
-from npm_guard.npmrc import (
-    NpmrcFile,
-    env_references,
-    expand_env,
-    parse_npmrc,
-    unexpanded_variables,
-)
+from npm_guard.npmrc import NpmrcFile, parse_npmrc
+from npm_guard.npmrc_env import env_references, expand_env, unexpanded_variables
 from npm_guard.npmrc_scan import scan_npmrc
 from npm_guard.rules import all_rules
 from npm_guard.secrets import find_tokens

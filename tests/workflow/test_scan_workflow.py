@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from npm_guard.file_kinds import ACTION, WORKFLOW, classify
 from npm_guard.findings import Confidence, Finding, Severity
-from npm_guard.workflow import is_workflow_path, scan_workflow
+from npm_guard.workflow import scan_workflow
 
 TOKEN = "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"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "workflows"
@@ -200,12 +201,12 @@ def test_not_a_workflow_gives_nothing_but_literal_tokens() -> None:
     ],
 )
 def test_is_workflow_path(path: str, expected: bool) -> None:
-    assert is_workflow_path(path) is expected
+    assert (classify(path) in (WORKFLOW, ACTION)) is expected
 
 
 def test_classifying_paths_does_not_import_yaml() -> None:
     code = (
-        "import sys, npm_guard.workflow as w; w.is_workflow_path('action.yml'); "
+        "import sys, npm_guard.file_kinds as k; k.classify('action.yml'); "
         "print('yaml' in sys.modules, "
         "any(m.startswith('npm_guard.workflow.') for m in sys.modules))"
     )
