@@ -9,7 +9,7 @@ import datetime
 import email.utils
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,9 @@ from fake_registry import (
     version_doc,
 )
 
-from npm_guard.audit.client import Fetched, FetchFailure, RegistryClient, package_url
+from npm_guard.audit.client import Fetched, FetchFailure, RegistryClient
 from npm_guard.audit.command import audit_repository
+from npm_guard.audit.registry_urls import package_url
 from npm_guard.errors import NpmGuardError
 from npm_guard.policy import Policy
 
@@ -33,12 +34,6 @@ TOKEN = npm_token("HostileNetworkTokenValue0123")
 PKG = "@acme/widget"
 PATH = "/@acme%2fwidget"
 DOC = packument_doc(PKG, ["alice"], [version_doc(PKG, "1.0.0", publisher="alice")])
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as registry:
-        yield registry
 
 
 class Sleeps(list[float]):

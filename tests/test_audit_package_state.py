@@ -11,7 +11,6 @@ who can approve them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,9 @@ from fake_registry import (
 )
 from test_audit_fake import OTHER, PKG, TOKEN, healthy, report_schema_validator
 
-from npm_guard.audit.client import version_status_url
 from npm_guard.audit.command import audit_repository
 from npm_guard.audit.facts import AccessState, EvidenceKind, Verdict, VersionState
+from npm_guard.audit.registry_urls import version_status_url
 from npm_guard.audit.run import AuditResult
 from npm_guard.audit.table import render_markdown_tables, render_text_tables
 from npm_guard.cli import main
@@ -43,12 +42,6 @@ NO_TOKENS = {
     "publish_requires_tfa": True,
     "automation_token_overrides_tfa": False,
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeRegistry]:
-    with FakeRegistry() as registry:
-        yield registry
 
 
 def audit(fake: FakeRegistry, tmp_path: Path, token: str | None = TOKEN, **kw: Any) -> AuditResult:

@@ -18,8 +18,9 @@ import pytest
 import requests
 from fake_registry import FakeRegistry, Reply, npm_token, packument_doc, version_doc
 
-from npm_guard.audit.client import FetchFailure, RegistryClient, package_url
+from npm_guard.audit.client import FetchFailure, RegistryClient
 from npm_guard.audit.command import audit_repository
+from npm_guard.audit.registry_urls import package_url
 from npm_guard.cli import main
 from npm_guard.errors import NpmGuardError
 from npm_guard.policy import Policy

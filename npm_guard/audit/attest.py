@@ -61,7 +61,8 @@ def login_token(registry: str, env: Mapping[str, str]) -> str | None:
 def _default_registry(root: str, env: Mapping[str, str], token_env: str | None) -> str:
     """The project `.npmrc`'s `registry`, or npm's; refused (NpmGuardError) when that URL
     would carry a credential or a variable's value to where the login is sent."""
-    from npm_guard.audit.workspace import NPMJS_REGISTRY, registry_settings
+    from npm_guard.audit.workspace import registry_settings
+    from npm_guard.constants import NPMJS_REGISTRY
 
     secrets = [env[token_env]] if token_env and env.get(token_env) else []
     setting = registry_settings(root, env, token_env=token_env, secrets=secrets).get("")
@@ -164,7 +165,8 @@ def attest(
     client_options: Mapping[str, Any] | None = None,
 ) -> int:
     """Read the caller's own profile and print or record their attestation; exit code."""
-    from npm_guard.audit.client import FetchFailure, RegistryClient, normalise_registry, profile_url
+    from npm_guard.audit.client import FetchFailure, RegistryClient
+    from npm_guard.audit.registry_urls import normalise_registry, profile_url
     from npm_guard.policy import POLICY_FILE
     from npm_guard.policy_load import load_policy, parse_policy
     from npm_guard.policy_load import policy_path as find_policy

@@ -36,11 +36,12 @@ import urllib3.poolmanager
 from npm_guard import __version__
 from npm_guard._record import dataclass
 from npm_guard.audit.registry_schemas import schema_problem
+from npm_guard.audit.registry_urls import normalise_registry, npm_request_target, origin
+from npm_guard.constants import NPMJS_REGISTRY
 from npm_guard.errors import NpmGuardError
 from npm_guard.hosts import is_loopback
 from npm_guard.secrets import scrub
 
-NPMJS_REGISTRY = "https://registry.npmjs.org/"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 5
 _MAX_BODY = 64 * 1024 * 1024  # the largest packuments on npmjs are tens of MB
@@ -70,20 +71,6 @@ class FetchFailure:
 
 
 FetchResult = Union[Fetched, FetchFailure]
-
-
-def escape_name(name: str) -> str:
-    """npm's `escapedName`: only the first `/` becomes `%2f`, the `@` stays.
-
-    urllib3 rewrites percent-escapes to upper-case hex (`%2F`); the transport below puts
-    the escaped slash back in npm's lower case, so registries see what npm sends.
-    """
-    return name.replace("/", "%2f", 1)
-
-
-def npm_request_target(target: str) -> str:
-    """The request target as npm sends it: the escaped slash of a scoped name as `%2f`."""
-    return target.replace("%2F", "%2f")
 
 
 # The overall deadline of one exchange. Timeouts in requests are per socket operation,
@@ -193,26 +180,6 @@ class _NpmAdapter(requests.adapters.HTTPAdapter):
         return _use_npm_pools(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
-def normalise_registry(url: str) -> str:
-    """A registry URL with exactly one trailing slash; raises NpmGuardError if unusable."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise NpmGuardError(f"registry {url!r} is not an http(s) URL")
-    return url.strip().rstrip("/") + "/"
-
-
-def _origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def same_origin(one: str, other: str) -> bool:
-    """Scheme, host and port alike: where a request carrying the token may go."""
-    return _origin(one) == _origin(other)
-
-
 def _retry_after(value: str | None, now: float) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
     if value is None:
@@ -252,7 +219,7 @@ class RegistryClient:
         together; `deadline` (a `time.monotonic()` value) bounds the whole audit, every
         fetch: no attempt starts, and no retry waits, past either."""
         self.token_registry = normalise_registry(token_registry)
-        scheme, host, _ = _origin(self.token_registry)
+        scheme, host, _ = origin(self.token_registry)
         if token and scheme != "https" and not is_loopback(host):
             raise NpmGuardError(
                 f"refusing to send the token to {self.token_registry} over plain http: "
@@ -296,10 +263,10 @@ class RegistryClient:
         """True when a request to `url` carries the token: same origin as its registry."""
         if self._token is None:
             return False
-        scheme, host, port = _origin(url)
+        scheme, host, port = origin(url)
         if scheme != "https" and not (scheme == "http" and is_loopback(host)):
             return False
-        return (scheme, host, port) == _origin(self.token_registry)
+        return (scheme, host, port) == origin(self.token_registry)
 
     def get_json(self, url: str, kind: str) -> FetchResult:
         """GET `url`, parse JSON, validate against schema `kind`; cached per URL."""
@@ -579,34 +546,3 @@ def _kind_of(error: BaseException) -> str:
     if "remotedisconnected" in text or "aborted" in text or "closed" in text:
         return "connection closed by the registry"
     return type(error).__name__
-
-
-def package_url(registry: str, name: str) -> str:
-    return normalise_registry(registry) + escape_name(name)
-
-
-def collaborators_url(registry: str, name: str) -> str:
-    return f"{normalise_registry(registry)}-/package/{escape_name(name)}/collaborators"
-
-
-def access_url(registry: str, name: str) -> str:
-    """The package's publishing access (undocumented GET: pnpm's `access get status`)."""
-    return f"{normalise_registry(registry)}-/package/{escape_name(name)}/access"
-
-
-def version_status_url(registry: str, name: str, version: str) -> str:
-    """One version's lifecycle status; the version is escaped whole (it comes from the
-    registry, and a `/` or `?` in it must not change the path)."""
-    from urllib.parse import quote
-
-    escaped = quote(version, safe="+")
-    return f"{normalise_registry(registry)}-/package/{escape_name(name)}/version/{escaped}/status"
-
-
-def profile_url(registry: str) -> str:
-    return normalise_registry(registry) + "-/npm/v1/user"
-
-
-def tokens_url(registry: str) -> str:
-    """The first page of the token list, as npm's CLI asks for it (its own page size)."""
-    return normalise_registry(registry) + "-/npm/v1/tokens"

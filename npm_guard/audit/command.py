@@ -135,7 +135,7 @@ def _token_registry(
 ) -> tuple[str, RegistrySetting | None]:
     """(the registry the token belongs to, the `.npmrc` setting that named it, if one did):
     --registry, else the one registry every usable package uses, else the project default."""
-    from npm_guard.audit.workspace import NPMJS_REGISTRY
+    from npm_guard.constants import NPMJS_REGISTRY
 
     if override:
         return override, None
@@ -185,14 +185,15 @@ def audit_repository(
     import time
 
     from npm_guard._record import replace
-    from npm_guard.audit.client import RegistryClient, normalise_registry, same_origin
+    from npm_guard.audit.client import RegistryClient
+    from npm_guard.audit.registry_urls import normalise_registry, same_origin
     from npm_guard.audit.run import AuditRequest, run_audit
     from npm_guard.audit.workspace import (
-        NPMJS_REGISTRY,
         named_packages,
         registry_settings,
         repository_packages,
     )
+    from npm_guard.constants import NPMJS_REGISTRY
 
     if concurrency < 1 or concurrency > 64:
         raise NpmGuardError("--concurrency must be between 1 and 64")

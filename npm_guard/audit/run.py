@@ -18,11 +18,15 @@ from typing import Any
 from urllib.parse import urljoin
 
 from npm_guard._record import dataclass, field
-from npm_guard.audit.client import (
-    NPMJS_REGISTRY,
-    FetchFailure,
-    FetchResult,
-    RegistryClient,
+from npm_guard.audit.client import FetchFailure, FetchResult, RegistryClient
+from npm_guard.audit.evidence import (
+    OwnerProfile,
+    package_facts,
+    profile_evidence,
+    version_facts,
+)
+from npm_guard.audit.facts import AuditFacts, Gap, PackageFacts, TokenFacts
+from npm_guard.audit.registry_urls import (
     access_url,
     collaborators_url,
     normalise_registry,
@@ -31,15 +35,9 @@ from npm_guard.audit.client import (
     tokens_url,
     version_status_url,
 )
-from npm_guard.audit.evidence import (
-    OwnerProfile,
-    package_facts,
-    profile_evidence,
-    token_facts,
-    version_facts,
-)
-from npm_guard.audit.facts import AuditFacts, Gap, PackageFacts, TokenFacts
+from npm_guard.audit.token_evidence import token_facts
 from npm_guard.audit.workspace import PackageTarget
+from npm_guard.constants import NPMJS_REGISTRY
 from npm_guard.findings import Finding, Location, Suppressed, sort_key
 from npm_guard.policy import Policy
 

@@ -21,9 +21,10 @@ import re
 from collections.abc import Mapping, Sequence
 
 from npm_guard._record import dataclass, field
+from npm_guard.constants import NPMJS_REGISTRY
 from npm_guard.errors import NpmGuardError
+from npm_guard.paths import display_path
 
-NPMJS_REGISTRY = "https://registry.npmjs.org/"
 _NAME_LINE_RE = re.compile(r'^[ \t]*"name"\s*:', re.MULTILINE)  # not \s* first: quadratic
 
 
@@ -62,13 +63,8 @@ class _Manifest:
     line: int
 
 
-def _display(path: str, root: str) -> str:
-    rel = os.path.relpath(path, root)
-    return path if rel.startswith("..") else rel.replace(os.sep, "/")
-
-
 def _read_manifest(path: str, root: str) -> _Manifest:
-    display = _display(path, root)
+    display = display_path(path, root)
     try:
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
