@@ -49,7 +49,7 @@ class FileKind:
     `read` turns (shown path, text, context) into the findings of every rule whose
     `target` is `rules`; `plaintext_rule` is the rule id that reports tokens in a file
     of this kind too large or too binary to parse; `ignore_comment` is the inline
-    suppression the kind takes (docs/rules.md, "Suppressing a finding")."""
+    suppression `read` applies, as the README's "Inline suppression" documents it."""
 
     name: str
     rules: str

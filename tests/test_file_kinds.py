@@ -82,6 +82,18 @@ def test_every_kind_is_complete(kind: object) -> None:
     assert plaintext.target == kind.rules
 
 
+def test_each_kinds_ignore_comment_is_the_documented_one() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    section = readme[readme.index("### Inline suppression") :]
+    forms = {kind.ignore_comment for kind in KINDS if kind.ignore_comment}
+    assert len(forms) == 2
+    for form in forms:
+        syntax = form.split("[", 1)[0] + "["  # `# npm-guard: ignore-next-line[`
+        assert syntax in section, form
+
+
 def test_every_rule_target_but_the_online_ones_has_a_kind_of_file() -> None:
     from npm_guard.rules import REGISTRY
 
