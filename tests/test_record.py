@@ -50,5 +50,35 @@ def test_replace_keeps_the_other_fields() -> None:
         replace(Point(1), z=1)
 
 
+@pytest.mark.parametrize("phase", ["field by field", "compiled"])
+def test_init_is_the_same_before_and_after_it_is_compiled(phase: str) -> None:
+    @dataclass(frozen=True)
+    class Item:
+        name: str
+        size: int = 1
+        parts: list[str] = field(default_factory=list)
+
+    if phase == "compiled":
+        for _ in range(40):
+            Item("warm-up")
+        assert "_init_fields" not in Item.__init__.__code__.co_names
+    made = [Item("a"), Item("b", 2), Item(name="c", parts=["p"]), Item("d", size=4)]
+    assert [(i.name, i.size, i.parts) for i in made] == [
+        ("a", 1, []),
+        ("b", 2, []),
+        ("c", 1, ["p"]),
+        ("d", 4, []),
+    ]
+    assert made[0].parts is not made[1].parts
+    for bad_call in (
+        lambda: Item(),  # type: ignore[call-arg]
+        lambda: Item("a", 1, [], "extra"),  # type: ignore[call-arg]
+        lambda: Item("a", name="b"),  # type: ignore[misc]
+        lambda: Item("a", colour="red"),  # type: ignore[call-arg]
+    ):
+        with pytest.raises(TypeError):
+            bad_call()
+
+
 def test_repr_names_the_fields() -> None:
     assert repr(Point(1, 2, (), "n")) == "Point(x=1, y=2, tags=(), note='n')"
