@@ -112,6 +112,21 @@ def live_publishes(step: Step) -> Iterator[Publish]:
             yield publish
 
 
+# npm sub-commands that change the registry: a token they need is a write token.
+WRITE_COMMANDS = frozenset(
+    f"npm {sub}"
+    for sub in ("dist-tag", "dist-tags", "access", "owner", "deprecate", "unpublish", "trust")
+)
+
+
+def writes_to_registry(step: Step) -> bool:
+    """The step publishes, creates a token or changes the registry (`npm dist-tag`, …)."""
+    facts = step.facts
+    return bool(
+        facts.publishes or facts.token_creates or WRITE_COMMANDS & set(facts.registry_commands)
+    )
+
+
 def steps_seeing(workflow: Workflow, credential: NpmCredential) -> list[Step]:
     return [step for step in workflow.steps() if any(c is credential for c in step.credentials)]
 

@@ -299,6 +299,8 @@ class Workflow:
     literals: frozenset[str] = frozenset()  # literal credential values: never shown
     npmrc_unread: str | None = None  # why the repository's .npmrc, present, was not read
     unread: list[UnreadFile] = field(default_factory=list)  # files its lines needed
+    # The policy declares a token inventory (`tokens:`): its rules judge install tokens.
+    inventory: bool = False
 
     @property
     def reusable(self) -> bool:
