@@ -98,3 +98,19 @@ def test_a_token_minted_by_a_loopback_registry_is_no_credential() -> None:
         "      - run: npm publish --registry http://127.0.0.1:4873/\n"
     )
     assert scan_workflow("e2e.yml", text) == []
+
+
+def test_one_publish_finding_per_step_and_token() -> None:
+    text = (
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - name: Publish\n        run: |\n"
+        '          for pkg in npm/*; do (cd "$pkg" && npm publish); done\n'
+        "          npm publish\n"
+        "          npm publish --tag next\n"
+        "        env:\n          NPM_CONFIG_//registry.npmjs.org/:_authToken: ${{ secrets.NPM_TOKEN }}\n"
+    )
+    found = _of(scan_workflow("release.yml", text), "workflow-publish-with-long-lived-token")
+    assert [(f.location.line, f.rule.id) for f in found] == [
+        (8, "workflow-publish-with-long-lived-token")
+    ]
+    assert "(and 2 more publish commands of this step)" in found[0].message
