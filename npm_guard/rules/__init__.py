@@ -47,6 +47,7 @@ def _workflow_rules() -> tuple[tuple[Rule, WorkflowCheck], ...]:
     from npm_guard.rules import (
         workflow_npmrc_persisted,
         workflow_plaintext_credential,
+        workflow_publish_token_fallback,
         workflow_publish_with_long_lived_token,
         workflow_token_create_bypasses_2fa,
         workflow_token_create_not_read_only,
@@ -54,7 +55,6 @@ def _workflow_rules() -> tuple[tuple[Rule, WorkflowCheck], ...]:
         workflow_token_create_without_expiry,
         workflow_token_in_untrusted_trigger,
         workflow_token_overexposed,
-        workflow_token_shadows_oidc,
         workflow_unexpanded_npm_variable,
     )
 
@@ -65,7 +65,7 @@ def _workflow_rules() -> tuple[tuple[Rule, WorkflowCheck], ...]:
         (workflow_token_create_without_expiry.RULE, workflow_token_create_without_expiry.check),
         (workflow_token_create_bypasses_2fa.RULE, workflow_token_create_bypasses_2fa.check),
         (workflow_publish_with_long_lived_token.RULE, workflow_publish_with_long_lived_token.check),
-        (workflow_token_shadows_oidc.RULE, workflow_token_shadows_oidc.check),
+        (workflow_publish_token_fallback.RULE, workflow_publish_token_fallback.check),
         (workflow_token_overexposed.RULE, workflow_token_overexposed.check),
         (workflow_token_in_untrusted_trigger.RULE, workflow_token_in_untrusted_trigger.check),
         (workflow_npmrc_persisted.RULE, workflow_npmrc_persisted.check),

@@ -19,6 +19,8 @@ TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the br
 if TYPE_CHECKING:
     from npm_guard.workflow.model import NpmCredential, Publish, Step, Workflow
 
+OIDC_FIRST = "oidc-first"  # npm_guard.workflow.model.OIDC_FIRST, not imported (start-up)
+
 RULE = Rule(
     id="workflow-publish-with-long-lived-token",
     summary="A publish that authenticates with a stored npm token instead of trusted publishing",
@@ -75,7 +77,14 @@ def _finding(workflow: Workflow, step: Step, found: _StepPublishes) -> Finding:
         if repeated
         else ""
     )
-    what = f"publishes with {token}, instead of trusted publishing (OIDC)"
+    use = step.facts.oidc_use(publish)
+    if use is not None and use.order == OIDC_FIRST and step.job.id_token_write() is True:
+        what = (
+            f"falls back to {token}, when its trusted publishing (OIDC) exchange fails: it "
+            f"runs {use.tool}"
+        )
+    else:
+        what = f"publishes with {token}, instead of trusted publishing (OIDC)"
     return Finding(
         rule=RULE,
         location=workflow.location(publish.span),
