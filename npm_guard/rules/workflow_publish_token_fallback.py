@@ -109,9 +109,8 @@ def _consequence(use: OidcUse, token: str, hedge: str) -> tuple[Severity | None,
     if use.order == NO_OIDC:
         return Severity.ERROR, (
             f"it never tries OIDC, so `id-token: write` only signs provenance and {token}, "
-            f"is what publishes{hedge}. Upgrade the publisher to one that uses OIDC (npm >= "
-            f"11.5.1, bundled with Node >= 24.5) before removing the token, or the release "
-            f"breaks"
+            f"is what publishes{hedge}. Move to {use.upgrade} first, and remove the token "
+            f"only then: removed first, it breaks the release"
         )
     if use.order == TOKEN_FIRST:
         return Severity.ERROR, (

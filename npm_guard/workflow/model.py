@@ -372,6 +372,7 @@ OIDC_FIRST = "oidc-first"  # the configured token is a fallback for a failed exc
 TOKEN_FIRST = "token-first"  # a configured token is used, OIDC only without one
 NO_OIDC = "no-oidc"  # never tries OIDC: `id-token: write` only signs provenance
 UNKNOWN_ORDER = "unknown"
+NPM_UPGRADE = "npm >= 11.5.1 (bundled with Node >= 24.5, or `npm install -g npm@11`)"
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,7 @@ class OidcUse:
 
     order: str  # OIDC_FIRST, TOKEN_FIRST, NO_OIDC or UNKNOWN_ORDER
     tool: str  # "npm 10.9 (bundled with Node 22: actions/setup-node `node-version: 22`, line 14)"
+    upgrade: str = NPM_UPGRADE  # NO_OIDC: what to move to before the token can go
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from npm_guard._record import dataclass
 from npm_guard.workflow.arguments import parse_arguments, program_name
 from npm_guard.workflow.model import (
     NO_OIDC,
+    NPM_UPGRADE,
     OIDC_FIRST,
     TOKEN_FIRST,
     UNKNOWN_ORDER,
@@ -60,6 +61,8 @@ _MATRIX_RE = re.compile(r"^\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}$")
 _ENV_RE = re.compile(r"^\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}$")
 _INPUT_RE = re.compile(r"^\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}$")
 _SPEC_WORD_RE = re.compile(r"^(@?[A-Za-z0-9._/-]+?)(?:@(.*))?$")
+_NPM_INSTEAD = "`npm publish` with npm >= 11.5.1 (bundled with Node >= 24.5)"
+_SEMANTIC_RELEASE_UPGRADE = "semantic-release 25 (@semantic-release/npm >= 13.1)"
 _NPM_INSTALL = frozenset({"install", "i", "in", "add", "isntall", "ci", "update", "up"})
 
 
@@ -641,9 +644,9 @@ def _oidc_use(
             "tries OIDC (Yarn before 4.10 has no OIDC at all)",
         )
     if tool == "yarn-classic":
-        return OidcUse(NO_OIDC, "Yarn 1 (`yarn publish`), which has no OIDC exchange")
+        return OidcUse(NO_OIDC, "Yarn 1 (`yarn publish`), which has no OIDC exchange", _NPM_INSTEAD)
     if tool == "bun":
-        return OidcUse(NO_OIDC, "bun (`bun publish`), which has no OIDC exchange")
+        return OidcUse(NO_OIDC, "bun (`bun publish`), which has no OIDC exchange", _NPM_INSTEAD)
     if tool == "lerna":
         return _lerna_use(before, repository)
     if tool == "semantic-release":
@@ -688,8 +691,12 @@ def _npm(before: list[_Event]) -> _Npm:
     first = states[0]
     if all(state.oidc == first.oidc for state in states):
         return first
-    shown = "; ".join(state.words for state in states)
-    return _Npm(None, f"a different npm for each Node of the matrix ({shown})")
+    assert node_event is not None  # several versions come from a node event
+    each = ", ".join(
+        f"{state.words.split(' (', 1)[0]} on Node {_version_words(node)}"
+        for node, state in zip(versions, states)
+    )
+    return _Npm(None, f"a different npm for each Node of the matrix ({each}; {node_event.words})")
 
 
 def _npm_on(node: Version | None, node_event: _Event | None, upgrades: list[_Event]) -> _Npm:
@@ -731,9 +738,9 @@ def _npm_on(node: Version | None, node_event: _Event | None, upgrades: list[_Eve
     return state
 
 
-def _npm_use(npm: _Npm, via: str) -> OidcUse:
+def _npm_use(npm: _Npm, via: str, upgrade: str = NPM_UPGRADE) -> OidcUse:
     order = {True: OIDC_FIRST, False: NO_OIDC, None: UNKNOWN_ORDER}[npm.oidc]
-    return OidcUse(order, f"{via}{npm.words}")
+    return OidcUse(order, f"{via}{npm.words}", upgrade)
 
 
 def _last(before: list[_Event], kind: str, tool: str = "") -> _Event | None:
@@ -762,7 +769,11 @@ def _pnpm_use(before: list[_Event], repository: _Repository, via: str) -> OidcUs
     if version is not None and version >= PNPM_NATIVE:
         return OidcUse(TOKEN_FIRST, f"{via}{words}, which uses a configured token before OIDC")
     if version is not None:
-        return _npm_use(npm, f"{via}{words}, which runs `npm publish` with ")
+        return _npm_use(
+            npm,
+            f"{via}{words}, which runs `npm publish` with ",
+            f"{NPM_UPGRADE}, or pnpm >= 11.0.7",
+        )
     if npm.oidc is True:  # pnpm 11 tries OIDC itself; pnpm 10 runs this npm, which does too
         return OidcUse(OIDC_FIRST, f"{via}{words}, with {npm.words}")
     return OidcUse(
@@ -820,7 +831,7 @@ def _lerna_use(before: list[_Event], repository: _Repository) -> OidcUse:
     shown = f"lerna {_version_words(version) if version != LATEST else '10 (latest)'} ({words})"
     if version >= LERNA_OIDC:
         return OidcUse(OIDC_FIRST, f"{shown}, which does the OIDC exchange itself")
-    return OidcUse(NO_OIDC, f"{shown}, which has no OIDC exchange")
+    return OidcUse(NO_OIDC, f"{shown}, which has no OIDC exchange", "lerna >= 9")
 
 
 def _semantic_release_use(step: Step, before: list[_Event], repository: _Repository) -> OidcUse:
@@ -851,6 +862,7 @@ def _semantic_release_use(step: Step, before: list[_Event], repository: _Reposit
         return OidcUse(
             NO_OIDC,
             f"{shown}, whose @semantic-release/npm 12 or older has no OIDC exchange",
+            _SEMANTIC_RELEASE_UPGRADE,
         )
     version, words = plugin
     if version is None:
@@ -863,4 +875,4 @@ def _semantic_release_use(step: Step, before: list[_Event], repository: _Reposit
             OIDC_FIRST,
             f"{shown}, which does the OIDC exchange itself",
         )
-    return OidcUse(NO_OIDC, f"{shown}, which has no OIDC exchange")
+    return OidcUse(NO_OIDC, f"{shown}, which has no OIDC exchange", _SEMANTIC_RELEASE_UPGRADE)

@@ -132,7 +132,9 @@ def bundled_npm(node: Version) -> tuple[str, bool | None]:
         return _NODE_NPM.get(major, "npm 9 or older"), False
     if major > 24:
         return _NODE_NPM[major], True
-    return _NODE_NPM[major], node >= NODE_OIDC
+    if node < NODE_OIDC:
+        return "npm 11.4 or older", False
+    return _NODE_NPM[major], True
 
 
 def npm_installs_on(npm: Version, node: Version | None) -> bool | None:

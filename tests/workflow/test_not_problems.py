@@ -18,6 +18,7 @@ POLICY = load_policy(
     str(Path(__file__).parents[1] / "fixtures" / "workflow-policy"),
 )
 OVEREXPOSED = "workflow-token-overexposed"
+NPM_CONFIG_TOKEN = "NPM_CONFIG_//registry.npmjs.org/:_authToken"
 
 INSTALL_ONLY = """\
 on: pull_request
@@ -92,7 +93,8 @@ def test_a_token_minted_by_a_loopback_registry_is_no_credential() -> None:
     text = (
         "on: push\njobs:\n  e2e:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - run: |\n"
-        "          T=$(curl -s -X PUT http://127.0.0.1:4873/-/user/org.couchdb.user:u | jq -r .token)\n"
+        "          T=$(curl -s -X PUT http://127.0.0.1:4873/-/user/org.couchdb.user:u"
+        " | jq -r .token)\n"
         '          echo "//127.0.0.1:4873/:_authToken=$T" >> ~/.npmrc\n'
         "      - uses: some-org/smoke-test@v1\n"
         "      - run: npm publish --registry http://127.0.0.1:4873/\n"
@@ -107,7 +109,7 @@ def test_one_publish_finding_per_step_and_token() -> None:
         '          for pkg in npm/*; do (cd "$pkg" && npm publish); done\n'
         "          npm publish\n"
         "          npm publish --tag next\n"
-        "        env:\n          NPM_CONFIG_//registry.npmjs.org/:_authToken: ${{ secrets.NPM_TOKEN }}\n"
+        f"        env:\n          {NPM_CONFIG_TOKEN}: ${{{{ secrets.NPM_TOKEN }}}}\n"
     )
     found = _of(scan_workflow("release.yml", text), "workflow-publish-with-long-lived-token")
     assert [(f.location.line, f.rule.id) for f in found] == [

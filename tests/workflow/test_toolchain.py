@@ -14,9 +14,10 @@ import pytest
 
 from npm_guard.findings import Confidence, Severity
 from npm_guard.workflow import scan_workflow
-from tests.workflow.test_fixtures import FIXTURES, scan_fixture
+from tests.workflow.test_fixtures import FIXTURES
 
 RULE_ID = "workflow-publish-token-fallback"
+NPM_CONFIG_TOKEN = "NPM_CONFIG_//registry.npmjs.org/:_authToken"
 ORDER_RE = re.compile(r"#\s*NOT OK:\s*\((oidc-first|no-oidc|token-first|unknown)\)")
 SEVERITY = {
     "oidc-first": Severity.WARNING,
@@ -200,7 +201,7 @@ def test_a_local_composite_action_sets_node_up(tmp_path: Path) -> None:
         steps = (
             f"      - uses: ./.github/actions/setup\n{with_node}"
             "      - run: npm publish\n"
-            "        env:\n          NPM_CONFIG_//registry.npmjs.org/:_authToken: ${{ secrets.T }}\n"
+            f"        env:\n          {NPM_CONFIG_TOKEN}: ${{{{ secrets.T }}}}\n"
         )
         files = {".github/actions/setup/action.yml": action}
         (finding,) = _fallback(_scan(JOB.format(steps=steps), tmp_path, files))
@@ -264,7 +265,10 @@ def test_release_tool_versions(
 
 
 def test_unknown_says_both_cases_at_lower_confidence(tmp_path: Path) -> None:
-    steps = "      - run: npm publish\n        env:\n          NPM_CONFIG_//registry.npmjs.org/:_authToken: ${{ secrets.NPM_TOKEN }}\n"
+    steps = (
+        "      - run: npm publish\n        env:\n"
+        f"          {NPM_CONFIG_TOKEN}: ${{{{ secrets.NPM_TOKEN }}}}\n"
+    )
     (finding,) = _fallback(_scan(JOB.format(steps=steps), tmp_path))
     assert finding.properties["oidc"] == "unknown"
     assert finding.effective_confidence is Confidence.MEDIUM
@@ -293,3 +297,39 @@ def test_the_publish_rule_says_falls_back_only_when_oidc_comes_first(tmp_path: P
     assert "falls back to a long-lived token" in publish_message("24", "id-token: write")
     assert "publishes with a long-lived token" in publish_message("22", "id-token: write")
     assert "publishes with a long-lived token" in publish_message("24", "contents: read")
+
+
+@pytest.mark.parametrize(
+    ("run", "package", "remedy"),
+    [
+        (
+            "npm publish",
+            {},
+            "Move to npm >= 11.5.1 (bundled with Node >= 24.5, or `npm install -g npm@11`) first",
+        ),
+        (
+            "npx semantic-release",
+            {"devDependencies": {"semantic-release": "^24"}},
+            "Move to semantic-release 25 (@semantic-release/npm >= 13.1) first",
+        ),
+        ("npx lerna publish", {"devDependencies": {"lerna": "^8"}}, "Move to lerna >= 9 first"),
+        ("yarn publish", {}, "Move to `npm publish` with npm >= 11.5.1"),
+    ],
+)
+def test_a_token_that_publishes_comes_with_the_upgrade_that_lets_it_go(
+    run: str, package: dict[str, object], remedy: str, tmp_path: Path
+) -> None:
+    import json
+
+    steps = (
+        "      - uses: actions/setup-node@v4\n"
+        "        with:\n          node-version: 22\n          registry-url: https://registry.npmjs.org\n"
+        f"      - run: {run}\n"
+        "        env:\n          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n"
+    )
+    (finding,) = _fallback(
+        _scan(JOB.format(steps=steps), tmp_path, {"package.json": json.dumps(package)})
+    )
+    assert finding.properties["oidc"] == "no-oidc"
+    assert remedy in finding.message
+    assert "removed first, it breaks the release" in finding.message
