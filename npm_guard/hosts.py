@@ -28,3 +28,15 @@ def is_loopback(host: str) -> bool:
         except ValueError:
             return False
     return False
+
+
+def is_loopback_setting(setting: str) -> bool:
+    """An npm auth setting for a registry on this machine: `//localhost:4873/:_authToken`,
+    also as an `npm_config_//127.0.0.1:4873/:_authToken` variable."""
+    text = setting.strip()
+    if text[:11].lower() == "npm_config_":
+        text = text[11:]
+    if not text.startswith("//"):
+        return False
+    host = text[2:].split("/", 1)[0]
+    return bool(host) and is_loopback(host.rpartition("@")[2])

@@ -43,8 +43,12 @@ _PLACEHOLDER_PATTERN = r"""^(?:
       | \{[^{}]*\}                                # {token}
       | (?:your|my|the|insert|put|enter|add|replace)(?:[-_ ]\S*|[A-Za-z]*)  # your-token-here
       | ([xX*._#-])\1{3,}                         # xxxx, ****, ....
+      | (\S)\2{5,}                                # 00000000, aaaaaa
       | (?:npm|gh[pousr])_[xX*._-]+ | (?:npm|gh[pousr])_(?:[xX]{4}|\*{4})\S*
-      | (?:token|secret|password|value|null|none|undefined|todo|tbd|fixme|string)
+      | (?:npm|gh[pousr])_([A-Za-z0-9])\3+        # npm_000…0: one character repeated
+      | (?:npm|gh[pousr])_(?:0123456789|1234567890|abcdefghij|ABCDEFGHIJ)\S*  # counting up
+      | (?:token|secret|password|value|null|none|undefined|todo|tbd|fixme|string
+         |fake|test|testing|foo|bar|baz|foobar|abc|abc123|123|1234|12345|123456)
     )$"""
 
 
@@ -128,7 +132,16 @@ def is_placeholder(value: str) -> bool:
     )
 
 
-_PLACEHOLDER_WORDS = ("here", "placeholder", "changeme", "redacted", "example", "dummy", "sample")
+_PLACEHOLDER_WORDS = (
+    "here",
+    "placeholder",
+    "changeme",
+    "redacted",
+    "example",
+    "dummy",
+    "sample",
+    "fake",
+)
 
 
 def _is_real_credential_shape(value: str) -> bool:

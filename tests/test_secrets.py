@@ -136,6 +136,15 @@ def test_find_tokens_uuids_only_when_asked() -> None:
         '"<YOUR_TOKEN>"',
         "",
         "   ",
+        "npm_" + "0" * 36,  # one character repeated: no checksum can be that
+        "ghp_" + "a" * 36,
+        "npm_1234567890abcdefghijklmnopqrstuvwxyz",  # counting up
+        "00000000",
+        "fake",
+        "fake-npm-token",
+        "MY_FAKE_TOKEN",
+        "test",
+        "foobar",
     ],
 )
 def test_placeholders(value: str) -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 LITERAL = "literal"
 EPHEMERAL = "ephemeral"
 
+SETUP_NODE_VARIABLE = "NODE_AUTH_TOKEN"  # what actions/setup-node's `.npmrc` refers to
 NPMJS_HOSTS = ("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
 NPM_CONFIG_AUTH = ("_authtoken", "_auth", "_password")
 
@@ -100,9 +101,30 @@ def publishing_credentials(step: Step, publish: Publish) -> list[tuple[NpmCreden
             publish.token_input is None or credential.name != publish.token_input.name
         ):
             continue
-        found.append((credential, read_by(credential, publish, step)))
+        read = read_by(credential, publish, step)
+        if not read and wired_to_another(credential, publish, step):
+            continue
+        found.append((credential, read))
     found.sort(key=lambda pair: not pair[1])
     return found
+
+
+def wired_to_another(credential: NpmCredential, publish: Publish, step: Step) -> bool:
+    """npm is known to take its npmjs token from another variable, so this one is unused.
+
+    actions/setup-node's `registry-url` points npm's user config at an `.npmrc` whose
+    token for that registry is `${NODE_AUTH_TOKEN}`: a publish there with only
+    `NPM_TOKEN` in the env sends nothing from it (and with `id-token: write` and npm >=
+    11.5.1, publishes through OIDC).
+    """
+    return (
+        credential.via == "env"
+        and credential.name != SETUP_NODE_VARIABLE
+        and publish.registry is not None
+        and is_npmjs(publish.registry)
+        and any(s.facts.sets_registry for s in step.job.steps[: step.index + 1])
+        and SETUP_NODE_VARIABLE in step.facts.npmrc_references
+    )
 
 
 def live_publishes(step: Step) -> Iterator[Publish]:
@@ -110,6 +132,21 @@ def live_publishes(step: Step) -> Iterator[Publish]:
     for publish in step.facts.publishes:
         if not publish.staged and is_npmjs(publish.registry):
             yield publish
+
+
+# npm sub-commands that change the registry: a token they need is a write token.
+WRITE_COMMANDS = frozenset(
+    f"npm {sub}"
+    for sub in ("dist-tag", "dist-tags", "access", "owner", "deprecate", "unpublish", "trust")
+)
+
+
+def writes_to_registry(step: Step) -> bool:
+    """The step publishes, creates a token or changes the registry (`npm dist-tag`, …)."""
+    facts = step.facts
+    return bool(
+        facts.publishes or facts.token_creates or WRITE_COMMANDS & set(facts.registry_commands)
+    )
 
 
 def steps_seeing(workflow: Workflow, credential: NpmCredential) -> list[Step]:

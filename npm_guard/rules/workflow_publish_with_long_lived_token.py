@@ -1,4 +1,8 @@
-"""workflow-publish-with-long-lived-token: a publish authenticated by a stored token."""
+"""workflow-publish-with-long-lived-token: a publish authenticated by a stored token.
+
+One finding per step and token, at the step's first publish with it: a script that
+publishes from both branches of an `if`, or once per package, is one publish step.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from npm_guard.rules._workflow_common import (
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.workflow.model import Workflow
+    from npm_guard.workflow.model import NpmCredential, Publish, Step, Workflow
+
+OIDC_FIRST = "oidc-first"  # npm_guard.workflow.model.OIDC_FIRST, not imported (start-up)
 
 RULE = Rule(
     id="workflow-publish-with-long-lived-token",
@@ -27,26 +33,66 @@ RULE = Rule(
 
 def check(workflow: Workflow) -> Iterator[Finding]:
     for step in workflow.steps():
-        for number, publish in enumerate(live_publishes(step), start=1):
+        by_token: dict[int, _StepPublishes] = {}
+        for publish in live_publishes(step):
             candidates = publishing_credentials(step, publish)
             if not candidates:
                 continue
             credential, read = candidates[0]
-            others = len(candidates) - 1
-            more = f" (and {others} more)" if others else ""
-            hedge = "" if read else _unread(credential.name, publish.command)
-            yield Finding(
-                rule=RULE,
-                location=workflow.location(publish.span),
-                message=(
-                    f"{step.job.label}, {step.label}: {publish.shown} publishes with a "
-                    f"long-lived token, {credential.description}{more}, {credential.where}, "
-                    f"instead of trusted publishing (OIDC){hedge}"
-                ),
-                key=f"{step.key}/publish:{publish.command}:{number}",
-                confidence=None if read else Confidence.MEDIUM,
-                properties={"credential": credential.name, "publish": publish.command},
-            )
+            found = by_token.get(id(credential))
+            if found is None:
+                by_token[id(credential)] = _StepPublishes(publish, credential, read, candidates)
+            else:
+                found.count += 1
+                found.read = found.read or read
+        for found in by_token.values():
+            yield _finding(workflow, step, found)
+
+
+class _StepPublishes:
+    """The publishes of one step that authenticate with one token: the first, and how many."""
+
+    def __init__(
+        self,
+        publish: Publish,
+        credential: NpmCredential,
+        read: bool,
+        candidates: list[tuple[NpmCredential, bool]],
+    ) -> None:
+        self.publish = publish
+        self.credential = credential
+        self.read = read
+        self.others = len(candidates) - 1
+        self.count = 1
+
+
+def _finding(workflow: Workflow, step: Step, found: _StepPublishes) -> Finding:
+    publish, credential = found.publish, found.credential
+    more = f" (and {found.others} more)" if found.others else ""
+    hedge = "" if found.read else _unread(credential.name, publish.command)
+    token = f"a long-lived token, {credential.description}{more}, {credential.where}"
+    repeated = found.count - 1
+    also = (
+        f" (and {repeated} more publish command{'s' if repeated != 1 else ''} of this step)"
+        if repeated
+        else ""
+    )
+    use = step.facts.oidc_use(publish)
+    if use is not None and use.order == OIDC_FIRST and step.job.id_token_write() is True:
+        what = (
+            f"falls back to {token}, when its trusted publishing (OIDC) exchange fails: it "
+            f"runs {use.tool}"
+        )
+    else:
+        what = f"publishes with {token}, instead of trusted publishing (OIDC)"
+    return Finding(
+        rule=RULE,
+        location=workflow.location(publish.span),
+        message=f"{step.job.label}, {step.label}: {publish.shown}{also} {what}{hedge}",
+        key=f"{step.key}/publish:{credential.key}",
+        confidence=None if found.read else Confidence.MEDIUM,
+        properties={"credential": credential.name, "publish": publish.command},
+    )
 
 
 def _unread(name: str, command: str) -> str:

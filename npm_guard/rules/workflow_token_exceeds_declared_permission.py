@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
-from npm_guard.rules._workflow_common import flowing, publishing_credentials
+from npm_guard.rules._workflow_common import flowing, publishing_credentials, writes_to_registry
 from npm_guard.rules.workflow_undeclared_npm_token import declared_token
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -33,11 +33,6 @@ RULE = Rule(
 )
 
 WRITE_PERMISSIONS = ("read-write", "stage-only")
-# npm sub-commands that change the registry: a job running them needs a write token.
-_WRITE_COMMANDS = frozenset(
-    f"npm {sub}"
-    for sub in ("dist-tag", "dist-tags", "access", "owner", "deprecate", "unpublish", "trust")
-)
 MAX_LISTED = 3
 
 
@@ -49,12 +44,7 @@ def check(workflow: Workflow, policy: Policy) -> Iterator[Finding]:
 
 
 def _writes_to_registry(job: Job) -> bool:
-    return any(
-        step.facts.publishes
-        or step.facts.token_creates
-        or _WRITE_COMMANDS & set(step.facts.registry_commands)
-        for step in job.steps
-    )
+    return any(writes_to_registry(step) for step in job.steps)
 
 
 def _write_tokens_in_read_jobs(workflow: Workflow, policy: Policy) -> Iterator[Finding]:

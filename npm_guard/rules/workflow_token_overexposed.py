@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
-from npm_guard.rules._workflow_common import exposure, flowing, steps_seeing
+from npm_guard.rules._workflow_common import (
+    exposure,
+    flowing,
+    steps_seeing,
+    writes_to_registry,
+)
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -26,13 +31,23 @@ RULE = Rule(
 )
 
 MAX_LISTED = 3
+_INSTALL_WORDS = (["install"], ["i"], ["ci"], ["add"], ["clean-install"], ["install-clean"])
 
 
 def check(workflow: Workflow) -> Iterator[Finding]:
     for credential in workflow.credentials:
         if not flowing(credential) or not _broad(credential):
             continue
-        seeing = [s for s in steps_seeing(workflow, credential) if s is not credential.step]
+        everyone = steps_seeing(workflow, credential)
+        if credential.step is not None and credential.step not in everyone:
+            everyone.append(credential.step)
+        if any(_installs(step) for step in everyone) and not any(
+            writes_to_registry(step) for step in everyone
+        ):
+            if not workflow.inventory:  # with one, the inventory's rules judge it
+                yield _install_token(workflow, credential, everyone)
+            continue
+        seeing = [s for s in everyone if s is not credential.step]
         readers: list[tuple[Step, str, bool]] = []
         for step in seeing:
             if step.facts.publishes:
@@ -63,6 +78,45 @@ def check(workflow: Workflow) -> Iterator[Finding]:
             severity=None if bad else Severity.WARNING,
             properties={"credential": credential.name, "exposed_steps": str(count)},
         )
+
+
+def _installs(step: Step) -> bool:
+    """The step installs packages (`npm ci`, `yarn`, `pnpm install`, …)."""
+    return any(
+        code.lifecycle_scripts
+        or code.command.split()[1:2] in _INSTALL_WORDS
+        or code.command == "yarn"
+        for code in step.facts.dependency_code
+    )
+
+
+def _install_token(workflow: Workflow, credential: NpmCredential, everyone: list[Step]) -> Finding:
+    """A token that steps install with and none publishes with: what installs of private
+    packages need, so a note: make it read-only, and keep install scripts away from it."""
+    scripts = [s for s in everyone if any(c.lifecycle_scripts for c in s.facts.dependency_code)]
+    if scripts:
+        listed = "; ".join(_describe(step, "") for step in scripts[:MAX_LISTED])
+        if len(scripts) > MAX_LISTED:
+            listed += f"; and {len(scripts) - MAX_LISTED} more"
+        advice = (
+            f"dependencies' install scripts run with it ({listed}): install with "
+            f"`--ignore-scripts` where the packages allow it"
+        )
+    else:
+        advice = "its installs run no install scripts"
+    return Finding(
+        rule=RULE,
+        location=workflow.location(credential.span),
+        message=(
+            f"{credential.description} is {_scope(credential)}, and no step that can read it "
+            f"publishes: a token for installing private packages, which is what installs "
+            f"need. Make it read-only (`npm token create --packages-and-scopes-permission "
+            f"read-only`); {advice}"
+        ),
+        key=f"{credential.key}/install-token",
+        severity=Severity.NOTE,
+        properties={"credential": credential.name, "exposed_steps": str(len(scripts))},
+    )
 
 
 def _broad(credential: NpmCredential) -> bool:

@@ -65,6 +65,7 @@ def scan_workflow(
 
             files = RepositoryFiles(repo_root)
         workflow = build_workflow(path, loaded, files)
+        workflow.inventory = policy is not None and policy.tokens is not None
         findings = [finding for _, check in WORKFLOW_RULES for finding in check(workflow)]
         findings += _unread_findings(workflow)
         if policy is not None and policy.tokens is not None:  # the inventory's rules

@@ -124,7 +124,7 @@ def credential_flow(workflow: Workflow) -> None:
                 later[export.name] = cred
                 everything.append(cred)
             for write in step.facts.config_writes:
-                if write.holds_runtime_secret:
+                if write.holds_runtime_secret and not _minted_for_loopback(write, view):
                     cred = _npmrc_credential(step, write, view)
                     later[f"npmrc:{write.target}:{write.setting}"] = cred
                     everything.append(cred)
@@ -266,6 +266,17 @@ def _export_credential(
         lifetime,
         origin,
     )
+
+
+def _minted_for_loopback(write: ConfigWrite, view: dict[str, ValueSource]) -> bool:
+    """A token for a registry on this machine (an end-to-end test's verdaccio), minted at
+    run time (`TOKEN=$(curl … localhost:4873/-/user/…)`): no stored secret, no credential.
+    A stored secret written there is still one."""
+    from npm_guard.hosts import is_loopback_setting
+
+    if not is_loopback_setting(write.setting) or write.secrets:
+        return False
+    return not _resolve(write.variables, view).secrets
 
 
 def _npmrc_credential(

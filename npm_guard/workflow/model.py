@@ -299,6 +299,8 @@ class Workflow:
     literals: frozenset[str] = frozenset()  # literal credential values: never shown
     npmrc_unread: str | None = None  # why the repository's .npmrc, present, was not read
     unread: list[UnreadFile] = field(default_factory=list)  # files its lines needed
+    # The policy declares a token inventory (`tokens:`): its rules judge install tokens.
+    inventory: bool = False
 
     @property
     def reusable(self) -> bool:
@@ -363,6 +365,23 @@ class Publish:
                 else f"`{self.via[0]}` (runs `{self.command}`)"
             )
         return f"`{self.command}`"
+
+
+# Whether a publish's tool exchanges the job's OIDC token before it uses a configured one.
+OIDC_FIRST = "oidc-first"  # the configured token is a fallback for a failed exchange
+TOKEN_FIRST = "token-first"  # a configured token is used, OIDC only without one
+NO_OIDC = "no-oidc"  # never tries OIDC: `id-token: write` only signs provenance
+UNKNOWN_ORDER = "unknown"
+NPM_UPGRADE = "npm >= 11.5.1 (bundled with Node >= 24.5, or `npm install -g npm@11`)"
+
+
+@dataclass(frozen=True)
+class OidcUse:
+    """What the tool behind a publish does with OIDC, and why npm-guard thinks so."""
+
+    order: str  # OIDC_FIRST, TOKEN_FIRST, NO_OIDC or UNKNOWN_ORDER
+    tool: str  # "npm 10.9 (bundled with Node 22: actions/setup-node `node-version: 22`, line 14)"
+    upgrade: str = NPM_UPGRADE  # NO_OIDC: what to move to before the token can go
 
 
 @dataclass(frozen=True)
@@ -445,3 +464,8 @@ class StepFacts:
     ships_workspace: str | None = None  # "uploads an artifact", "saves a cache", …
     sets_registry: str | None = None  # actions/setup-node registry-url
     npmrc_references: frozenset[str] = frozenset()  # ${X} in .npmrc files it writes
+    oidc_uses: list[tuple[Publish, OidcUse]] = field(default_factory=list)  # per publish
+
+    def oidc_use(self, publish: Publish) -> OidcUse | None:
+        """What the tool of `publish` (one of `publishes`) does with OIDC."""
+        return next((use for known, use in self.oidc_uses if known is publish), None)

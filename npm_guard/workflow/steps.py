@@ -34,6 +34,7 @@ from npm_guard.workflow.package_managers import (
 )
 from npm_guard.workflow.script_writes import analyze_writes
 from npm_guard.workflow.shell_words import LIT, PARAM, Command, Part, Word
+from npm_guard.workflow.toolchain import assess_publishes
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def analyze_workflow(workflow: Workflow, consulted: ConsultedFiles) -> None:
             if step.facts.sets_registry:
                 references.add(SETUP_NODE_REFERENCE)
             step.facts.npmrc_references = frozenset(references)
+    assess_publishes(workflow, consulted)
     credential_flow(workflow)
     workflow.literals = _literal_values(workflow)
 

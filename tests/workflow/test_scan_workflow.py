@@ -55,7 +55,9 @@ def test_several_rules_in_one_comment_and_no_ignores() -> None:
 
 
 def test_other_rules_on_the_line_are_not_silenced() -> None:
-    text = JOB_TOKEN.format(comment="  # npm-guard: ignore[workflow-token-shadows-oidc] wrong id")
+    text = JOB_TOKEN.format(
+        comment="  # npm-guard: ignore[workflow-publish-token-fallback] wrong id"
+    )
     assert (6, "workflow-token-overexposed") in rules(scan(text))
 
 
