@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import (
     TRUSTED_PUBLISHING_TIP,
+    is_npmjs,
     live_publishes,
+    presumed_confidence,
     publishing_credentials,
 )
 
@@ -35,6 +37,9 @@ def check(workflow: Workflow) -> Iterator[Finding]:
             others = len(candidates) - 1
             more = f" (and {others} more)" if others else ""
             hedge = "" if read else _unread(credential.name, publish.command)
+            if publish.inferred:
+                hedge += f"; {publish.inferred}"
+            confidence = presumed_confidence(publish, None if read else Confidence.MEDIUM)
             yield Finding(
                 rule=RULE,
                 location=workflow.location(publish.span),
@@ -44,7 +49,27 @@ def check(workflow: Workflow) -> Iterator[Finding]:
                     f"instead of trusted publishing (OIDC){hedge}"
                 ),
                 key=f"{step.key}/publish:{publish.command}:{number}",
-                confidence=None if read else Confidence.MEDIUM,
+                confidence=confidence,
+                severity=Severity.WARNING if confidence is Confidence.LOW else None,
+                properties={"credential": credential.name, "publish": publish.command},
+            )
+    for job in workflow.jobs:
+        for publish in job.call_publishes:
+            handed = [c for c in workflow.credentials if c.job is job and c.via == "secrets"]
+            if not handed or not is_npmjs(publish.registry):
+                continue
+            credential = handed[0]
+            more = f" (and {len(handed) - 1} more)" if len(handed) > 1 else ""
+            yield Finding(
+                rule=RULE,
+                location=workflow.location(publish.span),
+                message=(
+                    f"{job.label} passes a long-lived token, {credential.description}{more}, "
+                    f"to {publish.shown} instead of publishing with trusted publishing "
+                    f"(OIDC); {publish.inferred}"
+                ),
+                key=f"{job.key}/call-publish",
+                confidence=presumed_confidence(publish, None),
                 properties={"credential": credential.name, "publish": publish.command},
             )
 
