@@ -242,7 +242,7 @@ def npm_command(
         if not is_dry_run(parsed.flags):
             record_publish(ctx, span, "npm stage publish", staged=True, registry=registry)
     elif sub == "token" and len(parsed.positionals) > 1 and parsed.positionals[1].text == "create":
-        _token_create(parsed, span, ctx, extra_env)
+        _token_create(args, span, ctx, extra_env)
     elif sub in ("config", "c", "set"):
         npm_config_set(parsed, sub, command, ctx)
     elif sub in _NPM_INSTALL:
@@ -308,10 +308,87 @@ def _ignores_scripts(
     return False
 
 
+# `npm token create`'s boolean options (npm 12.2.3 `@npmcli/config` definitions.js:
+# `read-only` 2040-2048, `bypass-2fa` 396-404, `packages-all` 2333-2342) and those that
+# take a value; any other flag is read as nopt reads an unknown one.
+_TOKEN_BOOLEANS = frozenset(
+    {"read-only", "bypass-2fa", "packages-all", "json", "parseable", "dry-run", "yes"}
+)
+_TOKEN_VALUES = frozenset(
+    {
+        "name",
+        "token-description",
+        "expires",
+        "packages",
+        "scopes",
+        "orgs",
+        "packages-and-scopes-permission",
+        "orgs-permission",
+        "cidr",
+        "password",
+        "otp",
+        "registry",
+    }
+)
+
+
+def npm_option_flags(words: list[Word]) -> dict[str, str | None]:
+    """A command's flags as npm's option parser (nopt 10.0.1, npm 12.2.3) reads them.
+
+    `--x=v` is `--x v` (nopt-lib.js 254-262); `--no-x` negates x (276-279); a boolean
+    takes the next word only when it is `true` or `false` (310-341), otherwise the word
+    is a positional and the flag is true, so `--read-only false`, `--read-only=false`
+    and `--no-read-only` are false and `--read-only=yes` is true; `--readonly` is
+    `--read-only`; the last occurrence wins. Booleans come out as "true" / "false".
+    """
+    tokens: list[tuple[str, bool]] = []  # (word, came from `--x=v`)
+    for word in words:
+        text = word.text
+        if text.startswith("-") and "=" in text and not text.startswith("-="):
+            name, value = text.split("=", 1)
+            tokens += [(name, False), (value, True)]
+        else:
+            tokens.append((text, False))
+    flags: dict[str, str | None] = {}
+    index = 0
+    while index < len(tokens):
+        arg, _ = tokens[index]
+        index += 1
+        if arg.strip("-") == "" and len(arg) >= 2:
+            break  # `--`: the rest are positionals
+        if not arg.startswith("-") or len(arg) < 2:
+            continue
+        name = arg.lstrip("-")
+        negated: bool | None = None
+        while name.lower().startswith("no-"):
+            negated = not negated
+            name = name[3:]
+        if name == "readonly":
+            name = "read-only"
+        following = tokens[index][0] if index < len(tokens) else None
+        from_equals = index < len(tokens) and tokens[index][1]
+        boolean = negated is not None or name in _TOKEN_BOOLEANS
+        if not boolean and name not in _TOKEN_VALUES and not from_equals:
+            boolean = True  # an unknown flag without `=`
+        if boolean:
+            on = not negated
+            if following in ("true", "false"):
+                on = (following == "true") != bool(negated)
+                index += 1
+            flags[f"--{name}"] = "true" if on else "false"
+            continue
+        if following is None or (following.startswith("-") and not from_equals):
+            flags[f"--{name}"] = ""  # no value: npm drops or rejects it
+            continue
+        flags[f"--{name}"] = following
+        index += 1
+    return flags
+
+
 def _token_create(
-    parsed: Arguments, span: Span, ctx: CommandContext, extra_env: dict[str, ValueSource]
+    args: list[Word], span: Span, ctx: CommandContext, extra_env: dict[str, ValueSource]
 ) -> None:
-    flags = dict(parsed.flags)
+    flags = npm_option_flags(args)
     for env in (ctx.env, extra_env):
         for name, source in env.items():
             lower = name.lower()
