@@ -55,11 +55,24 @@ _SHIPPING_ACTIONS = {
 }
 
 
+# Actions that take an npm token to install or read packages, never to publish.
+_INSTALLING_ACTIONS = frozenset(
+    {
+        "bahmutov/npm-install",
+        "pnpm/action-setup",
+        "oven-sh/setup-bun",
+        "cypress-io/github-action",
+        "renovatebot/github-action",
+        "dependabot/fetch-metadata",
+    }
+)
+
 # Actions read by name here: an npm token handed to one of them is not a presumed publish.
 KNOWN_ACTIONS = frozenset(
     {
         *PUBLISH_ACTIONS,
         *_SHIPPING_ACTIONS,
+        *_INSTALLING_ACTIONS,
         "changesets/action",
         "googleapis/release-please-action",
         "google-github-actions/release-please-action",
@@ -161,7 +174,7 @@ def checkout_target(step: Step) -> tuple[bool, str] | None:
     return this, directory
 
 
-_RELEASE_ACTION_RE = re.compile(r"publish|release|changeset|npm")
+_RELEASE_ACTION_RE = re.compile(r"publish|release|changeset|semantic|deploy")
 
 
 def presumed_action_publish(
