@@ -225,6 +225,7 @@ def _build(path: str, loaded: LoadedYaml, consulted: ConsultedFiles) -> Workflow
             )
     analyze_workflow(workflow, consulted)
     workflow.unread = consulted.unread
+    workflow.consulted = frozenset(consulted.paths)
     return workflow
 
 

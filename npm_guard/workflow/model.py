@@ -305,6 +305,7 @@ class Workflow:
     literals: frozenset[str] = frozenset()  # literal credential values: never shown
     npmrc_unread: str | None = None  # why the repository's .npmrc, present, was not read
     unread: list[UnreadFile] = field(default_factory=list)  # files its lines needed
+    consulted: frozenset[str] = frozenset()  # repository paths its analysis asked for
 
     @property
     def reusable(self) -> bool:
