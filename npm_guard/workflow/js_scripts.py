@@ -18,6 +18,11 @@ What is found is read like a command of the step (so `npm publish --dry-run` is 
 publish), and the publish is recorded at medium confidence with the file and line: the
 file's text is read, not run. A runner handed a package's binary
 (`node node_modules/.bin/x`, `ts-node $(yarn bin x)`) runs that tool instead.
+
+One file often builds, versions and publishes, as its arguments choose
+(`node scripts/release.ts version` / `… publish`), which its text cannot tell: a file is
+searched only where the run says it publishes or releases — in the file's name, its
+arguments, the package.json scripts that lead to it, or the step's name or id.
 """
 
 from __future__ import annotations
@@ -185,6 +190,12 @@ def run_js_file(
         return
     entry = ctx.in_repository(literal)
     if entry is None:
+        return
+    # One file often builds, versions and publishes, chosen by its arguments: it counts
+    # as a publish only where the run says it is one (the file, its arguments, the
+    # scripts that lead to it, or the step's name mention publishing or releasing).
+    said = [*ctx.via, literal, *(w.text for w in args), ctx.step.name or "", ctx.step.id or ""]
+    if not any(_RELEASE_NAME_RE.search(text) for text in said):
         return
     _search_files(entry, f"{name} {literal}", span, ctx)
 
