@@ -55,9 +55,10 @@ _SHIPPING_ACTIONS = {
 }
 
 
-# Actions that take an npm token to install or read packages, never to publish.
-_INSTALLING_ACTIONS = frozenset(
+# Actions that take an npm token to install, read or audit packages, never to publish.
+_READING_ACTIONS = frozenset(
     {
+        "npm-guard/npm-guard",  # this project's Action: its audit reads with the token
         "bahmutov/npm-install",
         "pnpm/action-setup",
         "oven-sh/setup-bun",
@@ -72,7 +73,7 @@ KNOWN_ACTIONS = frozenset(
     {
         *PUBLISH_ACTIONS,
         *_SHIPPING_ACTIONS,
-        *_INSTALLING_ACTIONS,
+        *_READING_ACTIONS,
         "changesets/action",
         "googleapis/release-please-action",
         "google-github-actions/release-please-action",
