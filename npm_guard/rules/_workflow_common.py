@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from npm_guard.findings import Finding, Rule
+from npm_guard.findings import Confidence, Finding, Rule
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def publishing_credentials(step: Step, publish: Publish) -> list[tuple[NpmCreden
     for credential in step.credentials:
         if credential.lifetime == EPHEMERAL or any(c is credential for c, _ in found):
             continue
+        if not _sent_to(credential, publish):
+            continue
         if credential.via == "with" and (
             publish.token_input is None or credential.name != publish.token_input.name
         ):
@@ -125,6 +127,27 @@ def wired_to_another(credential: NpmCredential, publish: Publish, step: Step) ->
         and any(s.facts.sets_registry for s in step.job.steps[: step.index + 1])
         and SETUP_NODE_VARIABLE in step.facts.npmrc_references
     )
+
+
+def presumed_confidence(publish: Publish, otherwise: Confidence | None) -> Confidence | None:
+    """The lower of a publish's own confidence (one read from a file's text or presumed
+    from a token handed to an unknown action) and `otherwise`."""
+    order = [Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH]
+    own = Confidence(publish.confidence) if publish.confidence else None
+    candidates = [c for c in (own, otherwise) if c is not None]
+    return min(candidates, key=order.index) if candidates else None
+
+
+def _sent_to(credential: NpmCredential, publish: Publish) -> bool:
+    """Whether npm would send this credential to the publish's registry: an .npmrc auth
+    setting scoped to another host (`//firewall.example/:_authToken`) is not sent."""
+    host = credential.registry_host
+    if host is None:
+        return True
+    if is_npmjs(publish.registry):
+        return host in NPMJS_HOSTS
+    target = (publish.registry or "").lower()
+    return f"//{host}/" in target or f"//{host}:" in target or target.rstrip("/").endswith(host)
 
 
 def live_publishes(step: Step) -> Iterator[Publish]:

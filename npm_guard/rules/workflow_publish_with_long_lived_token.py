@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import (
     TRUSTED_PUBLISHING_TIP,
+    is_npmjs,
     live_publishes,
+    presumed_confidence,
     publishing_credentials,
 )
 
@@ -47,6 +49,25 @@ def check(workflow: Workflow) -> Iterator[Finding]:
                 found.read = found.read or read
         for found in by_token.values():
             yield _finding(workflow, step, found)
+    for job in workflow.jobs:
+        for publish in job.call_publishes:
+            handed = [c for c in workflow.credentials if c.job is job and c.via == "secrets"]
+            if not handed or not is_npmjs(publish.registry):
+                continue
+            credential = handed[0]
+            more = f" (and {len(handed) - 1} more)" if len(handed) > 1 else ""
+            yield Finding(
+                rule=RULE,
+                location=workflow.location(publish.span),
+                message=(
+                    f"{job.label} passes a long-lived token, {credential.description}{more}, "
+                    f"to {publish.shown} instead of publishing with trusted publishing "
+                    f"(OIDC); {publish.inferred}"
+                ),
+                key=f"{job.key}/call-publish",
+                confidence=presumed_confidence(publish, None),
+                properties={"credential": credential.name, "publish": publish.command},
+            )
 
 
 class _StepPublishes:
@@ -70,6 +91,9 @@ def _finding(workflow: Workflow, step: Step, found: _StepPublishes) -> Finding:
     publish, credential = found.publish, found.credential
     more = f" (and {found.others} more)" if found.others else ""
     hedge = "" if found.read else _unread(credential.name, publish.command)
+    if publish.inferred:
+        hedge += f"; {publish.inferred}"
+    confidence = presumed_confidence(publish, None if found.read else Confidence.MEDIUM)
     token = f"a long-lived token, {credential.description}{more}, {credential.where}"
     repeated = found.count - 1
     also = (
@@ -90,7 +114,8 @@ def _finding(workflow: Workflow, step: Step, found: _StepPublishes) -> Finding:
         location=workflow.location(publish.span),
         message=f"{step.job.label}, {step.label}: {publish.shown}{also} {what}{hedge}",
         key=f"{step.key}/publish:{credential.key}",
-        confidence=None if found.read else Confidence.MEDIUM,
+        confidence=confidence,
+        severity=Severity.WARNING if confidence is Confidence.LOW else None,
         properties={"credential": credential.name, "publish": publish.command},
     )
 

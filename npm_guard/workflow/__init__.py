@@ -30,6 +30,7 @@ def scan_workflow(
     no_ignores: bool = False,
     policy: Policy | None = None,
     silenced: list[Suppressed] | None = None,
+    consulted: set[str] | None = None,
 ) -> list[Finding]:
     """Every workflow rule's findings for one file's text; those an ignore comment
     silences go to `silenced`, when given.
@@ -41,6 +42,8 @@ def scan_workflow(
     reusable workflows are read through it, and nothing else); `repo_root` makes one for
     a single file. A file one of the workflow's lines needs that the reader refuses (a
     FIFO, a device, a link out of the repository) is a `parse-error` on that line.
+    `consulted`, when given, receives the repository paths (relative to its root) the
+    analysis asked for, present or not: what the findings depend on besides the file.
     """
     from npm_guard.rules import WORKFLOW_RULES, parse_error
     from npm_guard.suppress import apply
@@ -66,6 +69,8 @@ def scan_workflow(
             files = RepositoryFiles(repo_root)
         workflow = build_workflow(path, loaded, files)
         workflow.inventory = policy is not None and policy.tokens is not None
+        if consulted is not None:
+            consulted.update(workflow.consulted)
         findings = [finding for _, check in WORKFLOW_RULES for finding in check(workflow)]
         findings += _unread_findings(workflow)
         if policy is not None and policy.tokens is not None:  # the inventory's rules

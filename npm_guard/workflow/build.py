@@ -9,6 +9,7 @@ credential flow.
 from __future__ import annotations
 
 import posixpath
+import re
 
 from npm_guard.workflow.consulted import ConsultedFiles, refused
 from npm_guard.workflow.expressions import value_source
@@ -154,6 +155,46 @@ def _repository_npmrc_variables(workflow: Workflow, consulted: ConsultedFiles) -
     return frozenset(names)
 
 
+_YARN_REFERENCE_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+_YARN_AUTH_KEYS = ("npmAuthToken", "npmAuthIdent")
+_NPMJS_REGISTRIES = ("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
+
+
+def _repository_yarnrc_variables(consulted: ConsultedFiles) -> frozenset[str]:
+    """`${X}` (also `${X:-default}`) Yarn Berry puts into `npmAuthToken` / `npmAuthIdent`
+    for the public registry: at the top of the repository's `.yarnrc.yml`, under
+    `npmRegistries` for registry.npmjs.org / registry.yarnpkg.com, or under `npmScopes`
+    for a scope that keeps the default registry."""
+    found = consulted.read(".yarnrc.yml", MAX_NPMRC_BYTES, needed_at=None, purpose="")
+    if found.text is None or "npmAuth" not in found.text:
+        return frozenset()
+    try:
+        root = _mapping(load_yaml(found.text).root)
+    except (YamlLoadError, RecursionError):
+        return frozenset()
+    if root is None:
+        return frozenset()
+    blocks: list[MappingNode] = [root]
+    registries = _mapping(root.get("npmRegistries"))
+    for key, value in registries.items() if registries is not None else ():
+        registry = _mapping(value)
+        if registry is not None and any(host in key.value for host in _NPMJS_REGISTRIES):
+            blocks.append(registry)
+    scopes = _mapping(root.get("npmScopes"))
+    for _, value in scopes.items() if scopes is not None else ():
+        scope = _mapping(value)
+        server = _scalar(scope.get("npmRegistryServer")) if scope is not None else None
+        if scope is not None and (server is None or any(h in server for h in _NPMJS_REGISTRIES)):
+            blocks.append(scope)
+    names: set[str] = set()
+    for block in blocks:
+        for auth_key in _YARN_AUTH_KEYS:
+            text = _scalar(block.get(auth_key))
+            if text is not None:
+                names.update(_YARN_REFERENCE_RE.findall(text))
+    return frozenset(names)
+
+
 def build_workflow(path: str, loaded: LoadedYaml, files: RepositoryFiles | None) -> Workflow:
     """The model of one workflow or action file.
 
@@ -170,6 +211,7 @@ def _build(path: str, loaded: LoadedYaml, consulted: ConsultedFiles) -> Workflow
     if root is None:
         return workflow
     workflow.npmrc_variables = _repository_npmrc_variables(workflow, consulted)
+    workflow.yarnrc_variables = _repository_yarnrc_variables(consulted)
     workflow.name = _scalar(root.get("name"))
     runs = _mapping(root.get("runs"))
     if runs is not None and root.get("jobs") is None:
@@ -185,6 +227,7 @@ def _build(path: str, loaded: LoadedYaml, consulted: ConsultedFiles) -> Workflow
             )
     analyze_workflow(workflow, consulted)
     workflow.unread = consulted.unread
+    workflow.consulted = frozenset(consulted.paths)
     return workflow
 
 

@@ -42,15 +42,24 @@ class ConsultedFiles:
     are kept for the workflow; the text of every file is kept by the reader, for the scan.
     """
 
-    def __init__(self, files: RepositoryFiles | None, callers: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        files: RepositoryFiles | None,
+        callers: tuple[str, ...] = (),
+        paths: set[str] | None = None,
+    ) -> None:
         self.files = files
         self.callers = callers
         self.unread: list[UnreadFile] = []
         self.packages: dict[str, Package | None] = {}
+        # Every path asked for, there or not (shared with called workflows): what the
+        # workflow's findings depend on, so a commit changing one re-checks the workflow.
+        self.paths: set[str] = set() if paths is None else paths
 
     def read(self, path: str, max_bytes: int, *, needed_at: Span | None, purpose: str) -> FileText:
         """`path` (relative to the repository root) as the reader returns it; a refusal
         is remembered against `needed_at`, when given."""
+        self.paths.add(path)
         if self.files is None:
             return _NO_REPOSITORY
         found = self.files.read(path, max_bytes)
@@ -66,7 +75,7 @@ class ConsultedFiles:
     def for_callee(self, path: str) -> ConsultedFiles:
         """The files of a called workflow's analysis: the same reader, one caller more,
         and its own list of refusals (a called workflow is reported when it is scanned)."""
-        return ConsultedFiles(self.files, (*self.callers, path))
+        return ConsultedFiles(self.files, (*self.callers, path), self.paths)
 
 
 def refused(found: FileText) -> bool:

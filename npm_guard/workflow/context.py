@@ -8,6 +8,7 @@ other in a circle.
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from npm_guard._record import dataclass, field, replace
@@ -58,7 +59,7 @@ class CommandContext:
     step: Step
     run: RunBlock | None
     facts: StepFacts
-    cwd: str | None  # workspace-relative directory, None when outside the repository
+    cwd: str | None  # workspace-relative directory, None when outside the workspace
     location: str  # "workspace", "home", "temp", "other", "unknown"
     registry: str | None
     env: dict[str, ValueSource]
@@ -72,6 +73,31 @@ class CommandContext:
     # script that runs another twelve times, which runs another twelve times…, is read
     # once per context, not 12^depth times. Shared by every context of the step.
     read_scripts: set[tuple[object, ...]] = field(default_factory=set)
+    # Where actions/checkout put this repository, relative to the workspace (`path:`).
+    checkout: str = "."
+    # Set while reading commands found in a JavaScript file's text: what a publish found
+    # there is presumed from (see Publish.inferred).
+    inferred: str = ""
+
+    def in_repository(self, path: str = ".") -> str | None:
+        """`path` (relative to the current directory) as a path inside the repository,
+        or None when it is outside it (or the current directory is unknown)."""
+        if self.cwd is None:
+            return None
+        joined = posixpath.normpath(posixpath.join(self.cwd, path))
+        if self.checkout != ".":
+            if joined == self.checkout:
+                return "."
+            if not joined.startswith(self.checkout + "/"):
+                return None
+            joined = joined[len(self.checkout) + 1 :]
+        if joined == ".." or joined.startswith(("../", "/")):
+            return None
+        return joined
+
+    def from_repository(self, path: str) -> str:
+        """A path inside the repository as a path relative to the workspace."""
+        return posixpath.normpath(posixpath.join(self.checkout, path))
 
     def span(self, start: int, end: int | None = None) -> Span:
         if self.span_override is not None:

@@ -33,6 +33,7 @@ from npm_guard.workflow.model import (
     Workflow,
 )
 from npm_guard.workflow.positions import node_span
+from npm_guard.workflow.script_writes import for_npmjs, setting_host
 
 
 def lifetime_of(source: ValueSource) -> str | None:
@@ -76,10 +77,11 @@ def is_npm_credential_value(name: str, source: ValueSource) -> bool:
 def credential_flow(workflow: Workflow) -> None:
     """Fill `workflow.credentials` and each step's `credentials` (the ones it can see)."""
     everything: list[NpmCredential] = []
+    wired = _wired_names(workflow)
     workflow_entries = {entry.name: entry for entry in workflow.env}
     workflow_creds: dict[str, NpmCredential] = {}
     for entry in workflow.env:
-        cred = _env_credential(entry, None, None, {})
+        cred = _env_credential(entry, None, None, {}, wired)
         if cred is not None:
             workflow_creds[entry.name] = cred
             everything.append(cred)
@@ -87,7 +89,7 @@ def credential_flow(workflow: Workflow) -> None:
         outer = dict(workflow_entries)
         job_creds: dict[str, NpmCredential] = {}
         for entry in job.env:
-            cred = _env_credential(entry, job, None, workflow_entries)
+            cred = _env_credential(entry, job, None, workflow_entries, wired)
             if cred is not None:
                 job_creds[entry.name] = cred
                 everything.append(cred)
@@ -105,7 +107,7 @@ def credential_flow(workflow: Workflow) -> None:
                 visible.setdefault(name, cred)
             for entry in step.env:
                 visible.pop(entry.name, None)
-                cred = _env_credential(entry, job, step, outer)
+                cred = _env_credential(entry, job, step, outer, wired)
                 if cred is not None:
                     visible[entry.name] = cred
                     everything.append(cred)
@@ -124,18 +126,39 @@ def credential_flow(workflow: Workflow) -> None:
                 later[export.name] = cred
                 everything.append(cred)
             for write in step.facts.config_writes:
-                if write.holds_runtime_secret and not _minted_for_loopback(write, view):
+                if (
+                    write.holds_runtime_secret
+                    and not write.removed_by_step
+                    and not _minted_for_loopback(write, view)
+                ):
                     cred = _npmrc_credential(step, write, view)
                     later[f"npmrc:{write.target}:{write.setting}"] = cred
                     everything.append(cred)
     workflow.credentials = everything
 
 
+def _wired_names(workflow: Workflow) -> frozenset[str]:
+    """Variables an auth setting for the public registry is wired to, whatever their
+    names: `npm config set //registry.npmjs.org/:_authToken=\\${PUBLISH_TOKEN}`, a
+    `$X` or `${X}` a step writes into an .npmrc, `npmAuthToken` in .yarnrc.yml."""
+    names = set(workflow.yarnrc_variables)
+    for step in workflow.steps():
+        for write in step.facts.config_writes:
+            if for_npmjs(write.setting):
+                names.update(write.references)
+                names.update(v for v in write.variables if not v.startswith("${{"))
+    return frozenset(names)
+
+
 def _env_credential(
-    entry: EnvEntry, job: Job | None, step: Step | None, outer: dict[str, EnvEntry]
+    entry: EnvEntry,
+    job: Job | None,
+    step: Step | None,
+    outer: dict[str, EnvEntry],
+    wired: frozenset[str] = frozenset(),
 ) -> NpmCredential | None:
     source = entry.source
-    credential = is_npm_credential_value(entry.name, source)
+    credential = is_npm_credential_value(entry.name, source) or entry.name in wired
     if source.env and not (source.secrets or source.variables or source.github_token):
         # `${{ env.X }}`: the value is X's. A literal X stays reported where it is written.
         referenced = [outer[name] for name in source.env if name in outer]
@@ -303,6 +326,7 @@ def _npmrc_credential(
         step,
         lifetime,
         origin,
+        registry_host=setting_host(write.setting),
     )
 
 

@@ -10,6 +10,7 @@ a script reached again in exactly the same context is not read twice.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 
 from npm_guard._record import replace
 from npm_guard.workflow.arguments import parse_arguments
@@ -35,27 +36,53 @@ def run_package_script(
     selection: Selection,
     *,
     pre_post: bool,
+    arguments: Sequence[Word] = (),
 ) -> None:
-    """Read the package.json scripts `<pm> run <script>` runs, with the step's context."""
-    if ctx.depth >= MAX_SCRIPT_DEPTH or ctx.cwd is None:
+    """Read the package.json scripts `<pm> run <script>` runs, with the step's context.
+
+    `arguments` are the words after the script's name (`npm run release -- --tag next`):
+    the package manager appends them to the script itself (not to pre/post scripts).
+    """
+    directory = ctx.in_repository()
+    if ctx.depth >= MAX_SCRIPT_DEPTH or directory is None:
         return
     need = Need(span, f"to follow `{shown_as}`")
+    appended = " ".join(_shell_quoted(word) for word in arguments)
     for found in resolve_script(
-        ctx.consulted, ctx.cwd, script, selection=selection, pre_post=pre_post, need=need
+        ctx.consulted, directory, script, selection=selection, pre_post=pre_post, need=need
     ):
         marker = (found.package_json, found.name)
         if marker in ctx.seen_scripts:
             continue
         seen = {*ctx.seen_scripts, marker}
-        directory = posixpath.dirname(found.package_json) or "."
+        package_directory = posixpath.dirname(found.package_json) or "."
         via = f"{found.package_json} scripts.{found.name}"
         nested = ctx.nested(span, via)
         if not ctx.via:
             nested.via = (shown_as, via)
-        nested = replace(nested, cwd=directory, seen_scripts=seen, env=dict(ctx.env))
-        if _already_read(nested, marker):
+        nested = replace(
+            nested,
+            cwd=ctx.from_repository(package_directory),
+            seen_scripts=seen,
+            env=dict(ctx.env),
+        )
+        text = found.text
+        if appended and found.name == script:
+            text = f"{text} {appended}"
+        if _already_read(nested, (marker[0], f"{marker[1]} {appended}")):
             continue
-        ctx.dispatch.commands(read_script(found.text).commands, nested)
+        ctx.dispatch.commands(read_script(text).commands, nested)
+
+
+def _shell_quoted(word: Word) -> str:
+    """A word as the package manager hands it to the script's shell: literal text quoted
+    where needed, expansions (already expanded by the step's shell) as they are."""
+    literal = word.literal
+    if literal is None:
+        return word.text
+    if literal and all(c.isalnum() or c in "@%+=:,./_-" for c in literal):
+        return literal
+    return "'" + literal.replace("'", "'\\''") + "'"
 
 
 def shell_script(name: str, words: list[Word], span: Span, ctx: CommandContext) -> None:
@@ -85,10 +112,10 @@ def shell_script(name: str, words: list[Word], span: Span, ctx: CommandContext) 
     target = parsed.positionals[0] if parsed.positionals else None
     if target is None or target.literal is None:
         return
-    if ctx.cwd is None or ctx.location != "workspace":
+    if ctx.location != "workspace":
         return
-    relative = posixpath.normpath(posixpath.join(ctx.cwd, target.literal))
-    if relative.startswith("..") or relative.startswith("/"):
+    relative = ctx.in_repository(target.literal)
+    if relative is None:
         return
     shown_as = " ".join(w.text for w in words[:2])
     script = ctx.consulted.read(

@@ -41,8 +41,10 @@ def _looks_generated(word: str) -> bool:
 
 _SUBCOMMAND_TOOLS = frozenset(
     {"npm", "pnpm", "yarn", "bun", "npx", "bunx", "corepack", "git", "gh", "lerna", "changeset"}
-    | {"nx", "docker"}
+    | {"nx", "docker", "pn", "pnx", "pnpx", "yarnpkg"}
 )
+# Shell bookkeeping that says nothing about what a step does.
+_BOOKKEEPING = frozenset({"set", "trap", "shopt", "umask"})
 _SCRIPT_RUNNERS = frozenset({"run", "run-script", "exec", "dlx", "x", "workspace"})
 
 
@@ -76,6 +78,8 @@ def script_summary(script: Script) -> str | None:
         program = program_word(command.words[0].literal)
         if program is None:
             return None
+        if program in _BOOKKEEPING:
+            continue
         words = [program]
         if program in _SUBCOMMAND_TOOLS:
             for word in command.words[1:3]:

@@ -109,6 +109,9 @@ class NpmCredential:
     lifetime: str = STORED
     origin: str = ""  # "secret NPM_TOKEN", "${{ env.X }}", … for messages
     value_span: Span | None = None  # where the value itself is written
+    # The registry host an .npmrc auth setting is scoped to (`//host/:_authToken`): npm
+    # sends it to that host only. None: not scoped (an env var, an input, …).
+    registry_host: str | None = None
 
     @property
     def description(self) -> str:
@@ -239,6 +242,8 @@ class Job:
     call_secrets: list[Input] = field(default_factory=list)
     inherit_secrets: Span | None = None
     inherited_npm_secrets: list[str] = field(default_factory=list)  # what the callee uses
+    # A reusable workflow of another repository handed an npm secret: presumed to publish.
+    call_publishes: list[Publish] = field(default_factory=list)
     runs_on: str = ""
     composite: bool = False
     default_shell: str | None = None
@@ -295,12 +300,14 @@ class Workflow:
     default_shell: str | None = None
     default_working_directory: str | None = None
     npmrc_variables: frozenset[str] = frozenset()  # ${X} read by the repository's .npmrc
+    yarnrc_variables: frozenset[str] = frozenset()  # ${X} in .yarnrc.yml's npmAuthToken
     credentials: list[NpmCredential] = field(default_factory=list)  # every one, in order
     literals: frozenset[str] = frozenset()  # literal credential values: never shown
     npmrc_unread: str | None = None  # why the repository's .npmrc, present, was not read
     unread: list[UnreadFile] = field(default_factory=list)  # files its lines needed
     # The policy declares a token inventory (`tokens:`): its rules judge install tokens.
     inventory: bool = False
+    consulted: frozenset[str] = frozenset()  # repository paths its analysis asked for
 
     @property
     def reusable(self) -> bool:
@@ -355,6 +362,11 @@ class Publish:
     registry: str | None = None  # None: the default, registry.npmjs.org
     reads: frozenset[str] | None = None  # variables the tool reads; None: any npm credential
     token_input: Input | None = None  # an action's token input
+    # Why this is only presumed to be a publish (read from a JavaScript file's text, or an
+    # action npm-guard does not know that is handed an npm token), and how sure that is:
+    # "medium" or "low". Empty for a publish the step visibly runs.
+    inferred: str = ""
+    confidence: str | None = None
 
     @property
     def shown(self) -> str:
@@ -414,6 +426,9 @@ class ConfigWrite:
     unexpanded: tuple[UnexpandedText, ...] = ()
     literal: str = ""  # the literal value (for the plaintext rule; never printed)
     literal_span: Span | None = None
+    # The same step deletes the setting again (`npm config delete …`, also in a
+    # `trap '…' EXIT`): later steps do not find it.
+    removed_by_step: bool = False
 
     @property
     def in_workspace(self) -> bool:
@@ -469,3 +484,4 @@ class StepFacts:
     def oidc_use(self, publish: Publish) -> OidcUse | None:
         """What the tool of `publish` (one of `publishes`) does with OIDC."""
         return next((use for known, use in self.oidc_uses if known is publish), None)
+    config_deletes: list[str] = field(default_factory=list)  # `npm config delete <key>`

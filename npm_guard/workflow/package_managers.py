@@ -21,7 +21,7 @@ from npm_guard.workflow.arguments import (
 )
 from npm_guard.workflow.context import CommandContext
 from npm_guard.workflow.expressions import ValueSource, value_source
-from npm_guard.workflow.follow_scripts import run_package_script
+from npm_guard.workflow.follow_scripts import MAX_SCRIPT_DEPTH, run_package_script
 from npm_guard.workflow.labels import subcommand_word
 from npm_guard.workflow.model import DependencyCode, Publish, TokenCreate
 from npm_guard.workflow.package_scripts import Need, Selection, read_package
@@ -159,7 +159,7 @@ _PNPM_BUILTINS = _words(
 )
 
 
-def _publish(
+def record_publish(
     ctx: CommandContext,
     span: Span,
     command: str,
@@ -184,6 +184,8 @@ def _publish(
             or ctx.registry
             or _package_registry(ctx, span, command),
             reads=reads,
+            inferred=ctx.inferred,
+            confidence="medium" if ctx.inferred else None,
         )
     )
 
@@ -197,10 +199,11 @@ def _env_registry(ctx: CommandContext) -> str | None:
 
 def _package_registry(ctx: CommandContext, span: Span, command: str) -> str | None:
     """`publishConfig.registry` of the package.json where the publish runs."""
-    if ctx.cwd is None:
+    directory = ctx.in_repository()
+    if directory is None:
         return None
     need = Need(span, f"to know where `{command}` publishes")
-    package = read_package(ctx.consulted, ctx.cwd, need)
+    package = read_package(ctx.consulted, directory, need)
     return package.publish_registry if package is not None else None
 
 
@@ -234,12 +237,12 @@ def npm_command(
     _inline_auth_flags(parsed, ctx)
     if sub == "publish":
         if not is_dry_run(parsed.flags):
-            _publish(ctx, span, "npm publish", registry=registry)
+            record_publish(ctx, span, "npm publish", registry=registry)
     elif sub == "stage" and len(parsed.positionals) > 1 and parsed.positionals[1].text == "publish":
         if not is_dry_run(parsed.flags):
-            _publish(ctx, span, "npm stage publish", staged=True, registry=registry)
+            record_publish(ctx, span, "npm stage publish", staged=True, registry=registry)
     elif sub == "token" and len(parsed.positionals) > 1 and parsed.positionals[1].text == "create":
-        _token_create(parsed, span, ctx, extra_env)
+        _token_create(args, span, ctx, extra_env)
     elif sub in ("config", "c", "set"):
         npm_config_set(parsed, sub, command, ctx)
     elif sub in _NPM_INSTALL:
@@ -248,10 +251,16 @@ def npm_command(
         ctx.facts.registry_commands.append(f"npm {sub}")
     elif sub in _NPM_RUN or sub in _NPM_SCRIPT_COMMANDS:
         script = _NPM_SCRIPT_COMMANDS.get(sub)
+        name_word = parsed.positionals[0]
         if script is None:
             if len(parsed.positionals) < 2:
                 return
-            script = parsed.positionals[1].text
+            name_word = parsed.positionals[1]
+            script = name_word.text
+        # npm hands the script the positionals after its name and what follows `--`;
+        # flags before `--` are npm's own config.
+        after = after_positional(args, name_word)
+        passed = [w for w in after if any(w is p for p in parsed.positionals)]
         ctx.facts.dependency_code.append(DependencyCode(span, f"npm {sub}", False))
         run_package_script(
             script,
@@ -260,6 +269,7 @@ def npm_command(
             ctx,
             _selection(parsed.flags),
             pre_post=True,
+            arguments=[*passed, *parsed.rest],
         )
     elif sub in _NPM_EXEC:
         exec_package(
@@ -298,10 +308,87 @@ def _ignores_scripts(
     return False
 
 
+# `npm token create`'s boolean options (npm 12.2.3 `@npmcli/config` definitions.js:
+# `read-only` 2040-2048, `bypass-2fa` 396-404, `packages-all` 2333-2342) and those that
+# take a value; any other flag is read as nopt reads an unknown one.
+_TOKEN_BOOLEANS = frozenset(
+    {"read-only", "bypass-2fa", "packages-all", "json", "parseable", "dry-run", "yes"}
+)
+_TOKEN_VALUES = frozenset(
+    {
+        "name",
+        "token-description",
+        "expires",
+        "packages",
+        "scopes",
+        "orgs",
+        "packages-and-scopes-permission",
+        "orgs-permission",
+        "cidr",
+        "password",
+        "otp",
+        "registry",
+    }
+)
+
+
+def npm_option_flags(words: list[Word]) -> dict[str, str | None]:
+    """A command's flags as npm's option parser (nopt 10.0.1, npm 12.2.3) reads them.
+
+    `--x=v` is `--x v` (nopt-lib.js 254-262); `--no-x` negates x (276-279); a boolean
+    takes the next word only when it is `true` or `false` (310-341), otherwise the word
+    is a positional and the flag is true, so `--read-only false`, `--read-only=false`
+    and `--no-read-only` are false and `--read-only=yes` is true; `--readonly` is
+    `--read-only`; the last occurrence wins. Booleans come out as "true" / "false".
+    """
+    tokens: list[tuple[str, bool]] = []  # (word, came from `--x=v`)
+    for word in words:
+        text = word.text
+        if text.startswith("-") and "=" in text and not text.startswith("-="):
+            name, value = text.split("=", 1)
+            tokens += [(name, False), (value, True)]
+        else:
+            tokens.append((text, False))
+    flags: dict[str, str | None] = {}
+    index = 0
+    while index < len(tokens):
+        arg, _ = tokens[index]
+        index += 1
+        if arg.strip("-") == "" and len(arg) >= 2:
+            break  # `--`: the rest are positionals
+        if not arg.startswith("-") or len(arg) < 2:
+            continue
+        name = arg.lstrip("-")
+        negated: bool | None = None
+        while name.lower().startswith("no-"):
+            negated = not negated
+            name = name[3:]
+        if name == "readonly":
+            name = "read-only"
+        following = tokens[index][0] if index < len(tokens) else None
+        from_equals = index < len(tokens) and tokens[index][1]
+        boolean = negated is not None or name in _TOKEN_BOOLEANS
+        if not boolean and name not in _TOKEN_VALUES and not from_equals:
+            boolean = True  # an unknown flag without `=`
+        if boolean:
+            on = not negated
+            if following in ("true", "false"):
+                on = (following == "true") != bool(negated)
+                index += 1
+            flags[f"--{name}"] = "true" if on else "false"
+            continue
+        if following is None or (following.startswith("-") and not from_equals):
+            flags[f"--{name}"] = ""  # no value: npm drops or rejects it
+            continue
+        flags[f"--{name}"] = following
+        index += 1
+    return flags
+
+
 def _token_create(
-    parsed: Arguments, span: Span, ctx: CommandContext, extra_env: dict[str, ValueSource]
+    args: list[Word], span: Span, ctx: CommandContext, extra_env: dict[str, ValueSource]
 ) -> None:
-    flags = dict(parsed.flags)
+    flags = npm_option_flags(args)
     for env in (ctx.env, extra_env):
         for name, source in env.items():
             lower = name.lower()
@@ -378,14 +465,14 @@ def yarn_command(
         )
     elif first == "publish":
         if not is_dry_run(parsed.flags):
-            _publish(ctx, span, "yarn publish", registry=parsed.flags.get("--registry"))
+            record_publish(ctx, span, "yarn publish", registry=parsed.flags.get("--registry"))
     elif first == "npm" and rest and rest[0].text == "publish":
         if not is_dry_run(parsed.flags):
-            _publish(
+            record_publish(
                 ctx,
                 span,
                 "yarn npm publish",
-                reads=frozenset({"YARN_NPM_AUTH_TOKEN", "NODE_AUTH_TOKEN"}),
+                reads=_yarn_reads(ctx) | {"NODE_AUTH_TOKEN"},
             )
     elif first == "workspaces" and rest and rest[0].text == "foreach":
         inner = after_positional(args, rest[0])
@@ -409,14 +496,28 @@ def yarn_command(
     elif first == "run" and rest:
         ctx.facts.dependency_code.append(DependencyCode(span, "yarn run", False))
         run_package_script(
-            rest[0].text, f"yarn run {rest[0].text}", span, ctx, Selection(), pre_post=True
+            rest[0].text,
+            f"yarn run {rest[0].text}",
+            span,
+            ctx,
+            Selection(),
+            pre_post=True,
+            arguments=after_positional(args, rest[0]),
         )
     elif first == "config" and rest and rest[0].text == "set":
         pass
     elif first not in _YARN_BUILTINS:
         shown = subcommand_word(first) or "<script>"  # a positional: never quote a value
         ctx.facts.dependency_code.append(DependencyCode(span, f"yarn {shown}", False))
-        run_package_script(first, f"yarn {first}", span, ctx, Selection(), pre_post=True)
+        run_package_script(
+            first,
+            f"yarn {first}",
+            span,
+            ctx,
+            Selection(),
+            pre_post=True,
+            arguments=after_positional(args, parsed.positionals[0]),
+        )
 
 
 def pnpm_command(
@@ -443,7 +544,9 @@ def pnpm_command(
         )
     elif first == "publish":
         if not is_dry_run(parsed.flags):
-            _publish(ctx, span, "pnpm publish", registry=parsed.flags.get("--registry"))
+            record_publish(ctx, span, "pnpm publish", registry=parsed.flags.get("--registry"))
+    elif first in ("config", "c"):
+        npm_config_set(parsed, "config", command, ctx, tool="pnpm")
     elif first in ("exec", "dlx"):
         exec_package(
             after_positional(args, parsed.positionals[0]),
@@ -462,6 +565,7 @@ def pnpm_command(
             ctx,
             _selection(parsed.flags),
             pre_post=False,
+            arguments=after_positional(args, rest[0]),
         )
     elif first in ("test", "t", "tst", "start"):
         script = "test" if first != "start" else "start"
@@ -472,7 +576,13 @@ def pnpm_command(
         shown = subcommand_word(first) or "<script>"  # a positional: never quote a value
         ctx.facts.dependency_code.append(DependencyCode(span, f"pnpm {shown}", False))
         run_package_script(
-            first, f"pnpm {first}", span, ctx, _selection(parsed.flags), pre_post=False
+            first,
+            f"pnpm {first}",
+            span,
+            ctx,
+            _selection(parsed.flags),
+            pre_post=False,
+            arguments=after_positional(args, parsed.positionals[0]),
         )
 
 
@@ -493,7 +603,7 @@ def bun_command(
         ctx.facts.dependency_code.append(DependencyCode(span, f"bun {first}", False))
     elif first == "publish":
         if not is_dry_run(parsed.flags):
-            _publish(ctx, span, "bun publish", registry=parsed.flags.get("--registry"))
+            record_publish(ctx, span, "bun publish", registry=parsed.flags.get("--registry"))
     elif first == "x":
         exec_package(
             after_positional(args, parsed.positionals[0]), span, command, ctx, extra_env, "bun x"
@@ -507,30 +617,104 @@ def bun_command(
             ctx,
             _selection(parsed.flags),
             pre_post=True,
+            arguments=after_positional(args, rest[0]),
         )
     elif "." not in first and "/" not in first:
         run_package_script(
-            first, f"bun {first}", span, ctx, _selection(parsed.flags), pre_post=True
+            first,
+            f"bun {first}",
+            span,
+            ctx,
+            _selection(parsed.flags),
+            pre_post=True,
+            arguments=after_positional(args, parsed.positionals[0]),
         )
 
 
-def release_tool_command(name: str, args: list[Word], span: Span, ctx: CommandContext) -> None:
-    """semantic-release, changesets, lerna, release-it and nx release: which ones publish."""
+def release_tool_command(
+    name: str,
+    args: list[Word],
+    span: Span,
+    command: Command,
+    ctx: CommandContext,
+    extra_env: dict[str, ValueSource],
+) -> None:
+    """semantic-release, changesets, lerna, release-it, nx release and monodeploy: which
+    ones publish; `lerna exec` / `lerna run` read what they run in each package."""
+    if name == "lerna":
+        _lerna_command(args, span, command, ctx, extra_env)
+        return
     parsed = parse_arguments(args, NPM_VALUE_FLAGS)
     positionals = [w.text for w in parsed.positionals]
     if is_dry_run(parsed.flags) or ("--no-ci" in parsed.flags and name == "semantic-release"):
         return
     if name == "semantic-release":
-        _publish(ctx, span, "semantic-release", reads=TOOL_READS)
+        record_publish(ctx, span, "semantic-release", reads=TOOL_READS)
     elif name in ("changeset", "changesets") and positionals[:1] == ["publish"]:
-        _publish(ctx, span, "changeset publish", reads=TOOL_READS)
-    elif name == "lerna" and positionals[:1] == ["publish"]:
-        _publish(ctx, span, "lerna publish")
+        # It runs npm / pnpm / yarn publish and has no token code of its own
+        # (@changesets/cli 2.31.1 getPublishTool; 3.0.3 getPublishPlan.mjs): what reads
+        # NPM_TOKEN is changesets/action v1, which writes it into ~/.npmrc.
+        record_publish(ctx, span, "changeset publish")
+    elif name == "monodeploy" and "--no-registry" not in parsed.flags:
+        # Publishes through Yarn Berry's npm plugin, with Yarn's npmAuthToken.
+        record_publish(ctx, span, "monodeploy", reads=_yarn_reads(ctx))
     elif name == "release-it":
-        _publish(ctx, span, "release-it", reads=TOOL_READS)
+        record_publish(ctx, span, "release-it", reads=TOOL_READS)
     elif (
         name == "nx"
         and positionals[:1] == ["release"]
         and (positionals[1:2] in (["publish"], []) and "--skip-publish" not in parsed.flags)
     ):
-        _publish(ctx, span, "nx release" + (" publish" if positionals[1:2] else ""))
+        record_publish(ctx, span, "nx release" + (" publish" if positionals[1:2] else ""))
+
+
+_LERNA_VALUE_FLAGS = frozenset(
+    {"--scope", "--ignore", "--concurrency", "--since", "--loglevel", "--npm-client"}
+)
+
+
+def _lerna_command(
+    args: list[Word],
+    span: Span,
+    command: Command,
+    ctx: CommandContext,
+    extra_env: dict[str, ValueSource],
+) -> None:
+    """`lerna publish`, `lerna exec -- <command>` and `lerna run <script>`.
+
+    `lerna exec` joins the command and its arguments and runs them with a shell in each
+    package's directory (lerna 10.1.3 `dist/chunk-BG6OARM2.js` 31-43, 87-88), so the
+    command is read as a script of its own; which package it runs in is not known here.
+    `lerna run <script>` runs that package.json script in every workspace package.
+    """
+    parsed = parse_arguments(args, _LERNA_VALUE_FLAGS)
+    positionals = parsed.positionals
+    sub = positionals[0].text if positionals else ""
+    if sub == "publish":
+        if not is_dry_run(parsed.flags):
+            record_publish(ctx, span, "lerna publish")
+    elif sub == "exec":
+        words = [*positionals[1:], *parsed.rest]
+        if not words or ctx.depth >= MAX_SCRIPT_DEPTH:
+            return
+        text = " ".join(w.text for w in words)
+        nested = replace(ctx.nested(span, "lerna exec"), cwd=None)
+        ctx.dispatch.commands(read_nested(text, 0, ctx.depth + 1), nested)
+    elif sub == "run" and len(positionals) > 1:
+        script = positionals[1].text
+        ctx.facts.dependency_code.append(DependencyCode(span, "lerna run", False))
+        run_package_script(
+            script,
+            f"lerna run {script}",
+            span,
+            ctx,
+            Selection(all_workspaces=True),
+            pre_post=True,
+            arguments=parsed.rest,
+        )
+
+
+def _yarn_reads(ctx: CommandContext) -> frozenset[str]:
+    """What Yarn Berry authenticates with: YARN_NPM_AUTH_TOKEN, and the variables the
+    repository's .yarnrc.yml puts into `npmAuthToken` / `npmAuthIdent`."""
+    return frozenset({"YARN_NPM_AUTH_TOKEN"}) | ctx.workflow.yarnrc_variables

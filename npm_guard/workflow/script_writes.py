@@ -44,10 +44,31 @@ _PWSH_ENV_RE = re.compile(
 )
 
 
+NPMJS_HOSTS = ("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
+
+
+def setting_host(setting: str) -> str | None:
+    """The registry host of a nerf-darted auth setting (`//host/path/:_authToken`),
+    lower-cased; None for one without a registry."""
+    if not setting.startswith("//"):
+        return None
+    return setting[2:].split("/", 1)[0].split(":", 1)[0].lower() or None
+
+
+def for_npmjs(setting: str) -> bool:
+    """An auth setting for the public registry: `//registry.npmjs.org/:_authToken`, or
+    one without a registry (npm >= 9 refuses those, older npm sends them everywhere)."""
+    host = setting_host(setting)
+    return host is None or host in NPMJS_HOSTS
+
+
 def analyze_writes(command: Command, words: list[Word], ctx: CommandContext) -> None:
-    """What `command` writes into an `.npmrc` or `$GITHUB_ENV`, recorded in the step's facts."""
-    if ctx.span_override is not None:
-        return  # package.json scripts writing files are not this file's lines
+    """What `command` writes into an `.npmrc` or `$GITHUB_ENV`, recorded in the step's facts.
+
+    Inside a package.json script or a local script (not this file's lines) only which
+    variables an `.npmrc` is given is recorded: what a publish of the step reads.
+    """
+    nested = ctx.span_override is not None
     targets: list[tuple[Word, bool]] = [
         (r.target, r.appends) for r in command.redirects if r.writes_stdout and r.target is not None
     ]
@@ -67,11 +88,12 @@ def analyze_writes(command: Command, words: list[Word], ctx: CommandContext) -> 
         return
     for target, _appends in targets:
         kind = _target_kind(target)
-        if kind == "github-env":
+        if kind == "github-env" and not nested:
             _env_exports(content, ctx)
         elif kind == "npmrc":
             location = path_location(target, ctx)
-            _npmrc_content(content, ctx, shown_target(target), location, _how(command, words))
+            how = _how(command, words)
+            _npmrc_content(content, ctx, shown_target(target), location, how, nested)
 
 
 def shown_target(word: Word) -> str:
@@ -296,7 +318,12 @@ def _env_exports(content: list[Part], ctx: CommandContext) -> None:
 
 
 def _npmrc_content(
-    content: list[Part], ctx: CommandContext, target: str, location: str, how: str
+    content: list[Part],
+    ctx: CommandContext,
+    target: str,
+    location: str,
+    how: str,
+    references_only: bool = False,
 ) -> None:
     for line in _lines(content):
         stripped = _text(line).lstrip()
@@ -307,7 +334,23 @@ def _npmrc_content(
             continue
         key_parts, value_parts = split
         setting = _text(key_parts).strip()
-        _record_setting(setting, value_parts, ctx, target, location, how, ini=True)
+        if references_only:
+            _record_references(setting, value_parts, ctx)
+        else:
+            _record_setting(setting, value_parts, ctx, target, location, how, ini=True)
+
+
+def _record_references(setting: str, value_parts: list[Part], ctx: CommandContext) -> None:
+    """The variables an auth setting written by a nested script is given."""
+    name = setting.rsplit(":", 1)[-1] if ":" in setting else setting
+    if name not in AUTH_SETTINGS:
+        return
+    names = [p.text for p in value_parts if p.kind == PARAM]
+    for part in value_parts:
+        if part.kind == LIT:
+            names.extend(m.group(2) for m in ENV_REFERENCE_RE.finditer(part.text))
+    if names:
+        ctx.facts.npmrc_references = ctx.facts.npmrc_references | frozenset(names)
 
 
 def _record_setting(
@@ -384,8 +427,14 @@ def _record_setting(
             literal_span=literal_span,
         )
     )
-    if references:
-        ctx.facts.npmrc_references = ctx.facts.npmrc_references | frozenset(references)
+    # The variables whose value the file will hold (`…:_authToken=$NPM_TOKEN`) are what a
+    # publish in this step or a later one authenticates with, as much as the `${X}` npm
+    # expands when it reads the file.
+    shell_variables = tuple(v for v in variables if not v.startswith("${{"))
+    if references or shell_variables:
+        ctx.facts.npmrc_references = ctx.facts.npmrc_references | frozenset(
+            (*references, *shell_variables)
+        )
 
 
 def _trim(parts: list[Part], *, ini: bool) -> list[Part]:
@@ -432,10 +481,16 @@ def _literal_span(chunks: list[Part], start: int, end: int, ctx: CommandContext)
     return ctx.span(chunks[-1].start if chunks else 0)
 
 
-def npm_config_set(parsed: Arguments, sub: str, command: Command, ctx: CommandContext) -> None:
-    """`npm config set KEY=VALUE` (or `KEY VALUE`): an auth setting written to a config file."""
+def npm_config_set(
+    parsed: Arguments, sub: str, command: Command, ctx: CommandContext, tool: str = "npm"
+) -> None:
+    """`npm config set KEY=VALUE` (or `KEY VALUE`, also `pnpm config set`): an auth
+    setting written to a config file."""
     positionals = parsed.positionals[1:]
     if sub in ("config", "c"):
+        if positionals and positionals[0].text in ("delete", "rm", "remove"):
+            ctx.facts.config_deletes.extend(w.text for w in positionals[1:])
+            return
         if not positionals or positionals[0].text != "set":
             return
         positionals = positionals[1:]
@@ -443,17 +498,17 @@ def npm_config_set(parsed: Arguments, sub: str, command: Command, ctx: CommandCo
         return
     location_flag = parsed.flags.get("--location") or parsed.flags.get("-L")
     if "--global" in parsed.flags or "-g" in parsed.flags or location_flag == "global":
-        location, target = "global", "npm config (global)"
+        location, target = "global", f"{tool} config (global)"
     elif location_flag == "project":
-        location, target = ctx.location, "npm config (project .npmrc)"
+        location, target = ctx.location, f"{tool} config (project .npmrc)"
     elif "--userconfig" in parsed.flags:
         word = parsed.flag_spans["--userconfig"]
         index = command.words.index(word) if word in command.words else -1
         given = command.words[index + 1] if 0 <= index < len(command.words) - 1 else None
         location = path_location(given, ctx) if given is not None else "unknown"
-        target = f"npm config ({parsed.flags['--userconfig']})"
+        target = f"{tool} config ({parsed.flags['--userconfig']})"
     else:
-        location, target = "user-config", "npm config (user)"
+        location, target = "user-config", f"{tool} config (user)"
     pairs: list[tuple[str, list[Part]]] = []
     index = 0
     while index < len(positionals):
@@ -468,4 +523,5 @@ def npm_config_set(parsed: Arguments, sub: str, command: Command, ctx: CommandCo
         else:
             index += 1
     for setting, value in pairs:
-        _record_setting(setting, value, ctx, target, location, "`npm config set`", ini=False)
+        how = f"`{tool} config set`"
+        _record_setting(setting, value, ctx, target, location, how, ini=False)

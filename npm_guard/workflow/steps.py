@@ -13,17 +13,38 @@ import posixpath
 import re
 from collections.abc import Sequence
 
+from npm_guard._record import replace
 from npm_guard.workflow.arguments import program_name
 from npm_guard.workflow.context import CommandContext, Dispatch, path_location
-from npm_guard.workflow.credential_flow import credential_flow, is_npm_credential_value
+from npm_guard.workflow.credential_flow import (
+    credential_flow,
+    is_npm_credential_value,
+    lifetime_of,
+)
 from npm_guard.workflow.expressions import ValueSource, secret_references, value_source
 from npm_guard.workflow.follow_scripts import shell_script
+from npm_guard.workflow.js_scripts import JS_RUNNERS, run_js_file, runs_file
 from npm_guard.workflow.known_actions import (
+    KNOWN_ACTIONS,
     SETUP_NODE_REFERENCE,
     UNTRUSTED_REF_RE,
     analyze_uses,
+    changesets_fallback,
+    changesets_reads,
+    changesets_script,
+    checkout_target,
+    presumed_action_publish,
+    presumed_call_publish,
 )
-from npm_guard.workflow.model import LITERAL, InlineSecret, Job, Step, Workflow
+from npm_guard.workflow.model import (
+    LITERAL,
+    PROVIDED,
+    STORED,
+    InlineSecret,
+    Job,
+    Step,
+    Workflow,
+)
 from npm_guard.workflow.package_managers import (
     bun_command,
     exec_package,
@@ -33,6 +54,8 @@ from npm_guard.workflow.package_managers import (
     yarn_command,
 )
 from npm_guard.workflow.script_writes import analyze_writes
+from npm_guard.workflow.shell import read_script
+from npm_guard.workflow.shell_bash import read_nested
 from npm_guard.workflow.shell_words import LIT, PARAM, Command, Part, Word
 from npm_guard.workflow.toolchain import assess_publishes
 
@@ -59,8 +82,25 @@ def analyze_workflow(workflow: Workflow, consulted: ConsultedFiles) -> None:
     for job in workflow.jobs:
         registry: str | None = None
         references: set[str] = set(workflow.npmrc_variables)
+        # Where this repository is in the workspace. While another repository is checked
+        # out at the workspace root, what a step there runs is that one's: it cannot be
+        # read, and this repository's file of the same path stands in for it (such a
+        # repository is mostly derived from this one: a fork, `…-upgradeable`).
+        checkout, this_checkout, other_at_root = ".", ".", False
+        if job.uses is not None and not job.uses.startswith("./"):
+            handed = [s.name for s in job.call_secrets if _hands_token(s.name, s.source)]
+            if handed:
+                job.call_publishes.append(presumed_call_publish(job, handed))
         for step in job.steps:
-            _analyze_step(workflow, job, step, registry, dispatch, consulted)
+            _analyze_step(workflow, job, step, registry, dispatch, consulted, checkout)
+            target = checkout_target(step)
+            if target is not None:
+                this, directory = target
+                if this:
+                    this_checkout = directory
+                elif directory == ".":
+                    other_at_root = True
+                checkout = "." if other_at_root else this_checkout
             if workflow.npmrc_unread is not None and step.facts.publishes:
                 publish = step.facts.publishes[0]
                 consulted.remember(
@@ -96,11 +136,21 @@ def _analyze_step(
     registry: str | None,
     dispatch: Dispatch,
     consulted: ConsultedFiles,
+    checkout: str,
 ) -> None:
     facts = step.facts
     action = step.action
     if action is not None:
         analyze_uses(step, action, registry)
+        if action == "changesets/action":
+            _changesets_action(step, registry, dispatch, consulted, checkout)
+        elif not facts.publishes and step.third_party_action and action not in KNOWN_ACTIONS:
+            inputs = [i for i in step.inputs.values() if _hands_token(i.name, i.source)]
+            handed = [e.name for e in step.env if _hands_token(e.name, e.source)]
+            handed += [i.name for i in inputs]
+            if handed:
+                token_input = inputs[0] if inputs else None
+                facts.publishes.append(presumed_action_publish(step, handed, token_input, registry))
     if step.run is None:
         return
     ctx = CommandContext(
@@ -109,16 +159,75 @@ def _analyze_step(
         step,
         step.run,
         facts,
-        step.working_directory,
+        posixpath.normpath(step.working_directory),
         "workspace",
         registry,
         step.env_sources(),
         dispatch,
         consulted,
+        checkout=checkout,
     )
     for name, start, end in secret_references(step.run.text):
         facts.inline_secrets.append(InlineSecret(name, step.run.span(start, end)))
     analyze_commands(step.run.script.commands, ctx)
+    if facts.config_deletes:
+        deleted = set(facts.config_deletes)
+        facts.config_writes = [
+            replace(w, removed_by_step=True)
+            if w.setting in deleted and w.location in ("user-config", "global")
+            else w
+            for w in facts.config_writes
+        ]
+
+
+def _hands_token(name: str, source: ValueSource) -> bool:
+    """An env entry, input or secret that hands over a long-lived npm credential."""
+    return is_npm_credential_value(name, source) and lifetime_of(source) in (STORED, PROVIDED)
+
+
+def _changesets_action(
+    step: Step,
+    registry: str | None,
+    dispatch: Dispatch,
+    consulted: ConsultedFiles,
+    checkout: str,
+) -> None:
+    """changesets/action runs its publish script in its `cwd` (default: the workspace);
+    the script is read like a `run:` (so `pnpm release` is followed into package.json),
+    and when it cannot be followed the input itself is the publish."""
+    found = changesets_script(step)
+    if found is None:
+        return
+    given, v2 = found
+    cwd = step.inputs.get("cwd")
+    directory = cwd.text.strip() if cwd is not None and cwd.text.strip() else "."
+    ctx = CommandContext(
+        step.job.workflow,
+        step.job,
+        step,
+        None,
+        step.facts,
+        posixpath.normpath(directory),
+        "workspace",
+        registry,
+        step.env_sources(),
+        dispatch,
+        consulted,
+        span_override=given.span,
+        via=("changesets/action",),
+        depth=1,
+        checkout=checkout,
+    )
+    before = len(step.facts.publishes)
+    analyze_commands(read_script(given.text).commands, ctx)
+    followed = step.facts.publishes[before:]
+    if not followed:
+        step.facts.publishes.append(changesets_fallback(step, given, v2, registry))
+        return
+    action_reads = changesets_reads(v2)
+    for index, publish in enumerate(followed, start=before):
+        if publish.reads is not None and action_reads:
+            step.facts.publishes[index] = replace(publish, reads=publish.reads | action_reads)
 
 
 def analyze_commands(commands: list[Command], ctx: CommandContext) -> None:
@@ -147,6 +256,12 @@ def _analyze_command(command: Command, ctx: CommandContext) -> None:
         return
     if name in ("cd", "pushd") and command.substitution_depth == 0:
         _change_directory(words[1:], ctx)
+        return
+    if name == "trap" and len(words) > 2 and len(words[1].parts) == 1 and words[1].literal:
+        # `trap '…' EXIT`: the handler runs when the script ends; read it as its commands.
+        part = words[1].parts[0]
+        base = part.start + (1 if part.quote in ("'", '"') else 0)
+        analyze_commands(read_nested(part.text, base, ctx.depth + 1), ctx)
         return
     extra_env = {n: _word_source(w) for n, w in [*command.assignments, *assignments]}
     classify(words, command, ctx, extra_env)
@@ -219,16 +334,18 @@ def classify(
     args = words[1:]
     if name in ("npm", "npm-cli"):
         npm_command(args, span, command, ctx, extra_env)
-    elif name == "npx":
-        exec_package(args, span, command, ctx, extra_env, "npx")
-    elif name == "bunx":
-        exec_package(args, span, command, ctx, extra_env, "bunx")
-    elif name == "yarn":
+    elif name in ("npx", "bunx", "pnpx", "pnx"):
+        exec_package(args, span, command, ctx, extra_env, name)
+    elif name in ("yarn", "yarnpkg"):
         yarn_command(args, span, command, ctx, extra_env)
-    elif name == "pnpm":
+    elif name in ("pnpm", "pn"):  # `pn`: the short name pnpm >= 11 installs for itself
         pnpm_command(args, span, command, ctx, extra_env)
-    elif name == "bun":
+    elif name == "corepack":
+        _corepack_command(args, span, command, ctx, extra_env)
+    elif name == "bun" and not runs_file(args):
         bun_command(args, span, command, ctx, extra_env)
+    elif name in JS_RUNNERS or name == "bun":
+        run_js_file(name, args, span, command, ctx, extra_env)
     elif name in ("bash", "sh", "zsh", "dash", "source", ".", "eval") or (
         name.endswith(".sh") and words[0].literal is not None
     ):
@@ -236,7 +353,25 @@ def classify(
     elif name in ("gh", "git"):
         _checkout_command(name, args, span, ctx)
     else:
-        release_tool_command(name, args, span, ctx)
+        release_tool_command(name, args, span, command, ctx, extra_env)
+
+
+def _corepack_command(
+    args: list[Word],
+    span: Span,
+    command: Command,
+    ctx: CommandContext,
+    extra_env: dict[str, ValueSource],
+) -> None:
+    """`corepack pnpm publish`, `corepack yarn@4 npm publish`: the package manager named
+    (with an optional `@version`) runs with the rest of the words."""
+    if not args or args[0].literal is None:
+        return
+    tool = args[0].literal.split("@", 1)[0]
+    if tool not in ("npm", "npx", "pnpm", "pnpx", "yarn", "yarnpkg"):
+        return  # corepack's own commands: enable, prepare, use, install, …
+    first = Word([Part(LIT, tool, args[0].start, args[0].end)], args[0].start, args[0].end)
+    classify([first, *args[1:]], command, ctx, extra_env, span=span)
 
 
 def _unwrap(words: list[Word]) -> tuple[list[Word], list[tuple[str, Word]]]:

@@ -51,7 +51,7 @@ jobs:
   token:
     runs-on: ubuntu-latest
     steps:
-      - run: npm token create --read-only --cidr 203.0.113.0/24
+      - run: npm token create --packages-and-scopes-permission read-only --cidr 203.0.113.0/24
 """
 
 
