@@ -172,6 +172,19 @@ def writes_to_registry(step: Step) -> bool:
     )
 
 
+def writes_with(step: Step, credential: NpmCredential) -> bool:
+    """The step writes to the registry `credential` is sent to: a token scoped to another
+    host (`//firewall.example/npm/:_authToken`) is not what a publish to npmjs uses, and a
+    token npm sends to npmjs is not used by a publish elsewhere."""
+    if not writes_to_registry(step):
+        return False
+    if credential.registry_host is None:
+        return True
+    if step.facts.token_creates or WRITE_COMMANDS & set(step.facts.registry_commands):
+        return credential.registry_host in NPMJS_HOSTS  # npm's default registry
+    return any(_sent_to(credential, publish) for publish in step.facts.publishes)
+
+
 def steps_seeing(workflow: Workflow, credential: NpmCredential) -> list[Step]:
     return [step for step in workflow.steps() if any(c is credential for c in step.credentials)]
 

@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
 from npm_guard.rules._workflow_common import (
+    NPMJS_HOSTS,
     exposure,
     flowing,
     steps_seeing,
-    writes_to_registry,
+    writes_with,
 )
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -42,7 +43,7 @@ def check(workflow: Workflow) -> Iterator[Finding]:
         if credential.step is not None and credential.step not in everyone:
             everyone.append(credential.step)
         if any(_installs(step) for step in everyone) and not any(
-            writes_to_registry(step) for step in everyone
+            writes_with(step, credential) for step in everyone
         ):
             if not workflow.inventory:  # with one, the inventory's rules judge it
                 yield _install_token(workflow, credential, everyone)
@@ -50,7 +51,9 @@ def check(workflow: Workflow) -> Iterator[Finding]:
         seeing = [s for s in everyone if s is not credential.step]
         readers: list[tuple[Step, str, bool]] = []
         for step in seeing:
-            if step.facts.publishes:
+            if step.facts.publishes and (
+                credential.registry_host is None or writes_with(step, credential)
+            ):
                 continue
             reason = exposure(step)
             if reason is None:
@@ -104,15 +107,24 @@ def _install_token(workflow: Workflow, credential: NpmCredential, everyone: list
         )
     else:
         advice = "its installs run no install scripts"
+    host = credential.registry_host
+    if host is not None and host not in NPMJS_HOSTS:
+        # Another registry (a private one, a proxy or firewall in front of npmjs): npm
+        # sends the token there only, and how to limit it is that registry's business.
+        what = (
+            f"and no step that can read it publishes to {host}: a token npm sends only to "
+            f"that registry, for installing through it. Keep it read-only there"
+        )
+    else:
+        what = (
+            "and no step that can read it publishes: a token for installing private "
+            "packages, which is what installs need. Make it read-only (`npm token create "
+            "--packages-and-scopes-permission read-only`)"
+        )
     return Finding(
         rule=RULE,
         location=workflow.location(credential.span),
-        message=(
-            f"{credential.description} is {_scope(credential)}, and no step that can read it "
-            f"publishes: a token for installing private packages, which is what installs "
-            f"need. Make it read-only (`npm token create --packages-and-scopes-permission "
-            f"read-only`); {advice}"
-        ),
+        message=f"{credential.description} is {_scope(credential)}, {what}; {advice}",
         key=f"{credential.key}/install-token",
         severity=Severity.NOTE,
         properties={"credential": credential.name, "exposed_steps": str(len(scripts))},

@@ -142,8 +142,9 @@ _LOGGING_RE = re.compile(
 _IMPORT_RE = re.compile(
     r"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(?P<q>[\"'])(?P<path>\.\.?/[^\"'\n]+)(?P=q)"
 )
-_TEMPLATE_RE = re.compile(r"\$\{[^}\n]*\}")
-_BIN_SUBSTITUTION_RE = re.compile(r"\s*(?:yarn|pnpm|npm)\s+bin\s+(?P<tool>[@\w./-]+)\s*")
+# A `${…}` of a template literal; no `$` inside, so a run of `${` is read once (linear).
+_TEMPLATE_RE = re.compile(r"\$\{[^}\n$]*\}")
+_BIN_SUBSTITUTION_RE = re.compile(r"(?:yarn|pnpm|npm)\s+bin\s+(?P<tool>[@\w./-]+)")
 _PROGRAM_LOOKBACK = 6
 _RELEASE_NAME_RE = re.compile(r"[Pp]ublish|[Rr]elease|[Dd]eploy")
 
@@ -203,7 +204,7 @@ def run_js_file(
 def _package_binary(word: Word) -> str | None:
     """The tool a runner is handed: `$(yarn bin x)`, `node_modules/.bin/x`."""
     if len(word.parts) == 1 and word.parts[0].kind == CMDSUB:
-        match = _BIN_SUBSTITUTION_RE.fullmatch(word.parts[0].text)
+        match = _BIN_SUBSTITUTION_RE.fullmatch(word.parts[0].text.strip())
         return match.group("tool") if match is not None else None
     literal = word.literal
     if literal is not None and "node_modules/.bin/" in literal:

@@ -484,4 +484,5 @@ class StepFacts:
     def oidc_use(self, publish: Publish) -> OidcUse | None:
         """What the tool of `publish` (one of `publishes`) does with OIDC."""
         return next((use for known, use in self.oidc_uses if known is publish), None)
+
     config_deletes: list[str] = field(default_factory=list)  # `npm config delete <key>`

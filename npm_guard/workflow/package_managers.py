@@ -4,8 +4,8 @@ Which words are flags that take a value, which subcommands install (and run
 dependencies' lifecycle scripts unless told not to), publish (unless `--dry-run`), run
 a package.json script (npm's `run`, `test`, `start`; yarn's and pnpm's bare script
 names; bun's), run a package's binary (`npx`, `npm exec`, `pnpm dlx`, `yarn dlx`,
-`bunx`), create a token (`npm token create`) or set config (`npm config set`); and
-which release tools publish (semantic-release, changesets, lerna, release-it, nx).
+`bunx`), create a token (`npm token create`, its flags read in `npm_options.py`) or set
+config (`npm config set`). Which release tools publish: `release_tools.py`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from npm_guard.workflow.arguments import (
 )
 from npm_guard.workflow.context import CommandContext
 from npm_guard.workflow.expressions import ValueSource, value_source
-from npm_guard.workflow.follow_scripts import MAX_SCRIPT_DEPTH, run_package_script
+from npm_guard.workflow.follow_scripts import run_package_script
 from npm_guard.workflow.labels import subcommand_word
-from npm_guard.workflow.model import DependencyCode, Publish, TokenCreate
+from npm_guard.workflow.model import DependencyCode, Publish
+from npm_guard.workflow.npm_options import token_create
 from npm_guard.workflow.package_scripts import Need, Selection, read_package
 from npm_guard.workflow.script_writes import AUTH_SETTINGS, npm_config_set
 from npm_guard.workflow.shell_bash import read_nested
@@ -242,7 +243,7 @@ def npm_command(
         if not is_dry_run(parsed.flags):
             record_publish(ctx, span, "npm stage publish", staged=True, registry=registry)
     elif sub == "token" and len(parsed.positionals) > 1 and parsed.positionals[1].text == "create":
-        _token_create(args, span, ctx, extra_env)
+        token_create(args, span, ctx, extra_env)
     elif sub in ("config", "c", "set"):
         npm_config_set(parsed, sub, command, ctx)
     elif sub in _NPM_INSTALL:
@@ -306,97 +307,6 @@ def _ignores_scripts(
             if name.lower() == "npm_config_ignore_scripts" and source.literal in ("true", "1"):
                 return True
     return False
-
-
-# `npm token create`'s boolean options (npm 12.2.3 `@npmcli/config` definitions.js:
-# `read-only` 2040-2048, `bypass-2fa` 396-404, `packages-all` 2333-2342) and those that
-# take a value; any other flag is read as nopt reads an unknown one.
-_TOKEN_BOOLEANS = frozenset(
-    {"read-only", "bypass-2fa", "packages-all", "json", "parseable", "dry-run", "yes"}
-)
-_TOKEN_VALUES = frozenset(
-    {
-        "name",
-        "token-description",
-        "expires",
-        "packages",
-        "scopes",
-        "orgs",
-        "packages-and-scopes-permission",
-        "orgs-permission",
-        "cidr",
-        "password",
-        "otp",
-        "registry",
-    }
-)
-
-
-def npm_option_flags(words: list[Word]) -> dict[str, str | None]:
-    """A command's flags as npm's option parser (nopt 10.0.1, npm 12.2.3) reads them.
-
-    `--x=v` is `--x v` (nopt-lib.js 254-262); `--no-x` negates x (276-279); a boolean
-    takes the next word only when it is `true` or `false` (310-341), otherwise the word
-    is a positional and the flag is true, so `--read-only false`, `--read-only=false`
-    and `--no-read-only` are false and `--read-only=yes` is true; `--readonly` is
-    `--read-only`; the last occurrence wins. Booleans come out as "true" / "false".
-    """
-    tokens: list[tuple[str, bool]] = []  # (word, came from `--x=v`)
-    for word in words:
-        text = word.text
-        if text.startswith("-") and "=" in text and not text.startswith("-="):
-            name, value = text.split("=", 1)
-            tokens += [(name, False), (value, True)]
-        else:
-            tokens.append((text, False))
-    flags: dict[str, str | None] = {}
-    index = 0
-    while index < len(tokens):
-        arg, _ = tokens[index]
-        index += 1
-        if arg.strip("-") == "" and len(arg) >= 2:
-            break  # `--`: the rest are positionals
-        if not arg.startswith("-") or len(arg) < 2:
-            continue
-        name = arg.lstrip("-")
-        negated: bool | None = None
-        while name.lower().startswith("no-"):
-            negated = not negated
-            name = name[3:]
-        if name == "readonly":
-            name = "read-only"
-        following = tokens[index][0] if index < len(tokens) else None
-        from_equals = index < len(tokens) and tokens[index][1]
-        boolean = negated is not None or name in _TOKEN_BOOLEANS
-        if not boolean and name not in _TOKEN_VALUES and not from_equals:
-            boolean = True  # an unknown flag without `=`
-        if boolean:
-            on = not negated
-            if following in ("true", "false"):
-                on = (following == "true") != bool(negated)
-                index += 1
-            flags[f"--{name}"] = "true" if on else "false"
-            continue
-        if following is None or (following.startswith("-") and not from_equals):
-            flags[f"--{name}"] = ""  # no value: npm drops or rejects it
-            continue
-        flags[f"--{name}"] = following
-        index += 1
-    return flags
-
-
-def _token_create(
-    args: list[Word], span: Span, ctx: CommandContext, extra_env: dict[str, ValueSource]
-) -> None:
-    flags = npm_option_flags(args)
-    for env in (ctx.env, extra_env):
-        for name, source in env.items():
-            lower = name.lower()
-            if lower.startswith("npm_config_"):
-                flag = "--" + lower[len("npm_config_") :].replace("_", "-")
-                flags.setdefault(flag, source.literal or source.text)
-    ctx.facts.token_creates.append(TokenCreate(span, flags, ctx.via))
-    ctx.facts.registry_commands.append("npm token create")
 
 
 def exec_package(
@@ -472,7 +382,7 @@ def yarn_command(
                 ctx,
                 span,
                 "yarn npm publish",
-                reads=_yarn_reads(ctx) | {"NODE_AUTH_TOKEN"},
+                reads=yarn_reads(ctx) | {"NODE_AUTH_TOKEN"},
             )
     elif first == "workspaces" and rest and rest[0].text == "foreach":
         inner = after_positional(args, rest[0])
@@ -631,90 +541,7 @@ def bun_command(
         )
 
 
-def release_tool_command(
-    name: str,
-    args: list[Word],
-    span: Span,
-    command: Command,
-    ctx: CommandContext,
-    extra_env: dict[str, ValueSource],
-) -> None:
-    """semantic-release, changesets, lerna, release-it, nx release and monodeploy: which
-    ones publish; `lerna exec` / `lerna run` read what they run in each package."""
-    if name == "lerna":
-        _lerna_command(args, span, command, ctx, extra_env)
-        return
-    parsed = parse_arguments(args, NPM_VALUE_FLAGS)
-    positionals = [w.text for w in parsed.positionals]
-    if is_dry_run(parsed.flags) or ("--no-ci" in parsed.flags and name == "semantic-release"):
-        return
-    if name == "semantic-release":
-        record_publish(ctx, span, "semantic-release", reads=TOOL_READS)
-    elif name in ("changeset", "changesets") and positionals[:1] == ["publish"]:
-        # It runs npm / pnpm / yarn publish and has no token code of its own
-        # (@changesets/cli 2.31.1 getPublishTool; 3.0.3 getPublishPlan.mjs): what reads
-        # NPM_TOKEN is changesets/action v1, which writes it into ~/.npmrc.
-        record_publish(ctx, span, "changeset publish")
-    elif name == "monodeploy" and "--no-registry" not in parsed.flags:
-        # Publishes through Yarn Berry's npm plugin, with Yarn's npmAuthToken.
-        record_publish(ctx, span, "monodeploy", reads=_yarn_reads(ctx))
-    elif name == "release-it":
-        record_publish(ctx, span, "release-it", reads=TOOL_READS)
-    elif (
-        name == "nx"
-        and positionals[:1] == ["release"]
-        and (positionals[1:2] in (["publish"], []) and "--skip-publish" not in parsed.flags)
-    ):
-        record_publish(ctx, span, "nx release" + (" publish" if positionals[1:2] else ""))
-
-
-_LERNA_VALUE_FLAGS = frozenset(
-    {"--scope", "--ignore", "--concurrency", "--since", "--loglevel", "--npm-client"}
-)
-
-
-def _lerna_command(
-    args: list[Word],
-    span: Span,
-    command: Command,
-    ctx: CommandContext,
-    extra_env: dict[str, ValueSource],
-) -> None:
-    """`lerna publish`, `lerna exec -- <command>` and `lerna run <script>`.
-
-    `lerna exec` joins the command and its arguments and runs them with a shell in each
-    package's directory (lerna 10.1.3 `dist/chunk-BG6OARM2.js` 31-43, 87-88), so the
-    command is read as a script of its own; which package it runs in is not known here.
-    `lerna run <script>` runs that package.json script in every workspace package.
-    """
-    parsed = parse_arguments(args, _LERNA_VALUE_FLAGS)
-    positionals = parsed.positionals
-    sub = positionals[0].text if positionals else ""
-    if sub == "publish":
-        if not is_dry_run(parsed.flags):
-            record_publish(ctx, span, "lerna publish")
-    elif sub == "exec":
-        words = [*positionals[1:], *parsed.rest]
-        if not words or ctx.depth >= MAX_SCRIPT_DEPTH:
-            return
-        text = " ".join(w.text for w in words)
-        nested = replace(ctx.nested(span, "lerna exec"), cwd=None)
-        ctx.dispatch.commands(read_nested(text, 0, ctx.depth + 1), nested)
-    elif sub == "run" and len(positionals) > 1:
-        script = positionals[1].text
-        ctx.facts.dependency_code.append(DependencyCode(span, "lerna run", False))
-        run_package_script(
-            script,
-            f"lerna run {script}",
-            span,
-            ctx,
-            Selection(all_workspaces=True),
-            pre_post=True,
-            arguments=parsed.rest,
-        )
-
-
-def _yarn_reads(ctx: CommandContext) -> frozenset[str]:
+def yarn_reads(ctx: CommandContext) -> frozenset[str]:
     """What Yarn Berry authenticates with: YARN_NPM_AUTH_TOKEN, and the variables the
     repository's .yarnrc.yml puts into `npmAuthToken` / `npmAuthIdent`."""
     return frozenset({"YARN_NPM_AUTH_TOKEN"}) | ctx.workflow.yarnrc_variables

@@ -50,9 +50,9 @@ from npm_guard.workflow.package_managers import (
     exec_package,
     npm_command,
     pnpm_command,
-    release_tool_command,
     yarn_command,
 )
+from npm_guard.workflow.release_tools import release_tool_command
 from npm_guard.workflow.script_writes import analyze_writes
 from npm_guard.workflow.shell import read_script
 from npm_guard.workflow.shell_bash import read_nested

@@ -116,3 +116,47 @@ def test_one_publish_finding_per_step_and_token() -> None:
         (8, "workflow-publish-with-long-lived-token")
     ]
     assert "(and 2 more publish commands of this step)" in found[0].message
+
+
+# Installs go through a registry firewall (a proxy in front of npmjs) whose token an
+# .npmrc setting scopes to its host; the job publishes to npmjs with OIDC.
+FIREWALL = """\
+on: push
+permissions:
+  id-token: write
+  contents: read
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 24
+      - name: Install through the firewall
+        run: |
+          npm config set registry https://proxy.example.com/npm/
+          npm config set //proxy.example.com/npm/:_authToken ${{ secrets.PROXY_TOKEN }}
+      - run: npm ci
+      - run: npm publish --registry https://registry.npmjs.org/
+"""
+
+
+def test_a_token_for_another_registry_is_no_publish_token_of_an_npmjs_publish() -> None:
+    (finding,) = _of(scan_workflow("release.yml", FIREWALL), OVEREXPOSED)
+    assert finding.effective_severity is Severity.NOTE
+    assert "publishes to proxy.example.com" in finding.message
+    assert "a token npm sends only to that registry" in finding.message
+    assert "npm token create" not in finding.message  # npmjs's tokens are not its tokens
+    assert (
+        _of(scan_workflow("release.yml", FIREWALL), "workflow-publish-with-long-lived-token") == []
+    )
+
+
+def test_a_token_for_the_registry_a_step_publishes_to_is_a_publish_token() -> None:
+    text = FIREWALL.replace(
+        "npm publish --registry https://registry.npmjs.org/",
+        "npm publish --registry https://proxy.example.com/npm/",
+    )
+    (finding,) = _of(scan_workflow("release.yml", text), OVEREXPOSED)
+    assert finding.effective_severity is Severity.ERROR

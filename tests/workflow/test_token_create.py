@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from npm_guard.workflow import scan_workflow
-from npm_guard.workflow.package_managers import npm_option_flags
+from npm_guard.workflow.npm_options import npm_option_flags
 from npm_guard.workflow.shell_bash import read_nested
 
 

@@ -238,6 +238,26 @@ def test_a_local_composite_action_sets_node_up(tmp_path: Path) -> None:
             "lerna 8",
         ),
         ({}, "npx lerna@9.0.0 publish", "oidc-first", "lerna 9.0.0"),
+        # A local install of a name package.json declares keeps its range (npm reloads
+        # "whatever's there"); only an undeclared name or `-g` gets the newest.
+        (
+            {"devDependencies": {"@semantic-release/npm": "^12.0.2"}},
+            "npm install --save-dev @semantic-release/npm && npx semantic-release",
+            "no-oidc",
+            "@semantic-release/npm 12",
+        ),
+        (
+            {},
+            "npm install --save-dev @semantic-release/npm && npx semantic-release",
+            "oidc-first",
+            "@semantic-release/npm latest",
+        ),
+        (
+            {"devDependencies": {"@semantic-release/npm": "^12.0.2"}},
+            "npm install @semantic-release/npm@13 && npx semantic-release",
+            "oidc-first",
+            "@semantic-release/npm 13",
+        ),
         ({"packageManager": "pnpm@11.0.3"}, "pnpm publish", "token-first", "pnpm 11.0.3"),
         ({"packageManager": "pnpm@12.1.0+sha512.abc"}, "pnpm publish", "oidc-first", "pnpm 12.1.0"),
         ({}, "corepack prepare pnpm@9.15.0 --activate && pnpm publish", "no-oidc", "pnpm 9.15.0"),
