@@ -1,8 +1,9 @@
 """The `npm-guard` command line: its parser, and one front end per command.
 
 `scan` runs the engine (`npm_guard.engine`) and renders its outcome
-(`npm_guard.frontend`); `audit` and `attest` are `npm_guard.audit.command`'s; `action`
-is the Action's program (`npm_guard.action`). Exit codes are `npm_guard.constants`'.
+(`npm_guard.frontend`); `init` is `npm_guard.init.command`'s; `audit` and `attest` are
+`npm_guard.audit.command`'s; `action` is the Action's program (`npm_guard.action`).
+Exit codes are `npm_guard.constants`'.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     for rule in all_rules().values():
         console.out(f"{rule.id:45} {rule.severity.value:8} {rule.summary}")
     return EXIT_CLEAN
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from npm_guard.init.command import run_init
+
+    return run_init(args.path, write=args.write)
 
 
 def _cmd_action(args: argparse.Namespace) -> int:
@@ -86,6 +93,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list every rule with its default severity")
     rules.set_defaults(handler=_cmd_rules)
+
+    init = commands.add_parser(
+        "init",
+        help="set a repository up: pre-commit hooks, the workflow, a starter policy",
+        description="Add npm-guard's pre-commit hooks to .pre-commit-config.yaml, the "
+        "pull-request scan and weekly audit workflow, and a starter .npm-guard.yml built "
+        "from the repository's packages and workflows, each pinned to this npm-guard. "
+        "Without --write, print what would change as a diff. Exit 0: nothing to do; "
+        "1: something would change, or the existing policy lacks entries; 2: a file "
+        "could not be handled.",
+    )
+    init.add_argument("--write", action="store_true", help="write the files")
+    init.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="the repository (default: the one the current directory is in)",
+    )
+    init.set_defaults(handler=_cmd_init)
 
     from npm_guard.audit.command import add_audit_commands
 

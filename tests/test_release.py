@@ -370,6 +370,20 @@ def test_the_built_wheel_installs_and_runs(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "[workflow-publish-with-long-lived-token]" in proc.stdout
 
+    # init from the wheel: its packaged templates, pinned by the commit the build records.
+    git(project, "init", "-q")
+    proc = _run(_bin(app, "npm-guard"), "init", "--write", cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"uses: npm-guard/npm-guard@{commit} # " in (workflows / "npm-guard.yml").read_text()
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())
+    assert config["repos"][0]["rev"] in (commit, f"v{__version__}")  # no tag before a release
+    assert [hook["id"] for hook in config["repos"][0]["hooks"]] == [
+        hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    ]
+    assert "NPM_TOKEN:\n    permission: read-write" in (project / ".npm-guard.yml").read_text()
+    proc = _run(_bin(app, "npm-guard-policy"), ".npm-guard.yml", cwd=project)
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
+
     (project / ".npm-guard.yml").write_text(
         "version: 1\nrules:\n  workflow-publish-with-long-lived-token: off\n"
     )
