@@ -49,6 +49,17 @@ def _cmd_action(args: argparse.Namespace) -> int:
     return action_main()
 
 
+def _job_count(text: str) -> int:
+    """`--jobs`: a whole number of processes, 0 for every available core."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes (0 or more)")
+    return count
+
+
 Command = Callable[[argparse.Namespace], int]
 
 
@@ -88,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         "files it does not ignore; elsewhere every file. node_modules and .git are skipped.",
     )
     add_scan_options(scan)
+    scan.add_argument(
+        "--jobs",
+        "-j",
+        type=_job_count,
+        default=None,
+        metavar="N",
+        help="worker processes that analyse files (default: every available core once "
+        "a scan has 300 or more .npmrc and workflow files, else one; 0: every core)",
+    )
     scan.add_argument("paths", nargs="*", metavar="PATH")
     scan.set_defaults(handler=_cmd_scan)
 

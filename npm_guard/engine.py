@@ -35,7 +35,8 @@ class ScanRequest:
     pre-commit matched); without it directories are walked and files classified by name.
     `policy` is a policy already loaded (the Action loads it for the audit too);
     without it `policy_file` is loaded, or `.npm-guard.yml` at the root when there is
-    one. `fail_on` and `fmt` decide the failure threshold (see `threshold()`).
+    one. `fail_on` and `fmt` decide the failure threshold (see `threshold()`). `jobs`
+    is how many worker processes analyse a walked tree (`npm_guard.scan_pool`).
     """
 
     paths: Sequence[str]
@@ -48,6 +49,7 @@ class ScanRequest:
     fix_variable: str | None = None
     fail_on: Severity | None = None
     fmt: str = "text"
+    jobs: int | None = None  # worker processes for a walk (0: every core; None: by size)
 
 
 @dataclass
@@ -109,7 +111,11 @@ def scan(request: ScanRequest, notify: Notify | None = None) -> ScanOutcome:
         outcome.fixed = _fix(request, root, say)
     if request.kind is None:
         result = scanner.scan_paths(
-            request.paths, root=root, no_ignores=request.no_ignores, policy=policy
+            request.paths,
+            root=root,
+            no_ignores=request.no_ignores,
+            policy=policy,
+            jobs=request.jobs,
         )
     else:
         result = scanner.scan_named(

@@ -88,6 +88,7 @@ class ScanOptions:
     policy: str | None = None  # None: .npm-guard.yml at the repository root, if any
     summary: str | None = None  # Markdown job summary file (rewritten)
     step_summary: bool = False  # append the summary to $GITHUB_STEP_SUMMARY when it is set
+    jobs: int | None = None  # `scan --jobs`: worker processes (None: by the scan's size)
 
 
 def add_scan_options(parser: argparse.ArgumentParser) -> None:
@@ -174,6 +175,7 @@ def options_from(args: argparse.Namespace, *, step_summary: bool = False) -> Sca
         policy=getattr(args, "policy", None),
         summary=getattr(args, "summary", None),
         step_summary=step_summary,
+        jobs=getattr(args, "jobs", None),
     )
 
 
@@ -195,6 +197,7 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         fix_variable=options.fix_variable,
         fail_on=options.fail_on,
         fmt=options.fmt,
+        jobs=options.jobs,
     )
     outcome = scan(request, notify=lambda notice: print_notice(f"npm-guard: {notice}", options.fmt))
     render_scan(outcome, options)

@@ -16,7 +16,14 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
-from npm_guard.file_kinds import ReadContext, classify, classify_named, is_npmrc_path, kind_named
+from npm_guard.file_kinds import (
+    ReadContext,
+    classify,
+    classify_named,
+    is_npmrc_path,
+    kind_named,
+    may_be_ours,
+)
 from npm_guard.findings import Confidence, Finding, Location, Suppressed, sort_key
 from npm_guard.paths import display_path, find_root, is_inside
 from npm_guard.repo_files import RepositoryFiles, _open_regular, read_text
@@ -73,6 +80,8 @@ def discover(
         else:
             raise NpmGuardError(f"{given}: no such file or directory")
         for candidate in candidates:
+            if tree is not None and not may_be_ours(os.path.basename(candidate)):
+                continue
             # Judged by its place in the repository, not by the path as typed: from
             # `.github/`, `workflows/a.yml` is still `.github/workflows/a.yml`.
             display = display_path(candidate, root)
@@ -293,32 +302,61 @@ def scan_target(
     return findings
 
 
+def analyse_one(
+    target: Target,
+    *,
+    root: str,
+    files: RepositoryFiles,
+    no_ignores: bool,
+    policy: Policy | None,
+) -> tuple[list[Finding], list[Suppressed]]:
+    """One file's findings and the findings its ignore comments silence."""
+    silenced: list[Suppressed] = []
+    findings = scan_target(
+        target, root=root, files=files, no_ignores=no_ignores, policy=policy, silenced=silenced
+    )
+    return findings, silenced
+
+
 def scan_paths(
     paths: Sequence[str],
     *,
     root: str | None = None,
     no_ignores: bool = False,
     policy: Policy | None = None,
+    jobs: int | None = None,
 ) -> ScanResult:
     """Scan files and directories; the findings come back sorted by place.
 
-    `root` defaults to `find_root(paths)`.
+    `root` defaults to `find_root(paths)`. `jobs` is the number of worker processes
+    (0: every available core; None: every core for a large scan, one process for a
+    small one; see `npm_guard.scan_pool`): the result is the same whatever it is.
     """
+    from npm_guard.scan_pool import analyse_parallel, worker_count
+
     root = os.path.abspath(root or find_root(paths))
     result = ScanResult()
-    files = RepositoryFiles(root)  # one reader, and one cache, for the whole scan
-    for target in discover(paths, root, result.notices, result.findings):
-        result.files_scanned += 1
-        result.findings.extend(
-            scan_target(
-                target,
-                root=root,
-                files=files,
-                no_ignores=no_ignores,
-                policy=policy,
-                silenced=result.suppressed,
-            )
+    targets = list(discover(paths, root, result.notices, result.findings))
+    result.files_scanned = len(targets)
+    workers = worker_count(jobs, len(targets))
+    if workers > 1:
+        results: Iterable[tuple[list[Finding], list[Suppressed]]] = analyse_parallel(
+            targets,
+            analyse_one,
+            root=root,
+            no_ignores=no_ignores,
+            policy=policy,
+            workers=workers,
         )
+    else:
+        files = RepositoryFiles(root)  # one reader, and one cache, for the whole scan
+        results = (
+            analyse_one(target, root=root, files=files, no_ignores=no_ignores, policy=policy)
+            for target in targets
+        )
+    for findings, silenced in results:
+        result.findings.extend(findings)
+        result.suppressed.extend(silenced)
     result.findings.sort(key=sort_key)
     return result
 

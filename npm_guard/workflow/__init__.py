@@ -31,6 +31,7 @@ def scan_workflow(
     policy: Policy | None = None,
     silenced: list[Suppressed] | None = None,
     consulted: set[str] | None = None,
+    shortcut: bool = True,
 ) -> list[Finding]:
     """Every workflow rule's findings for one file's text; those an ignore comment
     silences go to `silenced`, when given.
@@ -44,6 +45,10 @@ def scan_workflow(
     FIFO, a device, a link out of the repository) is a `parse-error` on that line.
     `consulted`, when given, receives the repository paths (relative to its root) the
     analysis asked for, present or not: what the findings depend on besides the file.
+
+    A workflow that mentions nothing npm-related (`npm_text.mentions_npm`) and holds no
+    literal token has no findings but its parse errors: it is only parsed, never
+    modelled (`shortcut=False` models it anyway; the tests compare the two).
     """
     from npm_guard.rules import WORKFLOW_RULES, parse_error
     from npm_guard.suppress import apply
@@ -62,6 +67,8 @@ def scan_workflow(
             parse_error.finding(path, f"YAML too complex to read ({type(error).__name__})"),
             *_tokens_only(path, text),
         ]
+    if shortcut and consulted is None and _nothing_to_model(loaded):
+        return []
     try:
         if files is None and repo_root is not None:
             from npm_guard.repo_files import RepositoryFiles
@@ -85,6 +92,16 @@ def scan_workflow(
     if no_ignores:
         return findings
     return apply(findings, workflow_suppressions(loaded), silenced)
+
+
+def _nothing_to_model(loaded: LoadedYaml) -> bool:
+    """No npm-related text and no literal token: no workflow rule can report anything."""
+    from npm_guard.secrets import find_tokens
+    from npm_guard.workflow.npm_text import mentions_npm, scalar_text
+
+    if mentions_npm(scalar_text(loaded.root)):
+        return False
+    return next(iter(find_tokens(loaded.text)), None) is None
 
 
 def _unread_findings(workflow: Workflow) -> list[Finding]:
