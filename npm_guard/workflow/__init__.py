@@ -50,9 +50,7 @@ def scan_workflow(
     literal token has no findings but its parse errors: it is only parsed, never
     modelled (`shortcut=False` models it anyway; the tests compare the two).
     """
-    from npm_guard.rules import WORKFLOW_RULES, parse_error
-    from npm_guard.suppress import apply
-    from npm_guard.workflow.build import build_workflow
+    from npm_guard.rules import parse_error
     from npm_guard.workflow.yaml_loader import YamlLoadError, load_yaml
 
     try:
@@ -68,7 +66,11 @@ def scan_workflow(
             *_tokens_only(path, text),
         ]
     if shortcut and consulted is None and _nothing_to_model(loaded):
-        return []
+        return []  # and the model, its analysis and the rules are never imported
+    from npm_guard.rules import WORKFLOW_RULES
+    from npm_guard.suppress import apply
+    from npm_guard.workflow.build import build_workflow
+
     try:
         if files is None and repo_root is not None:
             from npm_guard.repo_files import RepositoryFiles

@@ -196,3 +196,24 @@ def test_what_the_shortcut_returns() -> None:
     assert [s.finding.rule.id for s in silenced] == ["workflow-plaintext-credential"]
     broken = scan_workflow("invalid.yml", CASES["invalid"])
     assert [f.rule.id for f in broken] == ["parse-error"]
+
+
+def test_a_hook_on_workflows_without_npm_never_imports_the_engine(tmp_path: Path) -> None:
+    """The shortcut spares a commit of non-npm workflows the engine's start-up too."""
+    import subprocess
+    import sys
+
+    (tmp_path / "ci.yml").write_text(CASES["go-ci"], encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from npm_guard.hooks.workflow_npm_credentials import main\n"
+        "assert main(['ci.yml']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('npm_guard.workflow.')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    imported = set(eval(proc.stdout.strip().splitlines()[-1]))
+    assert "npm_guard.workflow.yaml_loader" in imported  # it was read
+    assert not imported & {"npm_guard.workflow.build", "npm_guard.workflow.steps"}
