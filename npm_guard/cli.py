@@ -2,8 +2,8 @@
 
 `scan` runs the engine (`npm_guard.engine`) and renders its outcome
 (`npm_guard.frontend`); `init` is `npm_guard.init.command`'s; `audit` and `attest` are
-`npm_guard.audit.command`'s; `action` is the Action's program (`npm_guard.action`).
-Exit codes are `npm_guard.constants`'.
+`npm_guard.audit.command`'s; `trust` is `npm_guard.trust.command`'s; `action` is the
+Action's program (`npm_guard.action`). Exit codes are `npm_guard.constants`'.
 """
 
 from __future__ import annotations
@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     from npm_guard.audit.command import add_audit_commands
 
     add_audit_commands(commands)  # `audit` and `attest`: the online stage
+
+    from npm_guard.trust.command import add_trust_command
+
+    add_trust_command(commands)  # `trust`: plan (and make) the move to trusted publishing
 
     # The Action's entry point (action.yml runs `python -m npm_guard action`), left out of
     # `--help` (no `help=`: argparse would list SUPPRESS as text): its input is GitHub's
