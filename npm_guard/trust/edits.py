@@ -81,13 +81,22 @@ class FileEditor:
         text = self.text
         for match in _ANCHOR_RE.finditer(text, node.start, node.end):
             offset = match.start(1)
-            if self.loaded.inside_scalar(offset) or self._in_comment(offset):
+            if self._inside_text(offset) or self._in_comment(offset):
                 continue
             kind = "an anchor" if match.group(1) == "&" else "an alias"
             line, _ = self.loaded.position(offset)
             raise EditRefused(f"{what} holds {kind} (line {line}), which the edit could break")
         if re.search(r"(?m)^\s*<<\s*:", text[node.start : node.end]):
             raise EditRefused(f"{what} holds a merge key (`<<:`), which the edit could break")
+
+    def _inside_text(self, offset: int) -> bool:
+        """Inside a scalar's text: a node's span starts at its anchor (`&a value`), so an
+        anchor at the very start of a span is not text."""
+        import bisect
+
+        spans = self.loaded.scalar_spans
+        index = bisect.bisect_right(spans, (offset, len(self.text) + 1)) - 1
+        return index >= 0 and spans[index][0] < offset < spans[index][1]
 
     def _in_comment(self, offset: int) -> bool:
         start = self._line_start(offset)
