@@ -241,8 +241,8 @@ def test_a_new_job_block_repeats_the_workflow_permissions(tmp_path: Path) -> Non
     plan = make_plan([str(_copy("release-please", tmp_path))], environ=ENV)
     diff = plan_dict(plan)["edits"][0]["diff"]
     assert (
-        "+    permissions:\n+      contents: write\n+      pull-requests: write\n+      id-token: write\n"
-        in diff
+        "+    permissions:\n+      contents: write\n+      pull-requests: write\n"
+        "+      id-token: write\n" in diff
     )
     assert any("replaces the workflow's" in note for note in plan.migrations[0].edit_notes)
 
@@ -395,8 +395,8 @@ def test_markdown_escapes_what_the_repository_names(tmp_path: Path) -> None:
 def test_text_output_shows_the_commands_and_the_order_after_merging(tmp_path: Path) -> None:
     text = render_text(make_plan([str(_copy("changesets-v2", tmp_path))], environ=ENV))
     assert (
-        "npm trust github tools-a --file release.yml --repository acme/widget --environment npm --allow-publish"
-        in text
+        "npm trust github tools-a --file release.yml --repository acme/widget "
+        "--environment npm --allow-publish" in text
     )
     assert (
         text.index("1. Release once")
