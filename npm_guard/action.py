@@ -202,6 +202,8 @@ def run(
     from npm_guard.policy_load import load_policy
 
     inputs = read_inputs(env)
+    if inputs.mode == "trust":
+        return _trust(inputs, runner, env, secrets, out)
     policy = load_policy(_policy_path(inputs, runner), runner.workspace)
     if policy.tokens:
         secrets.add(token_values(env, policy.tokens), masks)
@@ -254,6 +256,41 @@ def run(
             ],
             out,
         )
+    return outcome
+
+
+def _trust(
+    inputs: ActionInputs, runner: Runner, env: Mapping[str, str], secrets: Secrets, out: Write
+) -> Outcome:
+    """`mode: trust`: the trust plan in the job summary; no file is changed (no --write).
+    Exit 1 when the plan has steps, unless `fail-on: never`."""
+    from npm_guard.trust.render import render_markdown
+    from npm_guard.trust.run import make_plan
+
+    paths = [os.path.join(runner.workspace, path) for path in inputs.paths]
+    plan = make_plan(paths, environ=env, write=False)
+    steps = len(plan.migrations) + len(plan.manual) + len(plan.refused)
+    if inputs.summary:
+        append_summary(runner.summary_path, secrets.scrub(render_markdown(plan)))
+    failed = plan.has_steps and inputs.fail_on is not None
+    outcome = Outcome(findings=[])
+    outcome.exit_code = EXIT_FINDINGS if failed else EXIT_CLEAN
+    outcome.verdict = "fail" if failed else "pass"
+    emit(
+        [
+            secrets.plain(
+                f"npm-guard: trust plan: {len(plan.migrations)} job(s) to move to trusted "
+                f"publishing, {len(plan.manual)} to move by hand, {len(plan.refused)} file(s) "
+                "that cannot be edited"
+                + (" (see the job summary)" if inputs.summary and runner.summary_path else "")
+            )
+        ],
+        out,
+    )
+    write_outputs(
+        runner.output_path,
+        {"findings": str(steps), "errors": "0", "sarif-file": "", "verdict": outcome.verdict},
+    )
     return outcome
 
 

@@ -20,7 +20,7 @@ from npm_guard.errors import NpmGuardError
 from npm_guard.findings import Severity
 
 INPUT_PREFIX = "GHA_NPM_GUARD_"
-MODES = ("scan", "audit", "all")
+MODES = ("scan", "audit", "all", "trust")
 FAIL_ON_NEVER = "never"
 FAIL_ON_CHOICES = (*(s.value for s in Severity), FAIL_ON_NEVER)
 # Environment variables that hold the npm token given to the Action.

@@ -207,7 +207,7 @@ def test_bad_input_is_an_error_annotation_and_exit_2(run: RunProgram) -> None:
     result = run({"mode": "publish"})
     assert result.code == 2
     assert result.lines == [
-        "::error title=npm-guard::input 'mode': 'publish' is not one of scan, audit, all"
+        "::error title=npm-guard::input 'mode': 'publish' is not one of scan, audit, all, trust"
     ]
     assert result.outputs["verdict"] == "error"
 
@@ -488,3 +488,29 @@ def test_mode_all_without_packages_only_scans(run: RunProgram, project: Path) ->
 def test_mode_audit_without_packages_is_an_error(run: RunProgram) -> None:
     result = run({"mode": "audit"})
     assert result.code == 2 and "no package.json" in result.stdout
+
+
+def test_trust_mode_writes_the_plan_to_the_summary_and_changes_nothing(
+    run: RunProgram, project: Path
+) -> None:
+    workflow = project / ".github" / "workflows" / "release.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(
+        "on: push\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: npm publish\n        env:\n"
+        "          NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN }}\n",
+        encoding="utf-8",
+    )
+    (project / "package.json").write_text('{"name": "@acme/widget"}', encoding="utf-8")
+    before = workflow.read_bytes()
+    result = run({"mode": "trust"}, GITHUB_REPOSITORY="acme/widget")
+    assert workflow.read_bytes() == before
+    assert result.code == 1 and result.outputs["verdict"] == "fail"
+    assert "## npm-guard trust" in result.summary
+    assert (
+        "npm trust github @acme/widget --file release.yml --repository acme/widget "
+        "--allow-publish" in result.summary
+    )
+    assert "+      id-token: write" in result.summary
+    never = run({"mode": "trust", "fail-on": "never"}, GITHUB_REPOSITORY="acme/widget")
+    assert never.code == 0 and never.outputs["verdict"] == "pass"
