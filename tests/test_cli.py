@@ -133,7 +133,7 @@ def test_help_lists_the_commands_for_people_and_not_the_actions_entry_point(
     code, text, _ = run("--help")
     assert code == 0
     listed = re.findall(r"^    (\S+)", text, re.MULTILINE)
-    assert listed == ["scan", "rules", "init", "audit", "attest"]
+    assert listed == ["scan", "rules", "init", "audit", "attest", "trust"]
     assert "action" not in text and "SUPPRESS" not in text
     # Still there for action.yml, and documented where the Action is.
     assert cli.build_parser().parse_args(["action"]).handler is cli._cmd_action
@@ -142,7 +142,9 @@ def test_help_lists_the_commands_for_people_and_not_the_actions_entry_point(
     assert "left out of `npm-guard --help`" in docs
 
 
-@pytest.mark.parametrize("command", ["scan", "rules", "init", "audit", "attest", "action"])
+@pytest.mark.parametrize(
+    "command", ["scan", "rules", "init", "audit", "attest", "trust", "action"]
+)
 def test_debug_is_taken_before_and_after_every_command(command: str) -> None:
     parser = cli.build_parser()
     assert parser.parse_args([command]).debug is False

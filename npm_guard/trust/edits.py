@@ -86,8 +86,10 @@ class FileEditor:
             kind = "an anchor" if match.group(1) == "&" else "an alias"
             line, _ = self.loaded.position(offset)
             raise EditRefused(f"{what} holds {kind} (line {line}), which the edit could break")
-        if re.search(r"(?m)^\s*<<\s*:", text[node.start : node.end]):
-            raise EditRefused(f"{what} holds a merge key (`<<:`), which the edit could break")
+        for written in text[node.start : node.end].splitlines():
+            stripped = written.lstrip()
+            if stripped.startswith("<<") and stripped[2:].lstrip().startswith(":"):
+                raise EditRefused(f"{what} holds a merge key (`<<:`), which the edit could break")
 
     def _inside_text(self, offset: int) -> bool:
         """Inside a scalar's text: a node's span starts at its anchor (`&a value`), so an
@@ -208,3 +210,19 @@ def clear_value(editor: FileEditor, mapping: MappingNode, key: ScalarNode, what:
     if value.start < start:
         raise EditRefused(f"{what} is written on the line of its key")
     editor.edits.append(Edit(start, editor._end_of_entry(value), ""))
+
+
+def contains_word(text: str, word: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether `word` occurs in `text[start:end]` with no letter, digit, `_` or `-`
+    right before or after it (a variable, secret or input name, found without building
+    a regular expression from it)."""
+    stop = len(text) if end is None else end
+    position = text.find(word, start, stop)
+    while position >= 0:
+        before = text[position - 1] if position > 0 else " "
+        after_at = position + len(word)
+        after = text[after_at] if after_at < len(text) else " "
+        if not (before.isalnum() or before in "_-") and not (after.isalnum() or after in "_-"):
+            return True
+        position = text.find(word, position + 1, stop)
+    return False

@@ -11,10 +11,15 @@ what a caller passes to a reusable workflow or a local action. `registry-url` st
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from npm_guard.trust.edits import EditRefused, FileEditor, clear_value, indent_unit
+from npm_guard.trust.edits import (
+    EditRefused,
+    FileEditor,
+    clear_value,
+    contains_word,
+    indent_unit,
+)
 from npm_guard.workflow.yaml_loader import MappingNode, ScalarNode
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -338,7 +343,6 @@ def _named_elsewhere(
     or changes the registry (`npm dist-tag`, …: it would read it through an .npmrc)."""
     from npm_guard.rules._workflow_common import writes_to_registry
 
-    pattern = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
     text = workflow.loaded.text
     publishing_steps = [s for s, _, _ in publishing]
     for other_job in workflow.jobs if job is None else [job]:
@@ -347,11 +351,11 @@ def _named_elsewhere(
                 continue
             if writes_to_registry(step):
                 return True
-            if pattern.search(text, step.node.start, step.node.end):
+            if contains_word(text, name, step.node.start, step.node.end):
                 return True
         if job is None and other_job.node is not None and other_job is not publishing[0][0].job:
             env = other_job.node.get("env")
-            if env is not None and pattern.search(text, env.start, env.end):
+            if env is not None and contains_word(text, name, env.start, env.end):
                 return True
     return False
 
@@ -424,7 +428,7 @@ def _references(credential: NpmCredential, context: str) -> list[str]:
 def _still_named(editor: FileEditor, workflow: Workflow, reference: str) -> bool:
     """Whether the text, with this migration's removals made, still names `reference`."""
     text = editor.apply()
-    return re.search(rf"\b{re.escape(reference)}\b", text) is not None
+    return contains_word(text, reference)
 
 
 def _uses_action(uses: str, action_path: str) -> bool:

@@ -122,11 +122,17 @@ def _directories(step: Step, publish: Publish) -> list[str] | None:
         values = _matrix_values(job_node, name)
         if not values:
             return None
-        pattern = re.compile(r"\$\{\{\s*matrix\." + re.escape(name) + r"\s*\}\}")
-        results = [
-            pattern.sub(value.replace("\\", "\\\\"), text) for text in results for value in values
-        ]
+        results = [_substitute(text, name, value) for text in results for value in values]
     return [_normal(text) for text in dict.fromkeys(results)]
+
+
+def _substitute(text: str, name: str, value: str) -> str:
+    """`text` with `${{ matrix.<name> }}` replaced by `value` (other names kept)."""
+
+    def one(match: re.Match[str]) -> str:
+        return value if match.group(1) == name else match.group(0)
+
+    return _MATRIX_RE.sub(one, text)
 
 
 def _normal(path: str) -> str:

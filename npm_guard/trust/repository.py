@@ -14,15 +14,15 @@ from collections.abc import Mapping
 
 from npm_guard.errors import NpmGuardError
 
-_NAME = r"[A-Za-z0-9_.-]+"
-_OWNER_REPO_RE = re.compile(rf"^({_NAME})/({_NAME})$")
+_OWNER_REPO_RE = re.compile(r"^([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
 # https://github.com/o/r(.git), ssh://git@github.com[:22]/o/r(.git), git@github.com:o/r(.git),
 # git://github.com/o/r, with optional credentials before the host (never kept).
 _REMOTE_RES = (
     re.compile(
-        rf"^(?:https?|git|ssh|git\+ssh)://(?:[^@/]+@)?github\.com(?::\d+)?/({_NAME})/({_NAME})/?$"
+        r"^(?:https?|git|ssh|git\+ssh)://(?:[^@/]+@)?github\.com(?::[0-9]+)?/"
+        r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/?$"
     ),
-    re.compile(rf"^(?:[^@/]+@)?github\.com:({_NAME})/({_NAME})/?$"),
+    re.compile(r"^(?:[^@/]+@)?github\.com:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)/?$"),
 )
 
 
