@@ -112,7 +112,7 @@ def _directories(step: Step, publish: Publish) -> list[str] | None:
     names = _MATRIX_RE.findall(base)
     if not names or _MATRIX_RE.sub("", base).count("${{"):
         return None
-    from npm_guard.workflow.toolchain import _matrix_values
+    from npm_guard.workflow.toolchain_events import _matrix_values
 
     job_node = step.job.node
     if job_node is None:
