@@ -142,9 +142,7 @@ def test_help_lists_the_commands_for_people_and_not_the_actions_entry_point(
     assert "left out of `npm-guard --help`" in docs
 
 
-@pytest.mark.parametrize(
-    "command", ["scan", "rules", "init", "audit", "attest", "trust", "action"]
-)
+@pytest.mark.parametrize("command", ["scan", "rules", "init", "audit", "attest", "trust", "action"])
 def test_debug_is_taken_before_and_after_every_command(command: str) -> None:
     parser = cli.build_parser()
     assert parser.parse_args([command]).debug is False

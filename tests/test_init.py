@@ -180,7 +180,8 @@ def test_write_sets_up_a_fresh_repository(run: Runner, repo: Path) -> None:
     assert text.count("# review:") == 2 + 5
     publish = text[text.index("NPM_PUBLISH_TOKEN:") - 600 : text.index("NPM_PUBLISH_TOKEN:")]
     assert "job 'publish' in .github/workflows/release.yml publishes" in publish
-    assert "trusted publishing" in publish and "docs.npmjs.com/trusted-publishers" in publish
+    assert "trusted publishing" in publish and "`npm-guard trust`" in publish
+    assert "docs.npmjs.com/trusted-publishers" in publish
     read = text[text.index("NPM_READ_TOKEN:") - 200 : text.index("NPM_READ_TOKEN:")]
     assert "job 'test' in .github/workflows/ci.yml only installs or reads" in read
 

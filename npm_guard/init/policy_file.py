@@ -21,9 +21,9 @@ DOCS = "https://github.com/npm-guard/npm-guard/blob/main/docs/policy.md"
 # Where a publish token should go instead. One place, so that a future `npm-guard
 # trust` (which plans the move) can be named here once it exists.
 TRUSTED_PUBLISHING = (
-    "trusted publishing (OIDC) needs no token: give the job `id-token: write`, publish "
-    "with npm >= 11.5.1 and configure the package with `npm trust github` "
-    "(https://docs.npmjs.com/trusted-publishers), then delete this secret"
+    "trusted publishing (OIDC) needs no token: `npm-guard trust` plans the move (the "
+    "`npm trust github` command per package, the workflow edits, the order), see "
+    "https://docs.npmjs.com/trusted-publishers; then delete this secret"
 )
 STAGED_PUBLISHING = (
     "a stage-only token can only stage a publish, which a maintainer approves with 2FA"
