@@ -443,3 +443,16 @@ def test_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["trust", "--repository", "acme/widget", "--write", str(repo)]) == 1
     assert cli_main(["trust", "--repository", "acme/widget", "--write", str(repo)]) == 0
     assert "nothing to migrate" in capsys.readouterr().out
+
+
+def test_a_job_that_has_id_token_from_the_workflow_gets_no_block(tmp_path: Path) -> None:
+    """`id-token: write` at the workflow level reaches the job already: a job-level block
+    repeating the workflow's permissions would change nothing."""
+    repo = _copy("release-please", tmp_path)
+    path = next((repo / ".github" / "workflows").glob("*.yml"))
+    text = path.read_text()
+    path.write_text(text.replace("permissions:\n", "permissions:\n  id-token: write\n", 1))
+    plan = make_plan([str(repo)], environ=ENV)
+    diff = plan_dict(plan)["edits"][0]["diff"]
+    assert "+    permissions:" not in diff and "id-token" not in diff
+    assert not any("permissions" in note for note in plan.migrations[0].edit_notes)

@@ -180,6 +180,9 @@ def _job_block(job: Job, publishing: Publishing) -> tuple[dict[str, str] | None,
             "job-level block would replace it: write the job's permissions first"
         )
     if isinstance(level, MappingNode):
+        granted = level.get("id-token")
+        if isinstance(granted, ScalarNode) and granted.value.strip() == "write":
+            return None, ""  # the job has it from the workflow already: nothing to change
         entries = {
             k.value: v.value.strip()
             for k, v in level.items()
