@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from npm_guard._record import dataclass, field
 from npm_guard.errors import NpmGuardError
 from npm_guard.git_history import history_of
-from npm_guard.npmrc import NpmrcEntry, parse_npmrc
+from npm_guard.npmrc import NpmrcEntry, NpmrcFile, parse_npmrc
 from npm_guard.secrets import CredentialKind, redact
 from npm_guard.token_advice import (
     TokenToFix,
@@ -68,6 +68,8 @@ class FixResult:
     path: str
     replacements: list[Replacement] = field(default_factory=list)
     problem: str | None = None
+    # Credentials in commented-out lines, left as they are: (line, what it is, redacted).
+    left: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _token_span(entry: NpmrcEntry, value: str) -> tuple[int, int] | None:
@@ -116,7 +118,9 @@ def fix_npmrc(
         result.problem = f"not fixed: {content.problem}"
         return result
     text = content.text
-    tokens = tokens_to_fix(parse_npmrc(text, display))
+    parsed = parse_npmrc(text, display)
+    tokens = tokens_to_fix(parsed)
+    result.left = _commented_out(parsed)
     names = fix_variables(tokens, variable, path=display)
     history: dict[str, str] = {}
     if tokens:
@@ -152,6 +156,19 @@ def fix_npmrc(
     return result
 
 
+def _commented_out(npmrc: NpmrcFile) -> list[tuple[int, str]]:
+    """(line, kind) of each credential in a commented-out line: `--fix` rewrites the
+    settings npm reads, and does not guess what a comment was kept for."""
+    if not any("=" in comment.text for comment in npmrc.comments):
+        return []
+    from npm_guard.rules.npmrc_plaintext_credential import commented_credentials
+
+    return [
+        (finding.location.line, finding.properties.get("credential_kind", "credential"))
+        for finding in commented_credentials(npmrc)
+    ]
+
+
 def describe(result: FixResult) -> list[str]:
     """What the user must still do: the fix removes the token from the file, not from npm."""
     lines = []
@@ -160,5 +177,10 @@ def describe(result: FixResult) -> list[str]:
             f"{result.path}:{item.line}: replaced the {item.kind.value} {item.shown} with "
             f"${{{item.variable}}}. {item.status}. {item.revoke}. Then set {item.variable} in the "
             f"environment where npm runs."
+        )
+    for line, kind in result.left:
+        lines.append(
+            f"{result.path}:{line}: left the {kind} in this commented-out line as it is "
+            f"(--fix rewrites settings, not comments): revoke it, then delete the line."
         )
     return lines

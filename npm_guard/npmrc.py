@@ -179,6 +179,44 @@ def parse_npmrc(text: str, path: str = ".npmrc") -> NpmrcFile:
 
 
 _LITERALS: dict[str, JSValue] = {"true": True, "false": False, "null": None}
+# A comment's markers: blanks, then `;` or `#`, then any run of markers and blanks.
+_COMMENT_MARKERS_RE = re.compile(r"\A" + _SPACE_CLASS + r"*[;#][;#" + re.escape(JS_SPACE) + r"]*")
+
+
+def commented_entries(npmrc: NpmrcFile) -> list[NpmrcEntry]:
+    """The settings written in comment lines (`;//host/:_authToken=…`, `# _auth=…`).
+
+    npm ignores them, but they are committed like any other line. Each comment line
+    with a `=` is read as the line it would be without its markers, by the same parser,
+    and keeps its positions in the file (the markers are blanked, not removed). A line
+    of prose before the key (`# old: //host/:_authToken=…`) gives a key that is no
+    setting's name. Only files with such a comment pay for a second parse.
+    """
+    text = npmrc.text
+    pieces: list[str] = []
+    lines: set[int] = set()
+    done = 0
+    line_starts: list[int] | None = None
+    for start, end in _physical_lines(text):
+        raw = text[start:end]
+        if "=" not in raw or not _COMMENT_OR_BLANK_RE.match(raw):
+            continue
+        markers = _COMMENT_MARKERS_RE.match(raw)
+        if markers is None or raw.startswith("[", markers.end()):
+            continue
+        pieces.append(text[done:start])
+        # A BOM stays: columns on line 1 are counted without it.
+        bom = "\ufeff" if start == 0 and raw.startswith("\ufeff") else ""
+        pieces.append(bom + " " * (markers.end() - len(bom)))
+        done = start + markers.end()
+        if line_starts is None:
+            line_starts = _line_starts(text)
+        lines.add(_line_number(line_starts, start))
+    if not lines:
+        return []
+    pieces.append(text[done:])
+    uncommented = parse_npmrc("".join(pieces), npmrc.path)
+    return [entry for entry in uncommented.entries if entry.line in lines]
 
 
 def _key_error(key: JSValue) -> str | None:

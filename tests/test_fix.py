@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from npmrc_samples import (
+    AUTH_PASSWORD,
     AUTH_VALUE,
     GITHUB_TOKEN,
     NPM_TOKEN,
@@ -390,6 +391,30 @@ def test_fix_leaves_what_it_cannot_fix_and_still_reports_it(run: Runner, project
     assert err == ""
     assert ".npmrc:1:25: error [npmrc-unexpanded-variable]" in out
     assert ".npmrc:2:20: error [npmrc-plaintext-credential]" in out
+
+
+def test_fix_leaves_a_commented_out_credential_and_says_so(run: Runner, project: Path) -> None:
+    """A credential in a comment is reported like any other, but `--fix` rewrites
+    settings only: it says the line is left, and the finding stays until it is deleted."""
+    content = (
+        f"//registry.npmjs.org/:_authToken={NPM_TOKEN}\n"
+        f";//registry.npmjs.org/:_authToken={UUID_TOKEN}\n"
+        f"# //b.example/:_auth={AUTH_VALUE}\n"
+    )
+    npmrc = write(project / ".npmrc", content)
+    code, out, err = run("scan", "--fix", ".npmrc")
+    assert code == 1
+    assert npmrc.read_text() == content.replace(NPM_TOKEN, "${NPM_TOKEN}", 1)
+    assert (
+        ".npmrc:2: left the legacy UUID npm token in this commented-out line as it is "
+        "(--fix rewrites settings, not comments): revoke it, then delete the line." in err
+    )
+    assert ".npmrc:3: left the basic auth (_auth) in this commented-out line" in err
+    assert ".npmrc:2:35: error [npmrc-plaintext-credential]" in out
+    assert ".npmrc:3:22: error [npmrc-plaintext-credential]" in out
+    assert "commented out" in out
+    for secret in (NPM_TOKEN, UUID_TOKEN, AUTH_VALUE, AUTH_PASSWORD):
+        assert secret not in out + err
 
 
 def test_fix_walks_directories_like_the_scan(run: Runner, project: Path) -> None:

@@ -10,6 +10,7 @@ from npm_guard.findings import Confidence, Finding, Location, Rule, Severity
 from npm_guard.npmrc import (
     NpmrcEntry,
     NpmrcFile,
+    commented_entries,
     nerf_dart,
     registry_url_for_scope,
     split_scoped_key,
@@ -116,6 +117,11 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
                 covered.append((entry.value_start, entry.value_end))
             yield finding
         yield from _url_password_findings(npmrc, entry, variables)
+    # A line npm ignores is still in the file (and in git history): the same finding.
+    for entry, finding in _commented(npmrc, variables):
+        if entry.value_start is not None and entry.value_end is not None:
+            covered.append((entry.value_start, entry.value_end))
+        yield finding
     # A token anywhere else: comments, sections, odd keys, values of other settings.
     for credential in find_tokens(npmrc.text):
         if any(start <= credential.start < end for start, end in covered):
@@ -138,8 +144,26 @@ def check(npmrc: NpmrcFile) -> Iterator[Finding]:
         )
 
 
+def commented_credentials(npmrc: NpmrcFile) -> list[Finding]:
+    """The findings for credentials in commented-out lines (`--fix` leaves those lines
+    alone and says so)."""
+    return [finding for _, finding in _commented(npmrc, _variables(npmrc))]
+
+
+def _commented(npmrc: NpmrcFile, variables: _Variables) -> Iterator[tuple[NpmrcEntry, Finding]]:
+    for entry in commented_entries(npmrc):
+        finding = _auth_value_finding(npmrc, entry, variables, commented=True)
+        if finding is not None:
+            yield entry, finding
+
+
+_COMMENTED = (
+    "; the line is commented out, so npm ignores it, but the value is committed like any other line"
+)
+
+
 def _auth_value_finding(
-    npmrc: NpmrcFile, entry: NpmrcEntry, variables: _Variables
+    npmrc: NpmrcFile, entry: NpmrcEntry, variables: _Variables, *, commented: bool = False
 ) -> Finding | None:
     name = setting_name(entry)
     value = entry.string_value
@@ -150,7 +174,7 @@ def _auth_value_finding(
     registry = registry_label(entry)
     properties = {"registry": registry}
     confidence: Confidence | None = None
-    tip = ""
+    tip = first = ""
     if name == "_authToken":
         token = kept_quotes_inner(value)
         kind = classify_token_value(token)
@@ -166,8 +190,9 @@ def _auth_value_finding(
         elif kind is CredentialKind.OPAQUE_TOKEN:
             confidence = Confidence.MEDIUM
         scope = split_scoped_key(entry.key).scope
+        first = how_to_revoke(kind, shown, token, scope)
         tip = (
-            f"{how_to_revoke(kind, shown, token, scope)}. Then write "
+            f"{first}. Then write "
             f"{_prefix(entry)}:_authToken=${{{variables.token(scope)}}} and pass the token in "
             f"the environment (`npm-guard scan --fix` rewrites the line)."
         )
@@ -188,6 +213,7 @@ def _auth_value_finding(
             )
             confidence = Confidence.MEDIUM
         properties["credential_kind"] = CredentialKind.BASIC_AUTH.value
+        first = _change_password(_prefix(entry), auth.username)
         tip = _basic_auth_tip(entry, auth.username, variables, "_auth")
     else:
         user_entry = same_scope(npmrc, entry, "username")
@@ -198,12 +224,22 @@ def _auth_value_finding(
             f"(it is only base64-encoded; base64 is not encryption)"
         )
         properties["credential_kind"] = CredentialKind.PASSWORD.value
+        first = _change_password(_prefix(entry), user)
         tip = _basic_auth_tip(entry, user, variables, "_password")
+    key = f"{entry.key}:{short_hash(value)}"
+    if commented:
+        message += _COMMENTED
+        # `--fix` rewrites settings, not comments: the line is for the user to delete.
+        tip = (
+            f"{first}. Then delete the commented-out line (`npm-guard scan --fix` leaves "
+            f"comments as they are; git history keeps the value until it is rewritten)."
+        )
+        key = f"comment:{key}"
     return Finding(
         rule=RULE,
         location=value_location(npmrc, entry),
         message=message,
-        key=f"{entry.key}:{short_hash(value)}",
+        key=key,
         tip=tip,
         confidence=confidence,
         properties=properties,
@@ -232,9 +268,7 @@ def _password_tip(
     *,
     in_url: bool = False,
 ) -> str:
-    where = redact_url(registry_url_for_scope(prefix))
-    whose = f"the password of user '{show_user(user)}'" if user else "the password behind it"
-    first = f"Change {whose} on {where} (it is in git history now)"
+    first = _change_password(prefix, user)
     if in_url:
         first += " and remove the user:password@ part of the URL"
     token = f"{prefix}:_authToken=${{{variables.token(scope)}}}"
@@ -249,6 +283,12 @@ def _password_tip(
     else:
         form = f"{prefix}:_auth=${{{basic}}} (base64 of user:password, in the environment)"
     return f"{first}; then write {form}, or {token} if the registry issues tokens."
+
+
+def _change_password(prefix: str, user: str | None) -> str:
+    where = redact_url(registry_url_for_scope(prefix))
+    whose = f"the password of user '{show_user(user)}'" if user else "the password behind it"
+    return f"Change {whose} on {where} (it is in git history now)"
 
 
 def _url_password_findings(
