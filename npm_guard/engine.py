@@ -37,6 +37,9 @@ class ScanRequest:
     without it `policy_file` is loaded, or `.npm-guard.yml` at the root when there is
     one. `fail_on` and `fmt` decide the failure threshold (see `threshold()`). `jobs`
     is how many worker processes analyse a walked tree (`npm_guard.scan_pool`).
+    `dependents_of` are files workflows depend on (the workflow hook's staged
+    package.json, script…): the workflows and actions under the root that read one are
+    scanned too (`npm_guard.scan.scan_dependents`).
     """
 
     paths: Sequence[str]
@@ -50,6 +53,7 @@ class ScanRequest:
     fail_on: Severity | None = None
     fmt: str = "text"
     jobs: int | None = None  # worker processes for a walk (0: every core; None: by size)
+    dependents_of: Sequence[str] = ()
 
 
 @dataclass
@@ -96,7 +100,10 @@ def scan(request: ScanRequest, notify: Notify | None = None) -> ScanOutcome:
     from npm_guard import scan as scanner
     from npm_guard.paths import find_root
 
-    root = os.path.abspath(request.root) if request.root else find_root(request.paths)
+    if request.root:
+        root = os.path.abspath(request.root)
+    else:
+        root = find_root([*request.paths, *request.dependents_of])
     outcome = ScanOutcome(root=root, threshold=threshold(request.fail_on, request.fmt))
 
     def say(notice: str) -> None:
@@ -121,6 +128,17 @@ def scan(request: ScanRequest, notify: Notify | None = None) -> ScanOutcome:
         result = scanner.scan_named(
             request.paths, request.kind, root=root, no_ignores=request.no_ignores, policy=policy
         )
+    if request.dependents_of:
+        dependents = scanner.scan_dependents(
+            request.dependents_of,
+            root=root,
+            named=request.paths,
+            no_ignores=request.no_ignores,
+            policy=policy,
+        )
+        result.findings.extend(dependents.findings)
+        result.suppressed.extend(dependents.suppressed)
+        result.files_scanned += dependents.files_scanned
     for notice in result.notices:
         say(notice)
     findings = result.findings

@@ -40,6 +40,7 @@ class ReadContext:
     no_ignores: bool = False
     policy: Policy | None = None  # feeds the rules that need one (the token inventory)
     silenced: list[Suppressed] | None = None  # findings an ignore comment silences
+    consulted: set[str] | None = None  # receives the repository paths a workflow read
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,41 @@ def _is_action_path(path: str) -> bool:
     return path.replace("\\", "/").rpartition("/")[2] in ("action.yml", "action.yaml")
 
 
+# The files a workflow's analysis reads besides workflows (npm_guard.workflow.consulted):
+# a commit changing one re-checks the workflows that read it. By name, like the
+# `workflow-npm-credentials` hook's `files:` pattern (the README explains the choice).
+WORKFLOW_DEPENDENCY_NAMES = frozenset(
+    {
+        "package.json",
+        ".npmrc",
+        POLICY_FILE,
+        ".yarnrc.yml",
+        "pnpm-workspace.yaml",
+        ".nvmrc",
+        ".node-version",
+        ".tool-versions",
+    }
+)
+SCRIPT_SUFFIXES = (".sh", ".bash", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts")
+SCRIPT_DIRECTORIES = frozenset(
+    {".github", "scripts", "script", "bin", "tools", "tool", "ci", "release"}
+)
+
+
+def is_workflow_dependency(path: str) -> bool:
+    """A file a workflow may run or read, by its name: package.json, the `.npmrc`, the
+    policy, `.yarnrc.yml`, `pnpm-workspace.yaml`, a Node version file, or a script at the
+    root or below a scripts-like directory (`scripts/`, `.github/`, `bin/`, `tools/`,
+    `ci/`, `release/`). Not a workflow or an action: those are scanned themselves."""
+    parts = path.replace("\\", "/").split("/")
+    name = parts[-1]
+    if name in WORKFLOW_DEPENDENCY_NAMES:
+        return True
+    if not name.endswith(SCRIPT_SUFFIXES) or name in SCRIPT_SUFFIXES:
+        return False
+    return len(parts) == 1 or any(part in SCRIPT_DIRECTORIES for part in parts[:-1])
+
+
 def _is_yaml_name(path: str) -> bool:
     return path.endswith(_YAML_SUFFIXES)
 
@@ -114,6 +150,7 @@ def _read_workflow(path: str, text: str, context: ReadContext) -> list[Finding]:
         no_ignores=context.no_ignores,
         policy=context.policy,
         silenced=context.silenced,
+        consulted=context.consulted,
     )
 
 

@@ -179,12 +179,19 @@ def options_from(args: argparse.Namespace, *, step_summary: bool = False) -> Sca
     )
 
 
-def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = None) -> int:
+def run_scan(
+    paths: Sequence[str],
+    options: ScanOptions,
+    *,
+    kind: str | None = None,
+    dependents_of: Sequence[str] = (),
+) -> int:
     """The offline scan as the CLI and the hooks run it: the engine's outcome, rendered
     in `options.fmt`, with notices on stderr; returns the exit code.
 
     `kind` forces every path to be read as that kind of file (a hook gets exactly the
     files pre-commit matched); without it directories are walked and files classified.
+    `dependents_of`: files whose dependent workflows are scanned too (see `ScanRequest`).
     """
     from npm_guard.engine import ScanRequest, scan
 
@@ -198,6 +205,7 @@ def run_scan(paths: Sequence[str], options: ScanOptions, *, kind: str | None = N
         fail_on=options.fail_on,
         fmt=options.fmt,
         jobs=options.jobs,
+        dependents_of=list(dependents_of),
     )
     outcome = scan(request, notify=lambda notice: print_notice(f"npm-guard: {notice}", options.fmt))
     render_scan(outcome, options)

@@ -12,6 +12,7 @@ becomes a `parse-error` finding for that file, and the scan goes on.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable, Iterator, Sequence
 
 from npm_guard._record import dataclass, field
@@ -274,6 +275,7 @@ def scan_target(
     no_ignores: bool = False,
     policy: Policy | None = None,
     silenced: list[Suppressed] | None = None,
+    consulted: set[str] | None = None,
 ) -> list[Finding]:
     """Every finding for one file; problems reading it are findings too.
 
@@ -281,7 +283,8 @@ def scan_target(
     severities and ignores are applied by the caller, once, to all findings. Findings an
     ignore comment in the file silences go to `silenced`, when given. `files` is the
     scan's one reader of the repository at `root` (made here when not given), through
-    which the workflow engine reads the files a workflow needs.
+    which the workflow engine reads the files a workflow needs; `consulted`, when given,
+    receives the repository paths a workflow's analysis read (see `scan_dependents`).
     """
     content = read_text(target.path)
     findings: list[Finding] = []
@@ -297,6 +300,7 @@ def scan_target(
         no_ignores=no_ignores,
         policy=policy,
         silenced=silenced,
+        consulted=consulted,
     )
     findings.extend(kind_named(target.kind).read(target.display, content.text, context))
     return findings
@@ -387,3 +391,78 @@ def scan_named(
             )
         )
     return result
+
+
+def scan_dependents(
+    changed: Sequence[str],
+    *,
+    root: str,
+    named: Sequence[str] = (),
+    no_ignores: bool = False,
+    policy: Policy | None = None,
+) -> ScanResult:
+    """The workflows and composite actions under `root` whose findings depend on one of
+    the `changed` files (a hook's staged package.json, `.npmrc`, script…): those whose
+    analysis read it (`Workflow.consulted`), and every one when the root's policy file
+    changed. Those in `named` (scanned already) are left out. Each finding stays where
+    the problem shows, in the workflow, and its message says which changed file made
+    the commit re-check it (`properties["rechecked_for"]`, too).
+    """
+    from npm_guard.constants import POLICY_FILE
+    from npm_guard.file_kinds import ACTION, WORKFLOW
+
+    result = ScanResult()
+    wanted = {_repository_path(path, root) for path in changed}
+    every = POLICY_FILE in wanted
+    skip = {os.path.realpath(path) for path in named}
+    files = RepositoryFiles(root)
+    for target in discover([root], root, []):
+        if target.kind not in (WORKFLOW, ACTION) or os.path.realpath(target.path) in skip:
+            continue
+        consulted: set[str] = set()
+        silenced: list[Suppressed] = []
+        findings = scan_target(
+            target,
+            root=root,
+            files=files,
+            no_ignores=no_ignores,
+            policy=policy,
+            silenced=silenced,
+            consulted=consulted,
+        )
+        read = sorted(wanted & {posixpath.normpath(path) for path in consulted})
+        if not read and not every:
+            continue
+        result.files_scanned += 1
+        result.suppressed.extend(silenced)
+        result.findings.extend(_rechecked(finding, read, every) for finding in findings)
+    result.findings.sort(key=sort_key)
+    return result
+
+
+def _repository_path(path: str, root: str) -> str:
+    return posixpath.normpath(display_path(path, root))
+
+
+def _rechecked(finding: Finding, read: list[str], policy_changed: bool) -> Finding:
+    """`finding` with why a commit of other files shows it: the files it changes that
+    this workflow's analysis reads (or the policy every workflow is judged by)."""
+    from npm_guard._record import replace
+    from npm_guard.constants import POLICY_FILE
+
+    reasons = []
+    if read:
+        shown = read[:3] if len(read) <= 3 else [*read[:2], f"{len(read) - 2} more files"]
+        named = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+        reasons.append(f"{named}, which this workflow's analysis reads")
+    if policy_changed:
+        reasons.append(f"{POLICY_FILE}, the policy every workflow is checked against")
+    return replace(
+        finding,
+        message=f"{finding.message} (re-checked because this commit changes "
+        f"{'; and '.join(reasons)})",
+        properties={
+            **finding.properties,
+            "rechecked_for": " ".join([*read, *([POLICY_FILE] if policy_changed else [])]),
+        },
+    )

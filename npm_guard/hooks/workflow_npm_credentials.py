@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from npm_guard.file_kinds import WORKFLOW
+from npm_guard.file_kinds import WORKFLOW, is_workflow_dependency
 from npm_guard.frontend import (
     Parser,
     add_debug_option,
@@ -23,10 +23,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add_scan_options(parser)
     add_debug_option(parser)
-    parser.add_argument("filenames", nargs="*", help="workflow or action.yml files to check")
+    parser.add_argument(
+        "filenames",
+        nargs="*",
+        help="workflow or action.yml files to check, and files workflows depend on "
+        "(package.json, .npmrc, scripts…), whose dependent workflows are checked",
+    )
     args = parser.parse_args(argv)
+    # By name only: a commit without such files finds no workflows to re-check, and
+    # imports nothing for it.
+    dependencies = [name for name in args.filenames if is_workflow_dependency(name)]
+    workflows = [name for name in args.filenames if not is_workflow_dependency(name)]
     return guarded(
-        lambda: run_scan(args.filenames, options_from(args), kind=WORKFLOW),
+        lambda: run_scan(workflows, options_from(args), kind=WORKFLOW, dependents_of=dependencies),
         debug=args.debug,
         fmt=args.fmt,
     )

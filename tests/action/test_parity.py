@@ -217,9 +217,16 @@ def test_the_hooks_find_what_the_scan_finds(
     files = hook_files(repository)
     assert files == {
         "npmrc-credentials": [".npmrc", "fixtures/.npmrc", "packages/app/.npmrc"],
+        # The workflows, and the files workflows depend on (re-checked through them;
+        # here every workflow is given too, so nothing is reported twice).
         "workflow-npm-credentials": [
             ".github/workflows/release.yml",
+            ".npm-guard.yml",
+            ".npmrc",
             "actions/publish/action.yml",
+            "fixtures/.npmrc",
+            "package.json",
+            "packages/app/.npmrc",
         ],
         "npm-guard-policy": [".npm-guard.yml"],
     }
