@@ -82,3 +82,24 @@ def test_init_is_the_same_before_and_after_it_is_compiled(phase: str) -> None:
 
 def test_repr_names_the_fields() -> None:
     assert repr(Point(1, 2, (), "n")) == "Point(x=1, y=2, tags=(), note='n')"
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_compiled_init_assigns_as_the_class_allows(frozen: bool) -> None:
+    # A plain class gets `self.x = x` (fast); a frozen one must still refuse assignment
+    # after its __init__ is compiled.
+    @dataclass(frozen=frozen)
+    class Node:
+        line: int
+        children: list[int] = field(default_factory=list)
+
+    made = [Node(n) for n in range(40)]
+    assert "_init_fields" not in Node.__init__.__code__.co_names
+    assert [node.line for node in made] == list(range(40))
+    assert made[-1].children == [] and made[-1].children is not made[-2].children
+    if frozen:
+        with pytest.raises(FrozenInstanceError):
+            made[-1].line = 0  # type: ignore[misc]
+    else:
+        made[-1].line = 0
+        assert made[-1].line == 0

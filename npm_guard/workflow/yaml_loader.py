@@ -201,6 +201,30 @@ class _Open:
     key: YamlNode | None = None
     has_key: bool = False
     anchor: str | None = None
+    items: list[YamlNode] | None = None  # the node's items, when it is a sequence
+    pairs: list[tuple[YamlNode, YamlNode]] | None = None  # its pairs, when a mapping
+
+
+def _where(starts: list[int], mark: _Mark | None) -> tuple[int, int, int]:
+    """1-based line and column of a parser mark, and its character offset."""
+    if mark is None:
+        return 1, 1, starts[0]
+    line = min(mark.line, len(starts) - 1)
+    return mark.line + 1, mark.column + 1, starts[line] + mark.column
+
+
+def _add(parent: _Open, node: YamlNode, size: int, height: int) -> None:
+    """Put a finished node into the collection being built."""
+    parent.size += size
+    parent.height = max(parent.height, height + 1)
+    if isinstance(parent.node, SequenceNode):
+        parent.node.items.append(node)
+    elif not parent.has_key:
+        parent.key, parent.has_key = node, True
+    else:
+        assert parent.key is not None
+        parent.node.pairs.append((parent.key, node))
+        parent.key, parent.has_key = None, False
 
 
 def load_yaml(text: str) -> LoadedYaml:
@@ -208,50 +232,46 @@ def load_yaml(text: str) -> LoadedYaml:
 
     Raises YamlLoadError (with a position) for invalid YAML, nesting deeper than
     MAX_DEPTH, aliases expanding past MAX_EXPANDED_NODES, or recursive aliases.
+
+    Every event of every workflow passes through the loop below, so it is written for
+    speed: one parser call per event, dispatch on the event's exact class, positions
+    and placement inline (`_where` and `_place` are the same steps, for the rare paths).
     """
     import yaml
 
     starts = line_starts_of(text)
+    last_line = len(starts) - 1
     spans: list[tuple[int, int]] = []
     blocks: list[ScalarNode] = []
     anchors: dict[str, tuple[YamlNode, int, int]] = {}  # node, expanded size, height
     open_anchors: set[str] = set()
     stack: list[_Open] = []
+    top: _Open | None = None  # stack[-1]
     root: YamlNode | None = None
     expanded = 0
     loader = _loader_class()(text)
-
-    def where(mark: _Mark | None) -> tuple[int, int, int]:
-        if mark is None:
-            return 1, 1, starts[0]
-        line = min(mark.line, len(starts) - 1)
-        return mark.line + 1, mark.column + 1, starts[line] + mark.column
+    get_event = loader.get_event
+    scalar_event = yaml.ScalarEvent
+    start_events = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    end_events = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    alias_event = yaml.AliasEvent
+    document_end = yaml.DocumentEndEvent
 
     def place(node: YamlNode, size: int, height: int, mark: _Mark | None) -> None:
-        nonlocal root, expanded
+        nonlocal root
         if len(stack) + height > MAX_DEPTH:
-            line, column, _ = where(mark)
+            line, column, _ = _where(starts, mark)
             raise YamlLoadError(f"YAML nested deeper than {MAX_DEPTH} levels", line, column)
         if not stack:
             root = node
             return
-        parent = stack[-1]
-        parent.size += size
-        parent.height = max(parent.height, height + 1)
-        if isinstance(parent.node, SequenceNode):
-            parent.node.items.append(node)
-        elif not parent.has_key:
-            parent.key, parent.has_key = node, True
-        else:
-            assert parent.key is not None
-            parent.node.pairs.append((parent.key, node))
-            parent.key, parent.has_key = None, False
+        _add(stack[-1], node, size, height)
 
     def count(size: int, mark: _Mark | None) -> None:
         nonlocal expanded
         expanded += size
         if expanded > MAX_EXPANDED_NODES:
-            line, column, _ = where(mark)
+            line, column, _ = _where(starts, mark)
             raise YamlLoadError(
                 f"YAML aliases or size expand to more than {MAX_EXPANDED_NODES} nodes",
                 line,
@@ -259,61 +279,93 @@ def load_yaml(text: str) -> LoadedYaml:
             )
 
     try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.ScalarEvent):
-                line, column, start = where(event.start_mark)
-                end_line, end_column, end = where(event.end_mark)
+        while True:
+            event = get_event()
+            if event is None:
+                break
+            kind = type(event)
+            if kind is scalar_event:
+                mark = event.start_mark
+                line = mark.line
+                column = mark.column
+                start = starts[line if line < last_line else last_line] + column
+                end_mark = event.end_mark
+                end_line = end_mark.line
+                end_column = end_mark.column
+                end = starts[end_line if end_line < last_line else last_line] + end_column
+                style = event.style or ""
                 scalar = ScalarNode(
-                    line, column, end_line, end_column, start, end, event.value, event.style or ""
+                    line + 1,
+                    column + 1,
+                    end_line + 1,
+                    end_column + 1,
+                    start,
+                    end,
+                    event.value,
+                    style,
                 )
-                if scalar.is_block:
+                if style == "|" or style == ">":
                     blocks.append(scalar)
                     # The header line (`run: | # comment`) is not part of the text.
-                    spans.append((starts[line] if line < len(starts) else end, end))
+                    spans.append((starts[line + 1] if line + 1 < len(starts) else end, end))
                 else:
                     spans.append((start, end))
-                count(1, event.start_mark)
+                expanded += 1
+                if expanded > MAX_EXPANDED_NODES:
+                    count(0, mark)
                 if event.anchor:
                     anchors[event.anchor] = (scalar, 1, 0)
-                place(scalar, 1, 0, event.start_mark)
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                line, column, start = where(event.start_mark)
+                if top is None:
+                    place(scalar, 1, 0, mark)
+                elif len(stack) > MAX_DEPTH:
+                    place(scalar, 1, 0, mark)  # refuses it
+                else:
+                    top.size += 1
+                    if top.height < 1:
+                        top.height = 1
+                    if top.items is not None:
+                        top.items.append(scalar)
+                    elif not top.has_key:
+                        top.key, top.has_key = scalar, True
+                    else:
+                        assert top.pairs is not None and top.key is not None
+                        top.pairs.append((top.key, scalar))
+                        top.key, top.has_key = None, False
+            elif kind in start_events:
+                line, column, start = _where(starts, event.start_mark)
                 if len(stack) + 1 > MAX_DEPTH:
                     raise YamlLoadError(f"YAML nested deeper than {MAX_DEPTH} levels", line, column)
-                collection: SequenceNode | MappingNode
-                if isinstance(event, yaml.SequenceStartEvent):
-                    collection = SequenceNode(line, column, line, column, start, start)
-                else:
-                    collection = MappingNode(line, column, line, column, start, start)
                 count(1, event.start_mark)
                 if event.anchor:
                     open_anchors.add(event.anchor)
-                stack.append(_Open(collection, 1, 0, anchor=event.anchor))
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                if kind is yaml.SequenceStartEvent:
+                    sequence = SequenceNode(line, column, line, column, start, start)
+                    top = _Open(sequence, 1, 0, anchor=event.anchor, items=sequence.items)
+                else:
+                    mapping = MappingNode(line, column, line, column, start, start)
+                    top = _Open(mapping, 1, 0, anchor=event.anchor, pairs=mapping.pairs)
+                stack.append(top)
+            elif kind in end_events:
                 done = stack.pop()
-                end_line, end_column, end = where(event.end_mark)
-                done.node.end_line, done.node.end_column, done.node.end = (
-                    end_line,
-                    end_column,
-                    end,
-                )
+                top = stack[-1] if stack else None
+                built = done.node
+                built.end_line, built.end_column, built.end = _where(starts, event.end_mark)
                 if done.anchor:
                     open_anchors.discard(done.anchor)
-                    anchors[done.anchor] = (done.node, done.size, done.height)
-                place(done.node, done.size, done.height, event.end_mark)
-            elif isinstance(event, yaml.AliasEvent):
+                    anchors[done.anchor] = (built, done.size, done.height)
+                place(built, done.size, done.height, event.end_mark)
+            elif kind is alias_event:
                 if event.anchor in open_anchors:
-                    line, column, _ = where(event.start_mark)
+                    line, column, _ = _where(starts, event.start_mark)
                     raise YamlLoadError("recursive YAML alias", line, column)
                 target = anchors.get(event.anchor or "")
                 if target is None:
-                    line, column, _ = where(event.start_mark)
+                    line, column, _ = _where(starts, event.start_mark)
                     raise YamlLoadError("YAML alias to an undefined anchor", line, column)
                 node, size, height = target
                 count(size, event.start_mark)
                 place(node, size, height, event.start_mark)
-            elif isinstance(event, yaml.DocumentEndEvent):
+            elif kind is document_end:
                 break  # a workflow is one document; the rest is not read
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
