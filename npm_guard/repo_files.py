@@ -15,6 +15,13 @@ import stat
 
 from npm_guard._record import dataclass
 
+TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    Parsed = TypeVar("Parsed")
+
 # Real .npmrc and workflow files are a few KB; past this they are not parsed, only
 # searched for tokens in bounded chunks (so a 100 MB file costs time, not memory).
 MAX_PARSE_BYTES = 2 * 1024 * 1024
@@ -122,12 +129,15 @@ class RepositoryFiles:
     Paths are taken relative to `root` (or absolute); a path that leads outside the
     repository once links are resolved, or that is not a regular file, reads as a
     problem, never as content. What was read is remembered for the rest of the scan, so
-    twenty workflows that consult one `package.json` read it once.
+    twenty workflows that consult one `package.json` read it once, and what was made of
+    it (`parsed`) is remembered too, so they parse it once.
     """
 
     def __init__(self, root: str | None) -> None:
         self.root = os.path.realpath(root) if root is not None else None
-        self._texts: dict[str, FileText] = {}
+        self._texts: dict[str, FileText] = {}  # by resolved path
+        self._asked: dict[tuple[str, int], FileText] = {}  # by the path as asked
+        self._parsed: dict[tuple[object, str, int], object] = {}
 
     def real_path(self, path: str) -> str | None:
         """The resolved path of `path` when it is inside the repository, else None."""
@@ -142,15 +152,37 @@ class RepositoryFiles:
     def read(self, path: str, max_bytes: int = MAX_PARSE_BYTES) -> FileText:
         """`path`'s text, or why it was not read (outside the repository, not a regular
         file, larger than `max_bytes`, unreadable)."""
+        # Asked again (every workflow asks for the root .npmrc and package.json): the
+        # answer of the first time, without resolving the path's links once more.
+        asked = self._asked.get((path, max_bytes))
+        if asked is not None:
+            return asked
         real = self.real_path(path)
         if real is None:
-            return FileText(None, "outside the repository; not read")
-        key = f"{max_bytes}:{real}"
-        cached = self._texts.get(key)
-        if cached is None:
-            cached = read_text(real, max_bytes)
-            self._texts[key] = cached
-        return cached
+            found = FileText(None, "outside the repository; not read")
+        else:
+            key = f"{max_bytes}:{real}"
+            cached = self._texts.get(key)
+            if cached is None:
+                cached = read_text(real, max_bytes)
+                self._texts[key] = cached
+            found = cached
+        self._asked[(path, max_bytes)] = found
+        return found
+
+    def parsed(self, path: str, max_bytes: int, parse: Callable[[str, FileText], Parsed]) -> Parsed:
+        """`parse(path, read(path, max_bytes))`, worked out once per scan.
+
+        `parse` must depend on nothing but its arguments (it is part of the key, so a
+        module-level function), and what it returns must not be changed by its users:
+        every workflow of the scan gets the same object.
+        """
+        key = (parse, path, max_bytes)
+        if key in self._parsed:
+            return self._parsed[key]  # type: ignore[return-value]
+        value = parse(path, self.read(path, max_bytes))
+        self._parsed[key] = value
+        return value
 
     def text(self, path: str, max_bytes: int = MAX_PARSE_BYTES) -> str | None:
         """`path`'s text when it could be read whole (invalid UTF-8 replaced), else None."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from npm_guard.repo_files import RepositoryFiles
+from npm_guard.repo_files import FileText, RepositoryFiles
 
 
 def test_reads_a_regular_file_once_per_scan(tmp_path: Path) -> None:
@@ -75,3 +75,38 @@ def test_size_cap(tmp_path: Path) -> None:
 def test_no_root_reads_nothing(tmp_path: Path) -> None:
     (tmp_path / "a").write_text("x", "utf-8")
     assert RepositoryFiles(None).text(str(tmp_path / "a")) is None
+
+
+def test_what_is_made_of_a_file_is_made_once_per_scan(tmp_path: Path) -> None:
+    (tmp_path / ".npmrc").write_text("a=1\n", "utf-8")
+    calls: list[tuple[str, str | None]] = []
+
+    def parse(path: str, found: FileText) -> int:
+        calls.append((path, found.text))
+        return len(calls)
+
+    def other(path: str, found: FileText) -> str:
+        return "other"
+
+    files = RepositoryFiles(str(tmp_path))
+    assert files.parsed(".npmrc", 100, parse) == 1
+    assert files.parsed(".npmrc", 100, parse) == 1  # remembered: not parsed again
+    assert files.parsed(".npmrc", 100, other) == "other"  # another parse, its own answer
+    assert files.parsed(".npmrc", 2, parse) == 2  # another limit: read (too large) apart
+    assert files.parsed("missing", 100, parse) == 3
+    assert calls == [(".npmrc", "a=1\n"), (".npmrc", None), ("missing", None)]
+    assert RepositoryFiles(str(tmp_path)).parsed(".npmrc", 100, parse) == 4  # a new scan
+
+
+def test_a_path_asked_again_is_not_resolved_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "package.json").write_text("{}", "utf-8")
+    files = RepositoryFiles(str(tmp_path))
+    resolved: list[str] = []
+    real_path = files.real_path
+    monkeypatch.setattr(files, "real_path", lambda p: resolved.append(p) or real_path(p))
+    for _ in range(3):
+        assert files.text("package.json") == "{}"
+        assert files.text("../outside") is None
+    assert resolved == ["package.json", "../outside"]

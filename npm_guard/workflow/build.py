@@ -41,7 +41,7 @@ from npm_guard.workflow.yaml_loader import (
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.repo_files import RepositoryFiles
+    from npm_guard.repo_files import FileText, RepositoryFiles
     from npm_guard.workflow.yaml_loader import YamlNode
 
 MAX_NPMRC_BYTES = 1024 * 1024
@@ -135,11 +135,18 @@ def _repository_npmrc_variables(workflow: Workflow, consulted: ConsultedFiles) -
     """`${X}` the repository's own `.npmrc` feeds into an auth setting.
 
     Read whatever the workflow does; a refusal is reported only against a publish (the
-    one thing the variables decide), by the step driver.
+    one thing the variables decide), by the step driver. Parsed once per scan.
     """
     found = consulted.read(".npmrc", MAX_NPMRC_BYTES, needed_at=None, purpose="")
     if refused(found):
         workflow.npmrc_unread = found.problem
+    return consulted.parsed(
+        ".npmrc", MAX_NPMRC_BYTES, _npmrc_auth_variables, needed_at=None, purpose=""
+    )
+
+
+def _npmrc_auth_variables(path: str, found: FileText) -> frozenset[str]:
+    """`${X}` an `.npmrc`'s text feeds into an auth setting."""
     text = found.text
     if text is None:
         return frozenset()
@@ -148,7 +155,7 @@ def _repository_npmrc_variables(workflow: Workflow, consulted: ConsultedFiles) -
     from npm_guard.npmrc_env import env_references
 
     names: set[str] = set()
-    for entry in parse_npmrc(text, ".npmrc").entries:
+    for entry in parse_npmrc(text, path).entries:
         value = entry.string_value
         if value is not None and split_scoped_key(entry.key).name in SECRET_AUTH_KEYS:
             names.update(ref.name for ref in env_references(value))
@@ -165,7 +172,13 @@ def _repository_yarnrc_variables(consulted: ConsultedFiles) -> frozenset[str]:
     for the public registry: at the top of the repository's `.yarnrc.yml`, under
     `npmRegistries` for registry.npmjs.org / registry.yarnpkg.com, or under `npmScopes`
     for a scope that keeps the default registry."""
-    found = consulted.read(".yarnrc.yml", MAX_NPMRC_BYTES, needed_at=None, purpose="")
+    return consulted.parsed(
+        ".yarnrc.yml", MAX_NPMRC_BYTES, _yarnrc_auth_variables, needed_at=None, purpose=""
+    )
+
+
+def _yarnrc_auth_variables(path: str, found: FileText) -> frozenset[str]:
+    """`${X}` a `.yarnrc.yml`'s text puts into auth settings for the public registry."""
     if found.text is None or "npmAuth" not in found.text:
         return frozenset()
     try:

@@ -17,7 +17,9 @@ from npm_guard.repo_files import FileText
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
-    from npm_guard.repo_files import RepositoryFiles
+    from collections.abc import Callable
+
+    from npm_guard.repo_files import Parsed, RepositoryFiles
     from npm_guard.workflow.package_scripts import Package
     from npm_guard.workflow.positions import Span
 
@@ -66,6 +68,22 @@ class ConsultedFiles:
         if needed_at is not None and refused(found):
             self.remember(path, found.problem or "cannot read", needed_at, purpose)
         return found
+
+    def parsed(
+        self,
+        path: str,
+        max_bytes: int,
+        parse: Callable[[str, FileText], Parsed],
+        *,
+        needed_at: Span | None,
+        purpose: str,
+    ) -> Parsed:
+        """`parse(path, text)` of `path` as `read` returns it (asked for and refusals
+        remembered as by `read`), parsed once per scan (`RepositoryFiles.parsed`)."""
+        found = self.read(path, max_bytes, needed_at=needed_at, purpose=purpose)
+        if self.files is None:
+            return parse(path, found)
+        return self.files.parsed(path, max_bytes, parse)
 
     def remember(self, path: str, problem: str, span: Span, purpose: str) -> None:
         """A refused file, once per path: the first line that needed it is reported."""

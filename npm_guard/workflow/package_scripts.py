@@ -19,6 +19,7 @@ from npm_guard._record import dataclass
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
+    from npm_guard.repo_files import FileText
     from npm_guard.workflow.consulted import ConsultedFiles
     from npm_guard.workflow.positions import Span
 
@@ -93,9 +94,23 @@ def _read(consulted: ConsultedFiles, path: str, need: Need | None) -> str | None
 
 
 def _parse_package(consulted: ConsultedFiles, directory: str, need: Need | None) -> Package | None:
-    text = _read(consulted, _in(directory, "package.json"), need)
-    if text is None:
+    """The package.json of `directory`, parsed once per scan (`RepositoryFiles.parsed`)."""
+    return consulted.parsed(
+        _in(directory, "package.json"),
+        MAX_PACKAGE_JSON_BYTES,
+        _package_from,
+        needed_at=need.span if need is not None else None,
+        purpose=need.purpose if need is not None else "",
+    )
+
+
+def _package_from(path: str, found: FileText) -> Package | None:
+    """A package.json's text, parsed (None: missing, refused, too large, not UTF-8, not
+    a JSON object)."""
+    if found.text is None or found.problem is not None:
         return None
+    text = found.text
+    directory = posixpath.dirname(path) or "."
     import json  # only here: most hook runs never meet a package.json
 
     try:
