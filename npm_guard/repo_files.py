@@ -48,15 +48,16 @@ _OPEN_FLAGS = (
 _NOT_REGULAR = "not a regular file (FIFO, socket or device); not read"
 
 
-def _open_regular(path: str) -> tuple[int, int] | str:
+def _open_regular(path: str, *, resolved: bool = False) -> tuple[int, int] | str:
     """(file descriptor, size) of the regular file `path` leads to, or the problem.
 
     A final-component symlink is resolved first (discovery already checked where it
-    leads); the file is then opened without following links, and what was opened is
-    checked with fstat, so a file swapped for a FIFO, device or link after the checks is
+    leads; `resolved`: `path` is what discovery resolved, so it is not resolved again);
+    the file is then opened without following links, and what was opened is checked
+    with fstat, so a file swapped for a FIFO, device or link after the checks is
     refused, not read. The stat before opening keeps devices from being opened at all.
     """
-    real = os.path.realpath(path)
+    real = path if resolved else os.path.realpath(path)
     try:
         info = os.stat(real)
     except OSError as error:
@@ -80,12 +81,13 @@ def _open_regular(path: str) -> tuple[int, int] | str:
     return fd, opened.st_size
 
 
-def read_text(path: str, max_bytes: int = MAX_PARSE_BYTES) -> FileText:
+def read_text(path: str, max_bytes: int = MAX_PARSE_BYTES, *, resolved: bool = False) -> FileText:
     """Read a small regular file as UTF-8, refusing what is not a text config file.
 
     Never blocks on FIFOs or devices, also when one replaces the file mid-scan.
+    `resolved`: `path` has no symbolic link in it (`os.path.realpath` made it).
     """
-    opened = _open_regular(path)
+    opened = _open_regular(path, resolved=resolved)
     if isinstance(opened, str):
         return FileText(None, opened, missing=not os.path.lexists(path))
     fd, size = opened
@@ -164,7 +166,7 @@ class RepositoryFiles:
             key = f"{max_bytes}:{real}"
             cached = self._texts.get(key)
             if cached is None:
-                cached = read_text(real, max_bytes)
+                cached = read_text(real, max_bytes, resolved=True)
                 self._texts[key] = cached
             found = cached
         self._asked[(path, max_bytes)] = found
