@@ -24,11 +24,11 @@ tests/test_console.py keeps the class closed: no other module of the package nam
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable
 
 from npm_guard.constants import JSON_FORMATS
+from npm_guard.lazy_pattern import lazy_compile
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ STDOUT = "stdout"
 STDERR = "stderr"
 # The commands npm-guard itself prints, with properties escaped by escape_property()
 # (which leaves no `,` or `:` in a value).
-_OWN_COMMAND_RE = re.compile(
+_OWN_COMMAND_RE = lazy_compile(
     r"::(?:error|warning|notice|debug|add-mask)"
     r"(?: [A-Za-z]+=[^,:\r\n]*(?:,[A-Za-z]+=[^,:\r\n]*)*)?::"
 )
@@ -143,7 +143,7 @@ def write(
         stream.write(shown)  # type: ignore[union-attr]
 
 
-_MASK_RE = re.compile(r"::add-mask::[^\r\n]+")
+_MASK_RE = lazy_compile(r"::add-mask::[^\r\n]+")
 
 
 def write_masks(commands: Iterable[str], stream: str | Sink = STDOUT) -> None:

@@ -8,16 +8,16 @@ without a word of explanation, and a reviewer sees the reason next to the except
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from npm_guard._record import dataclass, replace
 from npm_guard.findings import BY_COMMENT, Finding, Suppressed
+from npm_guard.lazy_pattern import lazy_compile
 
 # `# npm-guard: ignore-next-line[rule-id, other-id] reason` (npmrc, `#` or `;`)
-NEXT_LINE_RE = re.compile(r"^[#;]\s*npm-guard:\s*ignore-next-line\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
+NEXT_LINE_RE = lazy_compile(r"^[#;]\s*npm-guard:\s*ignore-next-line\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 # `# npm-guard: ignore[rule-id] reason` at the end of a YAML line
-TRAILING_RE = re.compile(r"npm-guard:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
+TRAILING_RE = lazy_compile(r"npm-guard:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 time grows faster than its input (catastrophic backtracking, polynomial or worse).
 
 Discovery: every `re.Pattern` reachable from a module's globals or its classes'
-attributes (inside tuples, lists, sets and dicts too), every pattern written at a
+attributes (inside tuples, lists, sets and dicts too; one compiled on first use by
+`npm_guard.lazy_pattern` is compiled for the check), every pattern written at a
 `re.<function>(…)` call site (a literal, or names and concatenations of module
 constants: patterns compiled lazily, inside a function), and every `pattern` keyword
 of the shipped JSON Schemas (jsonschema runs them on registry answers and the policy
@@ -35,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from npm_guard.lazy_pattern import _LazyPattern, compiled
 
 if sys.version_info >= (3, 11):
     from re import _constants as sre_constants
@@ -87,6 +90,8 @@ def package_modules(package: ModuleType) -> list[ModuleType]:
 
 
 def _patterns_in(value: object, where: str, depth: int = 0) -> Iterator[Found]:
+    if isinstance(value, _LazyPattern):  # npm_guard.lazy_pattern: compiled on first use
+        value = compiled(value)  # type: ignore[arg-type]
     if isinstance(value, re.Pattern):
         yield Found(where, value)
         return
@@ -123,27 +128,33 @@ def call_site_patterns(modules: list[ModuleType]) -> tuple[list[Found], list[str
         source_file = getattr(module, "__file__", None)
         if not source_file or not source_file.endswith(".py"):
             continue
+        if module.__name__ == "npm_guard.lazy_pattern":
+            continue  # its one re.compile() is of what lazy_compile() is given: below
         source = Path(source_file).read_text(encoding="utf-8")
         for node in ast.walk(ast.parse(source)):
-            if not (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id == "lazy_compile":
+                function = "compile"  # npm_guard.lazy_pattern: compiled on first use
+            elif (
+                isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id == "re"
                 and node.func.attr in REGEX_FUNCTIONS
-                and node.args
             ):
+                function = node.func.attr
+            else:
                 continue
             where = f"{module.__name__}:{node.lineno}"
             pattern = _evaluate(node.args[0], module)
             flags_node = next((k.value for k in node.keywords if k.arg == "flags"), None)
-            if flags_node is None and node.func.attr == "compile" and len(node.args) > 1:
+            if flags_node is None and function == "compile" and len(node.args) > 1:
                 flags_node = node.args[1]
             flags = _evaluate(flags_node, module) if flags_node is not None else 0
             if not isinstance(pattern, (str, bytes)) or not isinstance(flags, int):
                 unknown.append(where)
                 continue
-            at_start = node.func.attr in ("match", "fullmatch")
+            at_start = function in ("match", "fullmatch")
             found.append(Found(where, re.compile(pattern, flags), at_start))
     return found, unknown
 

@@ -136,3 +136,34 @@ def test_the_powershell_reader_only_for_powershell(tmp_path: Path) -> None:
     windows = WORKFLOW.replace("runs-on: ubuntu-latest", "runs-on: windows-latest")
     (tmp_path / ".github" / "workflows" / "release.yml").write_text(windows)
     assert "npm_guard.workflow.shell_pwsh" in imported_modules(code, tmp_path)
+
+
+def test_the_workflow_hook_compiles_no_pattern_it_does_not_use(tmp_path: Path) -> None:
+    """Patterns for JavaScript files, ignore comments, unexpanded variables and the
+    like compile on first use (npm_guard.lazy_pattern): an ordinary publishing workflow
+    compiles none of them."""
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "release.yml").write_text(WORKFLOW)
+    code = (
+        "import re\n"
+        "from npm_guard.hooks.workflow_npm_credentials import main\n"
+        "assert main(['.github/workflows/release.yml']) == 1\n"
+        "from npm_guard import console, suppress\n"
+        "from npm_guard.lazy_pattern import is_compiled\n"
+        "from npm_guard.workflow import js_scripts, toolchain_events\n"
+        "names = [f'{m.__name__}.{n}' for m in (console, suppress, js_scripts, toolchain_events)"
+        " for n, p in vars(m).items() if n.endswith('_RE') and not is_compiled(p)]\n"
+        "print(sorted(names))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lazy = set(eval(proc.stdout.strip().splitlines()[-1]))
+    assert {
+        "npm_guard.console._OWN_COMMAND_RE",
+        "npm_guard.suppress.TRAILING_RE",
+        "npm_guard.workflow.js_scripts._STRING_COMMAND_RE",
+        "npm_guard.workflow.js_scripts._IMPORT_RE",
+        "npm_guard.workflow.toolchain_events._MATRIX_RE",
+    } <= lazy, lazy

@@ -153,6 +153,9 @@ def test_every_regular_expression_is_found() -> None:
     # compiled lazily, in a function: the placeholder pattern of npm_guard.secrets
     assert any(re.fullmatch(r"npm_guard\.secrets:\d+", where) for where in wheres)
     assert "npm_guard.npmrc_js._DECIMAL_RE" in wheres
+    # compiled on first use (npm_guard.lazy_pattern), in a module global and a dict
+    assert "npm_guard.workflow.js_scripts._STRING_COMMAND_RE" in wheres
+    assert "npm_guard.workflow.shell_bash._BRACKET_STOPS[2]" in wheres
     assert any(w.endswith(".json.pattern") or ".pattern" in w for w in wheres)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from npm_guard.findings import Confidence, Finding, Rule, Severity
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.rules._workflow_common import TOKEN_CREATE_TIP, token_create_findings
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -30,7 +30,7 @@ def check(workflow: Workflow) -> Iterator[Finding]:
 # definitions.js 2343-2354); anything else it drops with a warning, and the registry
 # picks the permission.
 _PERMISSIONS = ("read-only", "read-write", "read-write-stage-only", "no-access")
-_SHOWABLE = re.compile(r"[A-Za-z-]{1,32}")
+_SHOWABLE = lazy_compile(r"[A-Za-z-]{1,32}")
 
 
 def _problem(create: TokenCreate) -> str | None:

@@ -9,8 +9,8 @@ credential flow.
 from __future__ import annotations
 
 import posixpath
-import re
 
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.workflow.consulted import ConsultedFiles, refused
 from npm_guard.workflow.expressions import value_source
 from npm_guard.workflow.model import (
@@ -162,7 +162,7 @@ def _npmrc_auth_variables(path: str, found: FileText) -> frozenset[str]:
     return frozenset(names)
 
 
-_YARN_REFERENCE_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+_YARN_REFERENCE_RE = lazy_compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 _YARN_AUTH_KEYS = ("npmAuthToken", "npmAuthIdent")
 _NPMJS_REGISTRIES = ("registry.npmjs.org", "registry.npmjs.com", "registry.yarnpkg.com")
 

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from npm_guard._record import dataclass
+from npm_guard.lazy_pattern import lazy_compile
 
 _SECRET_RE = re.compile(
     r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])"
@@ -38,9 +39,9 @@ CREDENTIAL_VARIABLES = frozenset(
     }
 )
 _NPM_WORD_RE = re.compile(r"(?:^|[_-])NPM(?:JS)?(?:[_-]|$)", re.IGNORECASE)
-_SECRET_WORD_RE = re.compile(r"TOKEN|(?:^|[_-])AUTH(?:[_-]|$)|PASSWORD", re.IGNORECASE)
+_SECRET_WORD_RE = lazy_compile(r"TOKEN|(?:^|[_-])AUTH(?:[_-]|$)|PASSWORD", re.IGNORECASE)
 _NPM_CONFIG_AUTH_RE = re.compile(r"^npm_config_.*(?:_authtoken|_auth|_password)$", re.IGNORECASE)
-_PLACEHOLDER_RE = re.compile(r"[xX*#._-]+")
+_PLACEHOLDER_RE = lazy_compile(r"[xX*#._-]+")
 # What actions/setup-node puts in NODE_AUTH_TOKEN when given a registry-url and no token:
 # a dummy (one of those `_PLACEHOLDER_RE` matches) that npm would send as the token.
 SETUP_NODE_PLACEHOLDER_TOKEN = "XXXXX-XXXXX-XXXXX-XXXXX"

@@ -28,8 +28,8 @@ arguments, the package.json scripts that lead to it, or the step's name or id.
 from __future__ import annotations
 
 import posixpath
-import re
 
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.workflow.arguments import after_positional, parse_arguments
 from npm_guard.workflow.package_managers import record_publish
 from npm_guard.workflow.shell_bash import read_nested
@@ -114,7 +114,7 @@ _VALUE_FLAGS = frozenset(
 
 # A string holding a command that publishes: `'npm publish …'`, `` `pnpm publish …` ``,
 # opened where an argument or a value starts (not in the middle of a sentence).
-_STRING_COMMAND_RE = re.compile(
+_STRING_COMMAND_RE = lazy_compile(
     r"(?:^\s*|[(\[,=:$]\s*|\breturn\s+|\bawait\s+)"
     r"(?P<q>[\"'`])\s*"
     r"(?P<command>(?:npx\s+|corepack\s+)?(?:npm|pnpm|pn|yarn|bun|lerna|changeset)\s"
@@ -122,31 +122,31 @@ _STRING_COMMAND_RE = re.compile(
     r"(?P=q)"
 )
 # A package manager named in a string, then an argument list: execa('npm', ['publish']).
-_PROGRAM_THEN_LIST_RE = re.compile(
+_PROGRAM_THEN_LIST_RE = lazy_compile(
     r"(?P<q>[\"'])(?P<program>npm|pnpm|pn|yarn|bun)(?P=q)\s*,\s*(?P<list>\[[^\]\n]*\]?)"
 )
 # An argument list that starts with the program: spawn(…, ['npm', 'publish', …]).
-_LIST_WITH_PROGRAM_RE = re.compile(
+_LIST_WITH_PROGRAM_RE = lazy_compile(
     r"\[\s*(?P<q>[\"'])(?P<program>npm|pnpm|pn|yarn|bun)(?P=q)\s*,(?P<rest>[^\]\n]*)\]?"
 )
 # An argument list that starts with `publish`, the program being named lines above.
-_PUBLISH_LIST_RE = re.compile(r"\[\s*(?P<q>[\"'])publish(?P=q)[^\]\n]*\]?")
-_PROGRAM_STRING_RE = re.compile(r"(?P<q>[\"'])(?P<program>npm|pnpm|pn|yarn|bun)(?P=q)")
-_LIST_ITEM_RE = re.compile(r"(?P<q>[\"'`])(?P<item>(?:(?!(?P=q)).)*)(?P=q)")
-_LIBNPMPUBLISH_RE = re.compile(
+_PUBLISH_LIST_RE = lazy_compile(r"\[\s*(?P<q>[\"'])publish(?P=q)[^\]\n]*\]?")
+_PROGRAM_STRING_RE = lazy_compile(r"(?P<q>[\"'])(?P<program>npm|pnpm|pn|yarn|bun)(?P=q)")
+_LIST_ITEM_RE = lazy_compile(r"(?P<q>[\"'`])(?P<item>(?:(?!(?P=q)).)*)(?P=q)")
+_LIBNPMPUBLISH_RE = lazy_compile(
     r"(?:\brequire\s*\(\s*|\bfrom\s*|\bimport\s*\(?\s*)(?P<q>[\"'])libnpmpublish(?P=q)"
 )
-_LOGGING_RE = re.compile(
+_LOGGING_RE = lazy_compile(
     r"\b(?:console\.\w+|log|warn|error|info|debug|fail|print|throw|Error)\s*\(\s*$"
 )
-_IMPORT_RE = re.compile(
+_IMPORT_RE = lazy_compile(
     r"(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)(?P<q>[\"'])(?P<path>\.\.?/[^\"'\n]+)(?P=q)"
 )
 # A `${…}` of a template literal; no `$` inside, so a run of `${` is read once (linear).
-_TEMPLATE_RE = re.compile(r"\$\{[^}\n$]*\}")
-_BIN_SUBSTITUTION_RE = re.compile(r"(?:yarn|pnpm|npm)\s+bin\s+(?P<tool>[@\w./-]+)")
+_TEMPLATE_RE = lazy_compile(r"\$\{[^}\n$]*\}")
+_BIN_SUBSTITUTION_RE = lazy_compile(r"(?:yarn|pnpm|npm)\s+bin\s+(?P<tool>[@\w./-]+)")
 _PROGRAM_LOOKBACK = 6
-_RELEASE_NAME_RE = re.compile(r"[Pp]ublish|[Rr]elease|[Dd]eploy")
+_RELEASE_NAME_RE = lazy_compile(r"[Pp]ublish|[Rr]elease|[Dd]eploy")
 
 
 def runs_file(args: list[Word]) -> bool:

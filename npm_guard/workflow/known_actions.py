@@ -14,6 +14,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.workflow.labels import script_summary
 from npm_guard.workflow.model import Publish
 from npm_guard.workflow.package_managers import TOOL_READS
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 # NPM_CONFIG_USERCONFIG at) refers to this variable.
 SETUP_NODE_REFERENCE = "NODE_AUTH_TOKEN"
 
-UNTRUSTED_REF_RE = re.compile(
+UNTRUSTED_REF_RE = lazy_compile(
     r"head\.(?:sha|ref)|head_ref|head_sha|head_branch|head\.repo|refs/pull/|"
     r"pull_request\.number|issue\.number|merge_commit_sha|event\.number",
     re.IGNORECASE,
@@ -175,7 +176,7 @@ def checkout_target(step: Step) -> tuple[bool, str] | None:
     return this, directory
 
 
-_RELEASE_ACTION_RE = re.compile(r"publish|release|changeset|semantic|deploy")
+_RELEASE_ACTION_RE = lazy_compile(r"publish|release|changeset|semantic|deploy")
 
 
 def presumed_action_publish(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.secrets import scrub
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
@@ -30,7 +31,7 @@ def shown(text: str, limit: int = 60, secrets: Iterable[str] = ()) -> str:
 # 16 characters without a separator (`semantic-release` has one, a token has none).
 _PROGRAM_RE = re.compile(r"[A-Za-z][A-Za-z0-9._+-]{0,31}")
 _SUBCOMMAND_RE = re.compile(r"[a-z][a-z:-]{0,31}")
-_SEPARATOR_RE = re.compile(r"[-._:+]")
+_SEPARATOR_RE = lazy_compile(r"[-._:+]")
 
 
 def _looks_generated(word: str) -> bool:

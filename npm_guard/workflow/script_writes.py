@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.npmrc_env import ENV_REFERENCE_RE, unexpanded_variables
 from npm_guard.secrets import is_placeholder
 from npm_guard.workflow.arguments import Arguments, parse_arguments, program_name
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 AUTH_SETTINGS = ("_authToken", "_auth", "_password")
 
 # `[Ee][Nn][Vv]`, not re.IGNORECASE: case-folding the name ranges costs start-up time.
-_PWSH_ENV_RE = re.compile(
+_PWSH_ENV_RE = lazy_compile(
     r"\$\{[Ee][Nn][Vv]:[A-Za-z_][A-Za-z0-9_]*\}|\$[Ee][Nn][Vv]:[A-Za-z_][A-Za-z0-9_]*"
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.workflow.shell_words import (
     CMDSUB,
     EXPR,
@@ -24,12 +25,12 @@ from npm_guard.workflow.shell_words import (
     render_part,
 )
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NAME_RE = lazy_compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPECIAL_PARAM = "@*#?$!-0123456789"
 # What ends a stretch of plain text when a bracket's match is looked for: the closing
 # bracket, a quote (single quotes mean nothing inside `${…}`), a backslash.
-_BRACKET_STOPS = {"{": re.compile(r'[\\"}]'), "(": re.compile(r"[\\\"')]")}
-_DOUBLE_QUOTED_STOPS = re.compile(r'[\\"]')
+_BRACKET_STOPS = {"{": lazy_compile(r'[\\"}]'), "(": lazy_compile(r"[\\\"')]")}
+_DOUBLE_QUOTED_STOPS = lazy_compile(r'[\\"]')
 _ASSIGNMENT_RE = re.compile(r"\A([A-Za-z_][A-Za-z0-9_]*)\+?=")  # matched at the start only
 _RESERVED = frozenset(
     {"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "{", "}", "!", "in"}

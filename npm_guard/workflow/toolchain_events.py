@@ -15,6 +15,7 @@ import posixpath
 import re
 
 from npm_guard._record import dataclass
+from npm_guard.lazy_pattern import lazy_compile
 from npm_guard.workflow.arguments import parse_arguments, program_name
 from npm_guard.workflow.versions import (
     Version,
@@ -33,9 +34,9 @@ MAX_VERSION_FILE_BYTES = 64 * 1024
 MAX_ACTION_BYTES = 1024 * 1024
 NODE, NPM, PNPM, TOOL = "node", "npm", "pnpm", "tool"
 _TOOLS = ("@semantic-release/npm", "semantic-release", "lerna")
-_MATRIX_RE = re.compile(r"^\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}$")
-_ENV_RE = re.compile(r"^\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}$")
-_INPUT_RE = re.compile(r"^\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}$")
+_MATRIX_RE = lazy_compile(r"^\$\{\{\s*matrix\.([A-Za-z0-9_.-]+)\s*\}\}$")
+_ENV_RE = lazy_compile(r"^\$\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}$")
+_INPUT_RE = lazy_compile(r"^\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}$")
 _NPM_INSTALL = frozenset({"install", "i", "in", "add", "isntall", "ci", "update", "up"})
 
 

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 
 from npm_guard._record import dataclass, field
+from npm_guard.lazy_pattern import lazy_compile
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ MAX_EXPANDED_NODES = 100_000
 
 # libyaml's line breaks: NEL, LS and PS count as breaks too (YAML 1.1).
 _BREAK_RE = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_QUOTED_RE = re.compile(r"'([^']*)'")
+_QUOTED_RE = lazy_compile(r"'([^']*)'")
 
 
 class YamlLoadError(Exception):
