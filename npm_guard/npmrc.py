@@ -11,7 +11,9 @@ JavaScript's idea of white space differs from Python's (`\\ufeff` is white space
 
 from __future__ import annotations
 
+import functools
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 
 from npm_guard._record import dataclass, field
@@ -254,8 +256,6 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _line_number(line_starts: list[int], offset: int) -> int:
-    from bisect import bisect_right
-
     return bisect_right(line_starts, offset)
 
 
@@ -441,6 +441,7 @@ class ScopedKey:
     name: str
 
 
+@functools.lru_cache(maxsize=4096)  # the rules ask about each key of a file many times
 def split_scoped_key(key: str) -> ScopedKey:
     """`//registry.npmjs.org/:_authToken` → scope `//registry.npmjs.org/`, name `_authToken`."""
     if key.startswith("//"):

@@ -124,6 +124,8 @@ def unexpanded_variables(text: str) -> list[UnexpandedVariable]:
     reported. Linear in the text: each form is one pass, and the overlap check looks at
     the span's own characters only.
     """
+    if "$" not in text and "%" not in text and "{" not in text:
+        return []  # every form has one of these: most values are plain (most files)
     found: list[UnexpandedVariable] = []
     taken = bytearray(len(text))  # 1 where an earlier match already covers the text
     spans = [("${{ … }}", start, end) for start, end in _github_expressions(text)]
