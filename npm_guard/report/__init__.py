@@ -21,13 +21,19 @@ def scrub_findings(findings: Sequence[Finding], secrets: Sequence[str] = ()) -> 
     scrubbed here, before any escaping.
     """
     secrets = list(secrets)
+    scrubbed: dict[str, str] = {}  # tips, paths and properties repeat across findings
+
+    def clean_text(text: str) -> str:
+        done = scrubbed.get(text)
+        if done is None:
+            done = scrubbed[text] = scrub(text, secrets)
+        return done
+
     clean = []
     for finding in findings:
         loc = finding.location
-        message, tip, path = (
-            scrub(text, secrets) for text in (finding.message, finding.tip, loc.path)
-        )
-        properties = {key: scrub(value, secrets) for key, value in finding.properties.items()}
+        message, tip, path = (clean_text(text) for text in (finding.message, finding.tip, loc.path))
+        properties = {key: clean_text(value) for key, value in finding.properties.items()}
         if (message, tip, path) != (finding.message, finding.tip, loc.path) or properties != dict(
             finding.properties
         ):
