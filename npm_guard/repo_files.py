@@ -125,6 +125,21 @@ def _too_large(size: int, limit: int) -> str:
     return f"file too large to read ({size} bytes; limit {limit} bytes)"
 
 
+def json_object(text: str | None) -> dict[str, object] | None:
+    """A JSON file's text (package.json and the like) as one object, a leading BOM
+    dropped as npm drops it; None when there is no text or it is not one JSON object
+    (also when it nests too deeply to parse)."""
+    if text is None:
+        return None
+    import json  # only here: most runs never meet a JSON file
+
+    try:
+        data = json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 class RepositoryFiles:
     """Read-only access to one repository's files, for the rules' context.
 

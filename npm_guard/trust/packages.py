@@ -11,10 +11,10 @@ scan's hardened reader.
 from __future__ import annotations
 
 import fnmatch
-import json
 import posixpath
 import re
 
+from npm_guard.repo_files import json_object
 from npm_guard.rules._workflow_common import is_npmjs
 from npm_guard.trust.model import NPMJS, Package
 
@@ -145,14 +145,7 @@ def _join(directory: str, name: str) -> str:
 
 
 def _json(files: RepositoryFiles, path: str) -> dict[str, object] | None:
-    text = files.text(path, MAX_PACKAGE_BYTES)
-    if text is None:
-        return None
-    try:
-        data = json.loads(text.removeprefix("\ufeff"))
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, dict) else None
+    return json_object(files.text(path, MAX_PACKAGE_BYTES))
 
 
 def _workspace_patterns(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import posixpath
 
 from npm_guard._record import dataclass
+from npm_guard.repo_files import json_object
 
 TYPE_CHECKING = False  # importing typing costs start-up time; mypy reads the branch
 if TYPE_CHECKING:
@@ -111,13 +112,8 @@ def _package_from(path: str, found: FileText) -> Package | None:
         return None
     text = found.text
     directory = posixpath.dirname(path) or "."
-    import json  # only here: most hook runs never meet a package.json
-
-    try:
-        data = json.loads(text.removeprefix("\ufeff"))
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(data, dict):
+    data = json_object(text)
+    if data is None:
         return None
     raw_scripts = data.get("scripts")
     scripts = (

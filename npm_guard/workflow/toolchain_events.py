@@ -16,6 +16,7 @@ import re
 
 from npm_guard._record import dataclass
 from npm_guard.lazy_pattern import lazy_compile
+from npm_guard.repo_files import json_object
 from npm_guard.workflow.arguments import parse_arguments, program_name
 from npm_guard.workflow.versions import (
     Version,
@@ -70,16 +71,7 @@ class Repository:
 
     def json(self, path: str) -> dict[str, object] | None:
         if path not in self._json:
-            text = self.text(path, MAX_ACTION_BYTES)
-            data: object = None
-            if text is not None:
-                import json  # only here: most workflows never need it
-
-                try:
-                    data = json.loads(text.removeprefix("\ufeff"))
-                except (ValueError, RecursionError):
-                    data = None
-            self._json[path] = data if isinstance(data, dict) else None
+            self._json[path] = json_object(self.text(path, MAX_ACTION_BYTES))
         return self._json[path]
 
     def dependency(self, name: str) -> str | None:
@@ -240,13 +232,8 @@ def _node_from_file(
 def _version_file_spec(text: str) -> str | None:
     """setup-node's reading: package.json's volta.node, devEngines.runtime (node),
     engines.node; else the first `[node[js] ]v<version>` line; else the whole text."""
-    import json  # only here: only version files need it
-
-    try:
-        data = json.loads(text.removeprefix("\ufeff"))
-    except (ValueError, RecursionError):
-        data = None
-    if isinstance(data, dict):
+    data = json_object(text)
+    if data is not None:
         volta = data.get("volta")
         if isinstance(volta, dict) and isinstance(volta.get("node"), str):
             return str(volta["node"])
